@@ -1,0 +1,60 @@
+# Fieldtrace: `make run` starts the server, `make test` runs the tests. Both set up everything first:
+# the system libraries GeoDjango needs, a virtualenv in .venv with a Python that can load SpatiaLite,
+# and the project with its dependencies.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+# A key for test and check runs only; real deployments set SECRET_KEY or SECRET_KEY_FILE.
+CHECK_SECRET_KEY := fieldtrace-tests-only-not-a-secret
+
+.PHONY: setup system-deps run test test-fast lint format clean
+
+setup: system-deps $(VENV)/.installed
+
+system-deps:
+	@scripts/system-deps.sh
+
+# Rebuilt when pyproject.toml changes, or when .venv's Python cannot load SQLite extensions.
+$(VENV)/.installed: pyproject.toml scripts/find-python.sh
+	@if ! $(PY) -c 'import sqlite3; sqlite3.connect(":memory:").enable_load_extension(True)' 2>/dev/null; then \
+	  set -e; rm -rf $(VENV); python=$$(scripts/find-python.sh); \
+	  echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+run: export DEBUG ?= 1
+run: setup
+	@mkdir -p $${VAR_DIR:-var}
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_data
+	@echo "Fieldtrace: http://$(HOST):$(PORT)/  API docs: http://$(HOST):$(PORT)/api/docs/  health: http://$(HOST):$(PORT)/healthz"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The whole suite, the slow end-to-end tests included. SpatiaLite unless DATABASE_URL is set.
+test: export SECRET_KEY ?= $(CHECK_SECRET_KEY)
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The quick loop while working: everything but the end-to-end tests.
+test-fast: export SECRET_KEY ?= $(CHECK_SECRET_KEY)
+test-fast: setup
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: export SECRET_KEY ?= $(CHECK_SECRET_KEY)
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

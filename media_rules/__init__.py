@@ -1,0 +1,4 @@
+"""Photo intake and authenticity: EXIF, coordinate systems, rules, verdicts, thumbnails, hashes.
+
+Built in issue [F4].
+"""

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Make sure the C libraries GeoDjango needs are on this machine: GDAL, GEOS, PROJ and the
+# SpatiaLite extension for SQLite. Installs them with apt when run as root on Debian/Ubuntu;
+# otherwise names the packages to install and fails.
+set -euo pipefail
+
+# library (as ldconfig lists it) -> Debian package that brings it. gdal-bin pulls the GDAL,
+# GEOS and PROJ runtime libraries under whatever names this release gives them.
+declare -A wanted=(
+  [libgdal.so]=gdal-bin
+  [libgeos_c.so]=gdal-bin
+  [libproj.so]=gdal-bin
+  [mod_spatialite.so]=libsqlite3-mod-spatialite
+)
+
+have_lib() {
+  # mod_spatialite is not in the ldconfig cache on every distribution; look on disk too.
+  ldconfig -p 2>/dev/null | grep -q "$1" && return 0
+  compgen -G "/usr/lib/*/$1*" >/dev/null || compgen -G "/usr/lib/$1*" >/dev/null
+}
+
+missing=()
+for lib in "${!wanted[@]}"; do
+  have_lib "$lib" || missing+=("${wanted[$lib]}")
+done
+# binutils gives ctypes.util.find_library the tools it uses to find the libraries above.
+command -v objdump >/dev/null || missing+=(binutils)
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "Installing the system libraries GeoDjango needs: $packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $packages >/dev/null
+  ldconfig
+else
+  echo "GeoDjango needs system libraries that are missing: $packages" >&2
+  echo "Install them, e.g.: sudo apt-get install $packages" >&2
+  exit 1
+fi

@@ -1,0 +1,294 @@
+"""One error shape for the whole service: ``{"code": ..., "message": ..., "details": ...}``.
+
+- ``code`` is stable: clients and tests branch on it, never on the message.
+- ``message`` is Chinese by default, English when the request asks for it (Accept-Language: en).
+- ``details`` is structured (field errors, the allowed methods, what a rule compared), or null.
+
+Domain code raises ``DomainError(SOME_CODE, details=..., **params)``; the codes are declared once,
+as ``ErrorCode`` constants next to the rules that raise them, and registered here so that two apps
+cannot claim the same code with different meanings. ``api_exception_handler`` (DRF), the Django
+error handlers and ``JsonErrorMiddleware`` (anything else, including DEBUG's HTML pages) all
+render through ``error_response``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
+from rest_framework import exceptions as drf
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+_REGISTRY: dict[str, ErrorCode] = {}
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    """A stable error code with its HTTP status and its message in both languages.
+
+    Messages may hold ``{name}`` placeholders filled from the raising site's parameters.
+    """
+
+    code: str
+    status: int
+    zh: str
+    en: str
+
+    def __post_init__(self) -> None:
+        existing = _REGISTRY.get(self.code)
+        if existing is not None and existing != self:
+            raise ValueError(f"error code {self.code!r} is declared twice with different meanings")
+        _REGISTRY[self.code] = self
+
+    def message(self, language: str, **params: Any) -> str:
+        template = self.en if language == "en" else self.zh
+        try:
+            return template.format(**params)
+        except (KeyError, IndexError):
+            return template
+
+
+def registered_codes() -> dict[str, ErrorCode]:
+    return dict(_REGISTRY)
+
+
+class DomainError(Exception):
+    """A rule said no. Raised by domain services; rendered by the API's one exception handler."""
+
+    def __init__(self, error: ErrorCode, *, details: Any = None, **params: Any) -> None:
+        self.error = error
+        self.details = details
+        self.params = params
+        super().__init__(f"{error.code}: {error.message('en', **params)}")
+
+
+# --- Codes every endpoint can produce -----------------------------------------------------------------
+BAD_REQUEST = ErrorCode("bad_request", 400, "请求无效。", "The request is invalid.")
+MALFORMED_REQUEST = ErrorCode(
+    "malformed_request",
+    400,
+    "请求内容无法解析，请检查 JSON 格式。",
+    "The request body could not be parsed; check the JSON.",
+)
+VALIDATION_FAILED = ErrorCode(
+    "validation_failed",
+    400,
+    "提交的数据有误，请按提示修改。",
+    "Some submitted values are invalid; see details.",
+)
+NOT_AUTHENTICATED = ErrorCode("not_authenticated", 401, "请先登录。", "Authentication is required.")
+AUTHENTICATION_FAILED = ErrorCode(
+    "authentication_failed",
+    401,
+    "登录凭据无效或已失效，请重新登录。",
+    "The credentials are invalid or have expired.",
+)
+PERMISSION_DENIED = ErrorCode("permission_denied", 403, "没有权限执行此操作。", "You may not do this.")
+CSRF_FAILED = ErrorCode(
+    "csrf_failed",
+    403,
+    "安全校验失败（CSRF），请刷新页面后重试。",
+    "The CSRF check failed; reload and try again.",
+)
+NOT_FOUND = ErrorCode("not_found", 404, "请求的资源不存在。", "The requested resource does not exist.")
+METHOD_NOT_ALLOWED = ErrorCode(
+    "method_not_allowed", 405, "不支持 {method} 请求方法。", "The method {method} is not allowed here."
+)
+NOT_ACCEPTABLE = ErrorCode(
+    "not_acceptable", 406, "无法以请求的格式返回结果。", "The requested response format is not available."
+)
+PAYLOAD_TOO_LARGE = ErrorCode("payload_too_large", 413, "上传内容过大。", "The request body is too large.")
+UNSUPPORTED_MEDIA_TYPE = ErrorCode(
+    "unsupported_media_type",
+    415,
+    "不支持的内容类型：{content_type}。",
+    "Unsupported content type: {content_type}.",
+)
+THROTTLED = ErrorCode("throttled", 429, "请求过于频繁，请稍后再试。", "Too many requests; try again later.")
+SERVER_ERROR = ErrorCode(
+    "server_error", 500, "服务器内部错误，请稍后重试。", "Internal server error; please try again later."
+)
+HTTP_ERROR = ErrorCode(
+    "http_error", 400, "请求失败（HTTP {status}）。", "The request failed (HTTP {status})."
+)
+
+_BY_STATUS = {
+    400: BAD_REQUEST,
+    401: NOT_AUTHENTICATED,
+    403: PERMISSION_DENIED,
+    404: NOT_FOUND,
+    405: METHOD_NOT_ALLOWED,
+    406: NOT_ACCEPTABLE,
+    413: PAYLOAD_TOO_LARGE,
+    415: UNSUPPORTED_MEDIA_TYPE,
+    429: THROTTLED,
+    500: SERVER_ERROR,
+}
+
+
+def request_language(request: HttpRequest | None) -> str:
+    """'en' when the client asked for English, else 'zh-hans'."""
+    if request is None:
+        language = translation.get_language() or "zh-hans"
+    else:
+        language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(request)
+    return "en" if language.lower().startswith("en") else "zh-hans"
+
+
+def error_response(
+    request: HttpRequest | None,
+    error: ErrorCode,
+    *,
+    details: Any = None,
+    status: int | None = None,
+    **params: Any,
+) -> JsonResponse:
+    language = request_language(request)
+    with translation.override(language):
+        # Lazy strings in details (DRF's and Django's own messages) render in the same language.
+        body = json.loads(json.dumps({"details": details}, default=str))
+        payload = {
+            "code": error.code,
+            "message": error.message(language, **params),
+            "details": body["details"],
+        }
+    response = JsonResponse(payload, status=status or error.status, json_dumps_params={"ensure_ascii": False})
+    response["Content-Language"] = language
+    return response
+
+
+# --- DRF ----------------------------------------------------------------------------------------------
+def _drf_error(exc: drf.APIException, request: HttpRequest | None) -> tuple[ErrorCode, Any, dict]:
+    if isinstance(exc, drf.ValidationError):
+        return VALIDATION_FAILED, exc.detail, {}
+    if isinstance(exc, drf.ParseError):
+        return MALFORMED_REQUEST, {"reason": exc.detail}, {}
+    if isinstance(exc, drf.UnsupportedMediaType):
+        media_type = getattr(request, "content_type", "") or ""
+        return UNSUPPORTED_MEDIA_TYPE, {"content_type": media_type}, {"content_type": media_type}
+    if isinstance(exc, drf.MethodNotAllowed):
+        return METHOD_NOT_ALLOWED, None, {"method": getattr(request, "method", "")}
+    if isinstance(exc, drf.AuthenticationFailed):
+        return AUTHENTICATION_FAILED, None, {}
+    if isinstance(exc, drf.NotAuthenticated):
+        return NOT_AUTHENTICATED, None, {}
+    if isinstance(exc, drf.PermissionDenied):
+        return PERMISSION_DENIED, None, {}
+    if isinstance(exc, drf.NotFound):
+        return NOT_FOUND, None, {}
+    if isinstance(exc, drf.NotAcceptable):
+        return NOT_ACCEPTABLE, None, {}
+    if isinstance(exc, drf.Throttled):
+        return THROTTLED, {"retry_after_seconds": exc.wait}, {}
+    return _BY_STATUS.get(exc.status_code, HTTP_ERROR), {"reason": exc.detail}, {"status": exc.status_code}
+
+
+def api_exception_handler(exc: Exception, context: dict) -> HttpResponse | None:
+    """DRF's EXCEPTION_HANDLER: maps domain and framework errors to the one error shape.
+
+    Anything not recognised is left to Django (a 500, rendered by ``server_error``) after being
+    logged with its traceback by Django's request logger.
+    """
+    request = context.get("request")
+    headers: dict[str, str] = {}
+    status = None
+    if isinstance(exc, DomainError):
+        error, details, params = exc.error, exc.details, exc.params
+    elif isinstance(exc, DjangoValidationError):
+        error = VALIDATION_FAILED
+        details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        params = {}
+    elif isinstance(exc, Http404):
+        error, details, params = NOT_FOUND, None, {}
+    elif isinstance(exc, PermissionDenied):
+        error, details, params = PERMISSION_DENIED, None, {}
+    elif isinstance(exc, RequestDataTooBig):
+        error, details, params = PAYLOAD_TOO_LARGE, None, {}
+    elif isinstance(exc, drf.APIException):
+        error, details, params = _drf_error(exc, request)
+        status = exc.status_code
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None) is not None:
+            headers["Retry-After"] = str(int(exc.wait))
+    else:
+        return None
+
+    set_rollback()
+    response = error_response(request, error, details=details, status=status, **params)
+    for name, value in headers.items():
+        response[name] = value
+    if isinstance(exc, drf.MethodNotAllowed) and context.get("view") is not None:
+        response["Allow"] = ", ".join(context["view"].allowed_methods)
+    return response
+
+
+# --- Django's own error handlers (wired in server/urls.py and CSRF_FAILURE_VIEW) -----------------------
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    if isinstance(exception, RequestDataTooBig):
+        return error_response(request, PAYLOAD_TOO_LARGE)
+    return error_response(request, BAD_REQUEST)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response(request, PERMISSION_DENIED)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response(request, NOT_FOUND)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return error_response(request, SERVER_ERROR)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    return error_response(request, CSRF_FAILED, details={"reason": reason})
+
+
+def method_not_allowed(request: HttpRequest, allowed: list[str]) -> JsonResponse:
+    response = error_response(request, METHOD_NOT_ALLOWED, method=request.method)
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+_JSON_TYPES = ("application/json", "application/problem+json", "application/vnd.oai.openapi+json")
+
+
+class JsonErrorMiddleware:
+    """Last line of defence: no error leaves as an HTML page.
+
+    Django renders some errors itself before any handler of ours runs: DEBUG's technical 404 and
+    500 pages, SuspiciousOperation's 400, a bare 405 from ``require_http_methods``. Any response
+    of status >= 400 that is not already JSON is replaced by the one error shape for its status.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code < 400 or response.get("Content-Type", "").startswith(_JSON_TYPES):
+            return response
+        error = _BY_STATUS.get(response.status_code, HTTP_ERROR)
+        replacement = error_response(
+            request,
+            error,
+            status=response.status_code,
+            method=request.method,
+            status_code=response.status_code,
+            content_type=request.content_type,
+            **({"status": response.status_code} if error is HTTP_ERROR else {}),
+        )
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if header in response:
+                replacement[header] = response[header]
+        return replacement
