@@ -40,3 +40,10 @@ def run_django(code: str, env: dict[str, str], timeout: float = 60) -> subproces
         timeout=timeout,
         check=False,
     )
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or ''} {db['NAME']}"
