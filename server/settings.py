@@ -227,6 +227,17 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --- WeChat mini-program login ------------------------------------------------------------------------
+# The server exchanges the mini-program's wx.login() code at code2session for the user's openid.
+WECHAT_APPID = env_str("WECHAT_APPID", "")
+WECHAT_SECRET = env_secret("WECHAT_SECRET", "")
+WECHAT_CODE2SESSION_URL = env_str("WECHAT_CODE2SESSION_URL", "https://api.weixin.qq.com/sns/jscode2session")
+WECHAT_TIMEOUT_SECONDS = env_int("WECHAT_TIMEOUT_SECONDS", 5, minimum=1, maximum=60)
+
+# --- Phone sign-in ----------------------------------------------------------------------------------
+# A device token is revoked by its user or an administrator; it also lapses after this many days unused.
+DEVICE_TOKEN_IDLE_DAYS = env_int("DEVICE_TOKEN_IDLE_DAYS", 90, minimum=1)
+
 # --- Security (production) --------------------------------------------------------------------------
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 if env_bool("BEHIND_TLS_PROXY", False):
