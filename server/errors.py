@@ -23,7 +23,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from rest_framework import exceptions as drf
-from rest_framework.views import set_rollback
 
 logger = logging.getLogger(__name__)
 
@@ -221,6 +220,10 @@ def api_exception_handler(exc: Exception, context: dict) -> HttpResponse | None:
             headers["Retry-After"] = str(int(exc.wait))
     else:
         return None
+
+    from rest_framework.views import (
+        set_rollback,  # here: DRF's views import the auth classes, which import us
+    )
 
     set_rollback()
     response = error_response(request, error, details=details, status=status, **params)

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         User = get_user_model()  # noqa: N806
         admin, created = User.objects.get_or_create(
             username=DEMO_ADMIN,
-            defaults={"is_staff": True, "is_superuser": True, "first_name": "演示管理员"},
+            defaults={"is_staff": True, "is_superuser": True, "first_name": "演示管理员", "role": "platform"},
         )
         if created:
             admin.set_password(DEMO_PASSWORD)

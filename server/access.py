@@ -1,0 +1,210 @@
+"""Who may see what. Every read of a domain object goes through a ``*_for(user)`` scope or an
+``access_*(user, pk)`` helper from here; views never call ``Model.objects.get`` themselves.
+
+- platform administrators see everything;
+- regulators see what lies in their region (by 6-digit administrative code, GB/T 2260), and every
+  agency whose filing is past draft (seed 003 §4.2: district regulators query all filed agencies);
+- agency accounts see their own agency's objects; field staff see the projects and O&M tasks they
+  are assigned to;
+- enterprise confirmers see their own enterprise and what is done for it.
+
+An object outside the scope is "not found" (404), never "forbidden", so that existence does not leak.
+A visible object the user may not change is 403 (``require_role``).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Model, Q, QuerySet
+
+from server.accounts.models import AGENCY_ROLES, Role, User
+from server.errors import NOT_FOUND, PERMISSION_DENIED, DomainError
+from server.fieldwork.models import MonitoringProject
+from server.om.models import OmTask
+from server.registry.models import Agency, Certificate, Contract, Employment, Enterprise, Instrument, Outlet
+
+
+def region_prefix(code: str) -> str:
+    """'310000' (Shanghai) -> '31'; '310100' -> '3101'; '310104' (Xuhui) -> '310104'."""
+    code = code.strip()
+    while code.endswith("00") and len(code) > 2:
+        code = code[:-2]
+    return code
+
+
+def _in_region(user: User, field: str) -> Q:
+    return Q(**{f"{field}__startswith": region_prefix(user.region_code)})
+
+
+def _nothing(model: type[Model]) -> QuerySet:
+    return model.objects.none()
+
+
+def agencies_for(user: User) -> QuerySet[Agency]:
+    qs = Agency.objects.all()
+    if user.role == Role.PLATFORM:
+        return qs
+    if user.role == Role.REGULATOR:
+        return qs.exclude(filing_status=Agency.FilingStatus.DRAFT)
+    if user.role in AGENCY_ROLES:
+        return qs.filter(pk=user.agency_id)
+    if user.role == Role.ENTERPRISE:
+        return qs.filter(pk__in=Contract.objects.filter(enterprise_id=user.enterprise_id).values("agency_id"))
+    return _nothing(Agency)
+
+
+def enterprises_for(user: User) -> QuerySet[Enterprise]:
+    qs = Enterprise.objects.all()
+    if user.role == Role.PLATFORM:
+        return qs
+    if user.role == Role.REGULATOR:
+        return qs.filter(_in_region(user, "region_code"))
+    if user.role in AGENCY_ROLES:
+        return qs.filter(pk__in=Contract.objects.filter(agency_id=user.agency_id).values("enterprise_id"))
+    if user.role == Role.ENTERPRISE:
+        return qs.filter(pk=user.enterprise_id)
+    return _nothing(Enterprise)
+
+
+def outlets_for(user: User) -> QuerySet[Outlet]:
+    return Outlet.objects.filter(enterprise__in=enterprises_for(user))
+
+
+def instruments_for(user: User) -> QuerySet[Instrument]:
+    return Instrument.objects.filter(outlet__enterprise__in=enterprises_for(user))
+
+
+def contracts_for(user: User) -> QuerySet[Contract]:
+    qs = Contract.objects.all()
+    if user.role == Role.PLATFORM:
+        return qs
+    if user.role == Role.REGULATOR:
+        return qs.filter(_in_region(user, "enterprise__region_code"))
+    if user.role in AGENCY_ROLES:
+        return qs.filter(agency_id=user.agency_id)
+    if user.role == Role.ENTERPRISE:
+        return qs.filter(enterprise_id=user.enterprise_id)
+    return _nothing(Contract)
+
+
+def employments_for(user: User) -> QuerySet[Employment]:
+    qs = Employment.objects.all()
+    if user.role == Role.PLATFORM:
+        return qs
+    if user.role == Role.REGULATOR:
+        return qs.filter(agency__in=agencies_for(user))
+    if user.role in AGENCY_ROLES:
+        return qs.filter(agency_id=user.agency_id)
+    return _nothing(Employment)
+
+
+def certificates_for(user: User) -> QuerySet[Certificate]:
+    return Certificate.objects.filter(person__employments__in=employments_for(user)).distinct()
+
+
+def projects_for(user: User) -> QuerySet[MonitoringProject]:
+    qs = MonitoringProject.objects.all()
+    if user.role == Role.PLATFORM:
+        return qs
+    if user.role == Role.REGULATOR:
+        return qs.filter(_in_region(user, "region_code"))
+    if user.role == Role.AGENCY_FIELD:
+        return qs.filter(
+            agency_id=user.agency_id, assignments__employment__person_id=user.person_id
+        ).distinct()
+    if user.role in AGENCY_ROLES:
+        return qs.filter(agency_id=user.agency_id)
+    if user.role == Role.ENTERPRISE:
+        return qs.filter(enterprise_id=user.enterprise_id)
+    return _nothing(MonitoringProject)
+
+
+def om_tasks_for(user: User) -> QuerySet[OmTask]:
+    qs = OmTask.objects.all()
+    if user.role == Role.PLATFORM:
+        return qs
+    if user.role == Role.REGULATOR:
+        return qs.filter(_in_region(user, "contract__enterprise__region_code"))
+    if user.role in (Role.AGENCY_FIELD, Role.AGENCY_REVIEWER):
+        return qs.filter(agency_id=user.agency_id, staff__employment__person_id=user.person_id).distinct()
+    if user.role in AGENCY_ROLES:
+        return qs.filter(agency_id=user.agency_id)
+    if user.role == Role.ENTERPRISE:
+        return qs.filter(contract__enterprise_id=user.enterprise_id)
+    return _nothing(OmTask)
+
+
+def get_visible(queryset: QuerySet, pk, *, for_update: bool = False):
+    """The object with this pk from a scope, or not_found. ``for_update`` locks the row."""
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    try:
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise DomainError(NOT_FOUND) from None
+
+
+def access_agency(user: User, pk, **kw) -> Agency:
+    return get_visible(agencies_for(user), pk, **kw)
+
+
+def access_enterprise(user: User, pk, **kw) -> Enterprise:
+    return get_visible(enterprises_for(user), pk, **kw)
+
+
+def access_outlet(user: User, pk, **kw) -> Outlet:
+    return get_visible(outlets_for(user), pk, **kw)
+
+
+def access_instrument(user: User, pk, **kw) -> Instrument:
+    return get_visible(instruments_for(user), pk, **kw)
+
+
+def access_contract(user: User, pk, **kw) -> Contract:
+    return get_visible(contracts_for(user), pk, **kw)
+
+
+def access_employment(user: User, pk, **kw) -> Employment:
+    return get_visible(employments_for(user), pk, **kw)
+
+
+def access_project(user: User, pk, **kw) -> MonitoringProject:
+    return get_visible(projects_for(user), pk, **kw)
+
+
+def access_om_task(user: User, pk, **kw) -> OmTask:
+    return get_visible(om_tasks_for(user), pk, **kw)
+
+
+# --- What a visible object's viewer may change ----------------------------------------------------------
+AGENCY_ADMINS = {Role.AGENCY_MAIN, Role.AGENCY_MANAGER}
+
+
+def require_role(user: User, roles: set[str]) -> None:
+    if user.role not in roles:
+        raise DomainError(PERMISSION_DENIED)
+
+
+def require_agency_admin(user: User, agency: Agency | None = None) -> Agency:
+    """The agency whose back office this user runs (main or manager account); platform admins pass
+    for any agency they name."""
+    if user.role == Role.PLATFORM and agency is not None:
+        return agency
+    require_role(user, AGENCY_ADMINS)
+    if agency is not None and agency.pk != user.agency_id:
+        raise DomainError(NOT_FOUND)
+    return user.agency
+
+
+def require_enterprise_editor(user: User, enterprise: Enterprise) -> None:
+    """Outlets and instruments are kept by the enterprise itself (seed 003: 排污企业完善自动监控设施信息),
+    by an agency that has a contract with it, or by a platform administrator."""
+    if user.role == Role.PLATFORM:
+        return
+    if user.role == Role.ENTERPRISE and user.enterprise_id == enterprise.pk:
+        return
+    if (
+        user.role in AGENCY_ADMINS
+        and Contract.objects.filter(agency_id=user.agency_id, enterprise=enterprise).exists()
+    ):
+        return
+    raise DomainError(PERMISSION_DENIED)

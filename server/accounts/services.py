@@ -1,0 +1,280 @@
+"""Accounts, sub-accounts, devices, tokens and the three ways to sign in (password, WeChat code,
+WeChat binding). The REST views call these; nothing else creates users or tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from server.accounts import errors
+from server.accounts.models import AGENCY_ROLES, STAFF_ROLES, Device, DeviceToken, Role, User, WeChatBinding
+from server.accounts.wechat import exchange_code
+from server.errors import DomainError
+from server.registry.models import Agency, Employment, Enterprise, Person
+
+TOKEN_BYTES = 32
+BIND_TICKET_SALT = "fieldtrace.wechat-bind"
+BIND_TICKET_MAX_AGE = 600  # seconds: long enough to type a password, short enough to be useless if leaked
+
+
+def _check_password(password: str, user: User | None = None) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError(errors.WEAK_PASSWORD, details={"password": exc.messages}) from None
+
+
+@transaction.atomic
+def account_create(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    created_by: User | None,
+    agency: Agency | None = None,
+    person: Person | None = None,
+    enterprise: Enterprise | None = None,
+    region_code: str = "",
+    phone: str = "",
+    first_name: str = "",
+) -> User:
+    username = username.strip()
+    if User.objects.filter(username__iexact=username).exists():
+        raise DomainError(errors.USERNAME_TAKEN, username=username)
+    if role in STAFF_ROLES:
+        on_staff = Employment.objects.filter(
+            person=person, agency=agency, status=Employment.Status.ACTIVE
+        ).exists()
+        if person is None or not on_staff:
+            raise DomainError(errors.STAFF_ACCOUNT_NEEDS_PERSON)
+        first_name = first_name or person.name
+    user = User(
+        username=username,
+        role=role,
+        agency=agency if role in AGENCY_ROLES else None,
+        person=person if role in STAFF_ROLES else None,
+        enterprise=enterprise if role == Role.ENTERPRISE else None,
+        region_code=region_code,
+        phone=phone,
+        first_name=first_name,
+        created_by=created_by,
+    )
+    _check_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise DomainError(errors.USERNAME_TAKEN, username=username) from None
+    return user
+
+
+SUB_ACCOUNT_ROLES = {Role.AGENCY_MANAGER, Role.AGENCY_REVIEWER, Role.AGENCY_FIELD}
+
+
+def sub_account_create(
+    *, main: User, username: str, password: str, role: str, person: Person | None = None, phone: str = ""
+) -> User:
+    """Seed 001 §3.7.2: the agency's main account creates (and closes) the sub-accounts under it."""
+    if role not in SUB_ACCOUNT_ROLES:
+        raise DomainError(errors.ROLE_NOT_ALLOWED, role=role)
+    return account_create(
+        username=username,
+        password=password,
+        role=role,
+        agency=main.agency,
+        person=person,
+        phone=phone,
+        created_by=main,
+    )
+
+
+@transaction.atomic
+def account_close(*, user: User, actor: User) -> User:
+    if user.role == Role.AGENCY_MAIN:
+        raise DomainError(errors.MAIN_ACCOUNT_CANNOT_BE_CLOSED)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    now = timezone.now()
+    DeviceToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now, revoked_by=actor)
+    return user
+
+
+# --- Devices and tokens -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    id: str
+    platform: str
+    app_version: str
+    model_name: str = ""
+    public_key: str = ""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # shown once, to the phone that signed in
+    record: DeviceToken
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def device_enroll(*, user: User, info: DeviceInfo) -> Device:
+    """The phone names itself with its own UUID. A UUID already enrolled by someone else is refused:
+    one phone, one account at a time, so that a shared phone never mixes two people's work."""
+    now = timezone.now()
+    device = Device.objects.select_for_update().filter(pk=info.id).first()
+    if device is not None and device.user_id != user.pk:
+        if DeviceToken.objects.filter(device=device, revoked_at__isnull=True).exists():
+            raise DomainError(errors.DEVICE_OF_ANOTHER_USER)
+        device.user = user  # the previous account signed out of this phone: it changes hands
+    if device is None:
+        device = Device(id=info.id, user=user, enrolled_at=now)
+    device.platform = info.platform
+    device.app_version = info.app_version
+    device.model_name = info.model_name
+    if info.public_key:
+        device.public_key = info.public_key
+    device.last_seen_at = now
+    device.save()
+    return device
+
+
+@transaction.atomic
+def token_issue(*, user: User, info: DeviceInfo) -> IssuedToken:
+    device = device_enroll(user=user, info=info)
+    now = timezone.now()
+    # Signing in again on the same phone replaces its token.
+    DeviceToken.objects.filter(device=device, revoked_at__isnull=True).update(revoked_at=now, revoked_by=user)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    record = DeviceToken.objects.create(
+        key_hash=hash_token(token),
+        prefix=token[:8],
+        device=device,
+        user=user,
+        created_at=now,
+        last_used_at=now,
+    )
+    user.last_login = now
+    user.save(update_fields=["last_login"])
+    return IssuedToken(token=token, record=record)
+
+
+def token_lookup(token: str) -> DeviceToken | None:
+    """A live token, or None. Lapsed tokens (unused for DEVICE_TOKEN_IDLE_DAYS) count as revoked."""
+    record = (
+        DeviceToken.objects.select_related("user", "device")
+        .filter(key_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if record is None:
+        return None
+    now = timezone.now()
+    if now - record.last_used_at > timedelta(days=settings.DEVICE_TOKEN_IDLE_DAYS):
+        return None
+    # Written at most once a minute: a phone syncing in bursts must not turn every read into a write.
+    if now - record.last_used_at > timedelta(minutes=1):
+        DeviceToken.objects.filter(pk=record.pk).update(last_used_at=now)
+        Device.objects.filter(pk=record.device_id).update(last_seen_at=now)
+    return record
+
+
+@transaction.atomic
+def token_revoke(*, record: DeviceToken, actor: User) -> DeviceToken:
+    if record.revoked_at is None:
+        record.revoked_at = timezone.now()
+        record.revoked_by = actor
+        record.save(update_fields=["revoked_at", "revoked_by"])
+    return record
+
+
+@transaction.atomic
+def device_revoke(*, device: Device, actor: User) -> Device:
+    DeviceToken.objects.filter(device=device, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=actor
+    )
+    return device
+
+
+# --- Signing in ---------------------------------------------------------------------------------------------
+
+
+def _password_user(username: str, password: str) -> User:
+    user = authenticate(username=username.strip(), password=password)
+    if user is None:
+        raise DomainError(errors.LOGIN_FAILED)
+    return user
+
+
+def login_with_password(*, username: str, password: str, device: DeviceInfo) -> IssuedToken:
+    return token_issue(user=_password_user(username, password), info=device)
+
+
+def _bind_ticket(openid: str, unionid: str | None) -> str:
+    return signing.dumps({"openid": openid, "unionid": unionid or ""}, salt=BIND_TICKET_SALT)
+
+
+def login_with_wechat(*, code: str, device: DeviceInfo) -> IssuedToken:
+    """Log in by a wx.login() code alone, once the openid is bound. Unbound: wechat_not_bound with a
+    short-lived ticket, so that the phone can bind with a password without asking WeChat again."""
+    session = exchange_code(code)
+    binding = (
+        WeChatBinding.objects.select_related("user")
+        .filter(appid=settings.WECHAT_APPID, openid=session.openid, user__is_active=True)
+        .first()
+    )
+    if binding is None:
+        raise DomainError(
+            errors.WECHAT_NOT_BOUND,
+            details={
+                "bind_ticket": _bind_ticket(session.openid, session.unionid),
+                "expires_in": BIND_TICKET_MAX_AGE,
+            },
+        )
+    return token_issue(user=binding.user, info=device)
+
+
+@transaction.atomic
+def wechat_bind(
+    *, username: str, password: str, device: DeviceInfo, code: str = "", bind_ticket: str = ""
+) -> IssuedToken:
+    """Bind a WeChat user to an account after one password check, then sign in."""
+    user = _password_user(username, password)
+    if bind_ticket:
+        try:
+            data = signing.loads(bind_ticket, salt=BIND_TICKET_SALT, max_age=BIND_TICKET_MAX_AGE)
+        except signing.BadSignature:
+            raise DomainError(errors.WECHAT_BIND_TICKET_INVALID) from None
+        openid, unionid = data["openid"], data["unionid"]
+    else:
+        session = exchange_code(code)
+        openid, unionid = session.openid, session.unionid or ""
+    appid = settings.WECHAT_APPID
+    existing = WeChatBinding.objects.filter(appid=appid, openid=openid).first()
+    if existing is not None and existing.user_id != user.pk:
+        raise DomainError(errors.WECHAT_ALREADY_BOUND)
+    if existing is None:
+        if WeChatBinding.objects.filter(appid=appid, user=user).exists():
+            raise DomainError(errors.WECHAT_ALREADY_BOUND)
+        try:
+            with transaction.atomic():
+                WeChatBinding.objects.create(
+                    appid=appid, openid=openid, unionid=unionid, user=user, bound_at=timezone.now()
+                )
+        except IntegrityError:
+            raise DomainError(errors.WECHAT_ALREADY_BOUND) from None
+    return token_issue(user=user, info=device)

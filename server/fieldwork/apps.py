@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class FieldworkConfig(AppConfig):
+    name = "server.fieldwork"
+    label = "fieldwork"
+    verbose_name = "监测业务"

@@ -1,0 +1,50 @@
+from server.errors import ErrorCode
+
+PROJECT_TRANSITION_NOT_ALLOWED = ErrorCode(
+    "project_transition_not_allowed",
+    409,
+    "项目当前状态不允许此操作。",
+    "The project's status does not allow this.",
+)
+PROJECT_ACTOR_NOT_ALLOWED = ErrorCode(
+    "project_actor_not_allowed",
+    403,
+    "您的角色不能执行此项目操作。",
+    "Your role may not do this to a project.",
+)
+PROJECT_REASON_REQUIRED = ErrorCode(
+    "project_reason_required", 400, "退回项目须填写退回原因。", "Returning a project needs a reason."
+)
+CONTRACT_ATTACHMENT_REQUIRED = ErrorCode(
+    "contract_attachment_required",
+    409,
+    "请先上传合同附件，再提交项目。",
+    "Upload the contract before submitting.",
+)
+PROJECT_CONTRACT_MISMATCH = ErrorCode(
+    "project_contract_mismatch",
+    400,
+    "所选合同须为本机构与该委托企业的监测合同。",
+    "The contract must be this agency's monitoring contract with the client enterprise.",
+)
+PROJECT_CONTRACT_NOT_ACTIVE = ErrorCode(
+    "project_contract_not_active", 409, "所选合同已不在履行中。", "The contract is no longer active."
+)
+PROJECT_NUMBER_TAKEN = ErrorCode(
+    "project_number_taken", 409, "项目编号 {number} 已存在。", "Project number {number} is already used."
+)
+PROJECT_LOCKED = ErrorCode(
+    "project_locked",
+    409,
+    "项目处于“{state}”状态，不能修改。",
+    "The project is {state} and cannot be changed.",
+)
+ASSIGNEE_NOT_ON_STAFF = ErrorCode(
+    "assignee_not_on_staff",
+    400,
+    "该人员不是本机构的在职人员。",
+    "This person is not active staff of the agency.",
+)
+ASSIGNEE_LACKS_POST = ErrorCode(
+    "assignee_lacks_post", 400, "该人员未登记“{post}”岗位。", "This person does not hold the post {post}."
+)

@@ -1,0 +1,130 @@
+"""Monitoring projects (项目登记, seed 002). Tasks, stages and photos arrive with issue [F5]."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from server.registry.models import REGION_CODE_HELP, Agency, Contract, Employment, Enterprise, Post
+
+
+class MonitoringProject(models.Model):
+    class MonitoringType(models.TextChoices):
+        WATER = "water", "水和废水"
+        AIR = "air", "环境空气和废气"
+        SOIL = "soil", "土壤和水系沉积物"
+        SOLID_WASTE = "solid_waste", "固体废物"
+        HAZARDOUS_WASTE = "hazardous_waste", "危险废物鉴别"
+        NOISE = "noise", "噪声"
+        VIBRATION = "vibration", "振动"
+        SEAWATER = "seawater", "海水"
+        RADIATION = "radiation", "电离辐射"
+        ELECTROMAGNETIC = "electromagnetic", "电磁辐射"
+
+    class Status(models.TextChoices):
+        UNFINISHED = "unfinished", "未完成"
+        SUBMITTED = "submitted", "已提交"
+        RETURNED = "returned", "已退回"
+        DONE = "done", "已完成"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="projects")
+    number = models.CharField("项目编号", max_length=64)
+    name = models.CharField("项目名称", max_length=200)
+    monitoring_type = models.CharField("监测类型", max_length=20, choices=MonitoringType.choices)
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="projects", verbose_name="委托企业"
+    )
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="projects")
+    region_code = models.CharField("项目区域", max_length=6, help_text=REGION_CODE_HELP)
+    status = models.CharField(
+        "监测状态", max_length=16, choices=Status.choices, default=Status.UNFINISHED, editable=False
+    )
+    return_reason = models.TextField("退回原因", blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "监测项目"
+        verbose_name_plural = "监测项目"
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "number"], name="project_number_unique_per_agency")
+        ]
+        indexes = [models.Index(fields=["region_code"], name="project_region_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class ProjectAssignment(models.Model):
+    """A staff member assigned to a project in a post; only assigned staff act on its tasks."""
+
+    project = models.ForeignKey(MonitoringProject, on_delete=models.CASCADE, related_name="assignments")
+    employment = models.ForeignKey(Employment, on_delete=models.PROTECT, related_name="project_assignments")
+    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "项目人员"
+        verbose_name_plural = "项目人员"
+        ordering = ["project_id", "post_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "employment", "post"], name="assignment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.post}"
+
+
+class ProjectAttachment(models.Model):
+    class Kind(models.TextChoices):
+        CONTRACT = "contract", "合同"
+        PLAN = "plan", "监测方案"
+        REPORT = "report", "监测报告"
+        OTHER = "other", "其他"
+
+    project = models.ForeignKey(MonitoringProject, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField("附件类型", max_length=16, choices=Kind.choices)
+    file = models.FileField(upload_to="project-attachments/%Y/%m/")
+    name = models.CharField("文件名", max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "项目附件"
+        verbose_name_plural = "项目附件"
+        ordering = ["project_id", "uploaded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "sha256"], name="attachment_once_per_project")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectEvent(models.Model):
+    """One row per project status change."""
+
+    project = models.ForeignKey(MonitoringProject, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, choices=MonitoringProject.Status.choices)
+    to_status = models.CharField(max_length=16, choices=MonitoringProject.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(from_status=models.F("to_status")), name="event_changes")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project}: {self.from_status} → {self.to_status}"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OmConfig(AppConfig):
+    name = "server.om"
+    label = "om"
+    verbose_name = "运维业务"

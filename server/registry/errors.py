@@ -1,0 +1,153 @@
+"""Error codes of the registry (enterprises, people, their identifiers).
+
+Declared once here, registered with ``server.errors`` on import; other registry rules add their
+codes to this module. Messages are filled from the raising site's parameters: identifier
+validation passes ``reason_zh`` / ``reason_en`` so that each language gets a readable reason,
+while ``details["reason"]`` carries the stable machine-readable reason.
+"""
+
+from __future__ import annotations
+
+from server.errors import ErrorCode
+
+INVALID_CREDIT_CODE = ErrorCode(
+    "invalid_credit_code",
+    400,
+    "统一社会信用代码无效：{reason_zh}",
+    "Invalid unified social credit code: {reason_en}",
+)
+INVALID_RESIDENT_ID = ErrorCode(
+    "invalid_resident_id",
+    400,
+    "居民身份证号码无效：{reason_zh}",
+    "Invalid resident identity card number: {reason_en}",
+)
+
+# --- Regions and filings ----------------------------------------------------------------------------------
+INVALID_REGION_CODE = ErrorCode(
+    "invalid_region_code",
+    400,
+    "行政区划代码无效：{code}（应为 6 位数字，如 310104）。",
+    "Invalid administrative division code: {code} (six digits, e.g. 310104).",
+)
+AGENCY_ALREADY_REGISTERED = ErrorCode(
+    "agency_already_registered",
+    409,
+    "该统一社会信用代码的机构已注册。",
+    "An agency with this credit code is already registered.",
+)
+FILING_TRANSITION_NOT_ALLOWED = ErrorCode(
+    "filing_transition_not_allowed",
+    409,
+    "备案状态不能从“{from_status}”变为“{to_status}”。",
+    "The filing cannot go from {from_status} to {to_status}.",
+)
+FILING_ACTOR_NOT_ALLOWED = ErrorCode(
+    "filing_actor_not_allowed", 403, "您的角色不能执行此备案操作。", "Your role may not do this to a filing."
+)
+FILING_OUTSIDE_REGION = ErrorCode(
+    "filing_outside_region",
+    403,
+    "该机构不在您的辖区，不能审查其备案。",
+    "This agency is outside your region; you cannot review its filing.",
+)
+REASON_REQUIRED = ErrorCode("reason_required", 400, "退回须填写原因。", "Returning needs a reason.")
+AGENCY_LOCKED = ErrorCode(
+    "agency_locked",
+    409,
+    "备案处于“{state}”状态，暂不能修改。",
+    "The filing is {state} and cannot be changed now.",
+)
+AGENCY_NOT_APPROVED = ErrorCode(
+    "agency_not_approved",
+    409,
+    "机构备案尚未审查通过（当前：{state}），暂不能登记业务。",
+    "The agency's filing is not approved yet ({state}); business cannot be registered.",
+)
+
+# --- People, staff and certificates ------------------------------------------------------------------------
+PERSON_NAME_MISMATCH = ErrorCode(
+    "person_name_mismatch",
+    409,
+    "该身份证号已登记为另一姓名，请核对。",
+    "This ID number is registered under another name; check it.",
+)
+PERSON_ALREADY_ON_STAFF = ErrorCode(
+    "person_already_on_staff",
+    409,
+    "该人员已是本机构在职人员。",
+    "This person is already on the agency's staff.",
+)
+PERSON_ACTIVE_ELSEWHERE = ErrorCode(
+    "person_active_elsewhere",
+    409,
+    "该人员仍在“{agency}”在职（一人一机构）。请原单位办理离职，或提交重复人员报备。",
+    "This person is still active at {agency} (one person, one agency). The old agency must record the "
+    "departure, or file a transfer report.",
+)
+EMPLOYMENT_NOT_ACTIVE = ErrorCode(
+    "employment_not_active", 409, "该人员已不在职。", "This staff record is no longer active."
+)
+NO_TRANSFER_NEEDED = ErrorCode(
+    "no_transfer_needed",
+    409,
+    "该人员当前不在其他机构在职，无需报备。",
+    "This person is not active at another agency; no transfer report is needed.",
+)
+UNKNOWN_POST = ErrorCode("unknown_post", 400, "未知岗位：{posts}。", "Unknown posts: {posts}.")
+CERTIFICATE_REQUIRED = ErrorCode(
+    "certificate_required",
+    409,
+    "“{post}”岗位须持有效能力证书，该人员尚无此证书。",
+    "The post {post} needs a valid competency certificate; this person has none.",
+)
+CERTIFICATE_NOT_VALID = ErrorCode(
+    "certificate_not_valid",
+    409,
+    "“{post}”岗位能力证书不在有效期内（有效期至 {valid_until}）。",
+    "The competency certificate for {post} is not valid now (valid until {valid_until}).",
+)
+CERTIFICATE_NUMBER_TAKEN = ErrorCode(
+    "certificate_number_taken",
+    409,
+    "证书编号 {number} 已登记在另一人名下。",
+    "Certificate number {number} is registered to someone else.",
+)
+
+# --- Enterprises, outlets, instruments, contracts ---------------------------------------------------------
+ENTERPRISE_ALREADY_REGISTERED = ErrorCode(
+    "enterprise_already_registered",
+    409,
+    "该企业已登记，请直接选用。",
+    "This enterprise is already registered; use the existing record.",
+)
+OUTLET_NAME_TAKEN = ErrorCode(
+    "outlet_name_taken",
+    409,
+    "该企业已有名为“{name}”的排口。",
+    "The enterprise already has an outlet named {name}.",
+)
+UNKNOWN_ANALYTE = ErrorCode(
+    "unknown_analyte", 400, "未知监测因子：{analytes}。", "Unknown analytes: {analytes}."
+)
+ANALYTE_NOT_FOR_OUTLET = ErrorCode(
+    "analyte_not_for_outlet",
+    400,
+    "监测因子 {analytes} 不适用于{kind}排口。",
+    "The analytes {analytes} do not apply to a {kind} outlet.",
+)
+INSTRUMENT_ALREADY_REGISTERED = ErrorCode(
+    "instrument_already_registered",
+    409,
+    "{maker} 出厂编号 {serial} 的设备已登记。",
+    "The instrument {maker} serial {serial} is already registered.",
+)
+CONTRACT_NATURE_NOT_FOR_AGENCY = ErrorCode(
+    "contract_nature_not_for_agency",
+    400,
+    "本机构的备案类别不含“{nature}”业务。",
+    "The agency is not registered for {nature} work.",
+)
+CONTRACT_NUMBER_TAKEN = ErrorCode(
+    "contract_number_taken", 409, "合同编号 {number} 已存在。", "Contract number {number} is already used."
+)

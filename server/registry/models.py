@@ -1,0 +1,393 @@
+"""The registry: who may do field work (agencies, their staff and certificates) and where it is done
+(enterprises, their outlets and instruments, contracts).
+
+Models store; the rules that change them are in ``server/registry/services.py``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.db.models import Q
+
+from server.geo import CoordinateSystem
+
+REGION_CODE_HELP = "6 位行政区划代码（GB/T 2260），如 310104 表示上海市徐汇区。"
+
+
+class Agency(models.Model):
+    """A monitoring or O&M service agency (生态环境监测技术服务机构), identified by its credit code."""
+
+    class Kind(models.TextChoices):
+        MONITORING = "monitoring", "监测机构"
+        OM = "om", "运维机构"
+        BOTH = "both", "检测运维机构"
+
+    class FilingStatus(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        SUBMITTED = "submitted", "已提交"
+        APPROVED = "approved", "审查通过"
+        RETURNED = "returned", "已退回"
+        CHANGED = "changed", "变更待审"
+        CANCELLED = "cancelled", "已注销"
+
+    credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    name = models.CharField("机构名称", max_length=200)
+    kind = models.CharField("机构类别", max_length=16, choices=Kind.choices)
+    legal_representative = models.CharField("法定代表人", max_length=50)
+    legal_representative_phone = models.CharField("法定代表人电话", max_length=30, blank=True)
+    contact_name = models.CharField("联系人", max_length=50, blank=True)
+    contact_phone = models.CharField("联系电话", max_length=30, blank=True)
+    address = models.CharField("注册地址", max_length=300)
+    region_code = models.CharField("注册地行政区划", max_length=6, help_text=REGION_CODE_HELP)
+    filing_status = models.CharField(
+        "备案状态", max_length=16, choices=FilingStatus.choices, default=FilingStatus.DRAFT, editable=False
+    )
+    return_reason = models.TextField("退回原因", blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "机构"
+        verbose_name_plural = "机构"
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["region_code"], name="agency_region_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def does_monitoring(self) -> bool:
+        return self.kind in (self.Kind.MONITORING, self.Kind.BOTH)
+
+    @property
+    def does_om(self) -> bool:
+        return self.kind in (self.Kind.OM, self.Kind.BOTH)
+
+
+class AgencyFilingEvent(models.Model):
+    """One row per filing status change: the history a regulator reads."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="filing_events")
+    from_status = models.CharField(max_length=16, choices=Agency.FilingStatus.choices)
+    to_status = models.CharField(max_length=16, choices=Agency.FilingStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "备案记录"
+        verbose_name_plural = "备案记录"
+        ordering = ["at", "id"]
+
+
+class Post(models.Model):
+    """A post (岗位) staff can hold. Data, not code: whether it needs a competency certificate
+    is set per post by the administrators (seed 000: certificates per post category)."""
+
+    code = models.SlugField("代码", max_length=32, unique=True)
+    name = models.CharField("岗位", max_length=50)
+    requires_certificate = models.BooleanField("需持证上岗", default=False)
+    field_work = models.BooleanField("现场岗位", default=False, help_text="在手机上操作任务的岗位。")
+
+    class Meta:
+        verbose_name = "岗位"
+        verbose_name_plural = "岗位"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(models.Model):
+    """A natural person, identified by the resident ID number (GB 11643-1999).
+
+    The number is stored whole so that staff can be looked up and the one-person-one-agency rule
+    checked across agencies; every API output masks it (``identifiers.mask_resident_id``).
+    """
+
+    class Gender(models.TextChoices):
+        MALE = "male", "男"
+        FEMALE = "female", "女"
+
+    id_number = models.CharField("身份证号", max_length=18, unique=True)
+    name = models.CharField("姓名", max_length=50)
+    gender = models.CharField("性别", max_length=8, choices=Gender.choices)
+    birth_date = models.DateField("出生日期")
+    phone = models.CharField("手机号", max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = "人员"
+        verbose_name_plural = "人员"
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Employment(models.Model):
+    """A person's staff record at one agency (技术人员). One person is active in at most one agency."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "在职"
+        DEPARTED = "departed", "离职"
+        NON_TECHNICAL = "non_technical", "转非技术人员"
+
+    class Education(models.TextChoices):
+        DOCTORATE = "doctorate", "博士研究生"
+        POSTGRADUATE = "postgraduate", "硕士研究生"
+        BACHELOR = "bachelor", "本科"
+        COLLEGE = "college", "大专"
+        SECONDARY = "secondary", "中专及以下"
+
+    class Title(models.TextChoices):
+        # Seed 004 (Zhejiang title review): 初级 / 中级 / 副高级 / 正高级.
+        NONE = "none", "无"
+        JUNIOR = "junior", "初级"
+        INTERMEDIATE = "intermediate", "中级"
+        SENIOR = "senior", "副高级"
+        PROFESSOR = "professor", "正高级"
+
+    class Relation(models.TextChoices):
+        EMPLOYEE = "employee", "正式员工"
+        DISPATCHED = "dispatched", "劳务派遣"
+        REHIRED = "rehired", "退休返聘"
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="employments")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="employments")
+    status = models.CharField("人员状态", max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    education = models.CharField("学历", max_length=16, choices=Education.choices)
+    major = models.CharField("所学专业", max_length=100, blank=True)
+    title = models.CharField("职称", max_length=16, choices=Title.choices, default=Title.NONE)
+    position = models.CharField("职务", max_length=50, blank=True)
+    relation = models.CharField(
+        "劳动关系", max_length=16, choices=Relation.choices, default=Relation.EMPLOYEE
+    )
+    posts = models.ManyToManyField(Post, related_name="employments", blank=True, verbose_name="岗位")
+    hired_on = models.DateField("入职时间")
+    departed_on = models.DateField("离职时间", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "技术人员"
+        verbose_name_plural = "技术人员"
+        ordering = ["agency_id", "person__name", "id"]
+        constraints = [
+            # One person, one agency (seed 001 一人一机构): the database refuses a second active record.
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(status="active"), name="employment_one_active_per_person"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active") | Q(departed_on__isnull=False) | Q(status="non_technical"),
+                name="employment_departed_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name} @ {self.agency.name}"
+
+
+class TransferFiling(models.Model):
+    """重复人员报备: a new agency reports that a person it hires left the old one, which has not
+    recorded the departure. The old record is closed with the reported date."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="transfer_filings")
+    from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    departed_on = models.DateField("原单位离职时间")
+    proof = models.FileField("离职证明", upload_to="transfer-proofs/", blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "重复人员报备"
+        verbose_name_plural = "重复人员报备"
+        ordering = ["-filed_at", "id"]
+
+
+class Certificate(models.Model):
+    """A competency certificate (能力确认证书) for a post category; it follows the person."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="certificates")
+    post = models.ForeignKey(
+        Post, on_delete=models.PROTECT, related_name="certificates", verbose_name="岗位类别"
+    )
+    number = models.CharField("证书编号", max_length=64)
+    issuer = models.CharField("发证单位", max_length=100, blank=True)
+    valid_from = models.DateField("有效期起")
+    valid_until = models.DateField("有效期至")
+
+    class Meta:
+        verbose_name = "能力证书"
+        verbose_name_plural = "能力证书"
+        ordering = ["person_id", "post_id", "-valid_until"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "number"], name="certificate_number_unique_per_post"),
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("valid_from")), name="certificate_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post.name} {self.number}"
+
+
+class Enterprise(models.Model):
+    """A polluting enterprise (排污企业), client of monitoring and O&M contracts."""
+
+    credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    name = models.CharField("企业名称", max_length=200)
+    address = models.CharField("地址", max_length=300)
+    region_code = models.CharField("所在行政区划", max_length=6, help_text=REGION_CODE_HELP)
+    contact_name = models.CharField("联系人", max_length=50, blank=True)
+    contact_phone = models.CharField("联系电话", max_length=30, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "排污企业"
+        verbose_name_plural = "排污企业"
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["region_code"], name="enterprise_region_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutletKind(models.TextChoices):
+    WASTEWATER = "wastewater", "废水"
+    WASTE_GAS = "waste_gas", "废气"
+
+
+class Outlet(models.Model):
+    """An outlet or monitoring point (排口 / 点位) with its geofence.
+
+    ``location`` is WGS-84; what the client sent (numbers and coordinate system) is kept for audit.
+    """
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="outlets")
+    kind = models.CharField("类型", max_length=16, choices=OutletKind.choices)
+    name = models.CharField("名称", max_length=100)
+    code = models.CharField("排口编号", max_length=50, blank=True)
+    location = models.PointField("位置 (WGS-84)", srid=4326)
+    given_longitude = models.FloatField("录入经度")
+    given_latitude = models.FloatField("录入纬度")
+    given_system = models.CharField("录入坐标系", max_length=8, choices=CoordinateSystem.choices())
+    geofence_radius_m = models.PositiveIntegerField("电子围栏半径（米）", default=200)
+
+    class Meta:
+        verbose_name = "排口/点位"
+        verbose_name_plural = "排口/点位"
+        ordering = ["enterprise_id", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "name"], name="outlet_name_unique_per_enterprise"),
+            models.CheckConstraint(
+                condition=Q(geofence_radius_m__gte=10) & Q(geofence_radius_m__lte=5000),
+                name="outlet_geofence_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise.name} {self.name}"
+
+
+class Analyte(models.TextChoices):
+    COD = "cod", "化学需氧量 (COD)"
+    NH3N = "nh3n", "氨氮 (NH3-N)"
+    TOC = "toc", "总有机碳 (TOC)"
+    TP = "tp", "总磷 (TP)"
+    TN = "tn", "总氮 (TN)"
+    PH = "ph", "pH"
+    WATER_FLOW = "water_flow", "流量（废水）"
+    SO2 = "so2", "二氧化硫 (SO2)"
+    NOX = "nox", "氮氧化物 (NOx)"
+    O2 = "o2", "氧气 (O2)"
+    PARTICULATES = "particulates", "颗粒物"
+    GAS_FLOW = "gas_flow", "流速/流量（废气）"
+    NMHC = "nmhc", "非甲烷总烃 (NMHC)"
+
+
+WATER_ANALYTES = {
+    Analyte.COD,
+    Analyte.NH3N,
+    Analyte.TOC,
+    Analyte.TP,
+    Analyte.TN,
+    Analyte.PH,
+    Analyte.WATER_FLOW,
+}
+GAS_ANALYTES = {Analyte.SO2, Analyte.NOX, Analyte.O2, Analyte.PARTICULATES, Analyte.GAS_FLOW, Analyte.NMHC}
+
+
+class Instrument(models.Model):
+    """An automatic monitoring instrument (自动监控设备) installed at an outlet."""
+
+    class Kind(models.TextChoices):
+        WATER_ANALYZER = "water_analyzer", "水质在线分析仪"
+        FLOW_METER = "flow_meter", "流量计"
+        CEMS = "cems", "烟气排放连续监测系统 (CEMS)"
+        NMHC_ANALYZER = "nmhc_analyzer", "非甲烷总烃在线监测仪"
+        SAMPLER = "sampler", "自动采样器"
+
+    outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="instruments")
+    kind = models.CharField("设备类型", max_length=16, choices=Kind.choices)
+    analytes = models.JSONField("监测因子", default=list)
+    maker = models.CharField("生产厂家", max_length=100)
+    model = models.CharField("规格型号", max_length=100)
+    serial_number = models.CharField("出厂编号", max_length=100)
+    range_low = models.DecimalField("量程下限", max_digits=12, decimal_places=4, null=True, blank=True)
+    range_high = models.DecimalField("量程上限", max_digits=12, decimal_places=4, null=True, blank=True)
+    unit = models.CharField("计量单位", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "自动监控设备"
+        verbose_name_plural = "自动监控设备"
+        ordering = ["outlet_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["maker", "serial_number"], name="instrument_serial_unique_per_maker"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.model} ({self.serial_number})"
+
+
+class Contract(models.Model):
+    """A service contract between an agency and an enterprise (合同)."""
+
+    class Nature(models.TextChoices):
+        MONITORING = "monitoring", "监测"
+        OM = "om", "运维"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "履行中"
+        ENDED = "ended", "已到期"
+        TERMINATED = "terminated", "已终止"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="contracts")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="contracts")
+    nature = models.CharField("合同性质", max_length=16, choices=Nature.choices)
+    number = models.CharField("合同编号", max_length=64)
+    title = models.CharField("合同标题", max_length=200)
+    amount = models.DecimalField("合同金额（元）", max_digits=14, decimal_places=2)
+    starts_on = models.DateField("履行开始")
+    ends_on = models.DateField("履行结束")
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "合同"
+        verbose_name_plural = "合同"
+        ordering = ["-starts_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "number"], name="contract_number_unique_per_agency"),
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="contract_period"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="contract_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

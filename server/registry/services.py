@@ -1,0 +1,611 @@
+"""Registry services: every change to agencies, staff, certificates, enterprises, outlets,
+instruments and contracts goes through a function here (keyword-only arguments, one transaction).
+The REST views and, later, the sync engine call these; the rules live nowhere else."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.gis.geos import Point
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from server.accounts.models import Role, User
+from server.errors import VALIDATION_FAILED, DomainError
+from server.geo import to_wgs84
+from server.registry import errors
+from server.registry.identifiers import validate_credit_code, validate_resident_id
+from server.registry.models import (
+    GAS_ANALYTES,
+    WATER_ANALYTES,
+    Agency,
+    AgencyFilingEvent,
+    Analyte,
+    Certificate,
+    Contract,
+    Employment,
+    Enterprise,
+    Instrument,
+    Outlet,
+    OutletKind,
+    Person,
+    Post,
+    TransferFiling,
+)
+
+# --- Regions ----------------------------------------------------------------------------------------------
+
+
+def validate_region_code(code: str) -> str:
+    """A 6-digit administrative division code (GB/T 2260) whose first two digits name a province."""
+    code = (code or "").strip()
+    if len(code) != 6 or not code.isdigit() or code[:2] in {"00"}:
+        raise DomainError(errors.INVALID_REGION_CODE, details={"region_code": code}, code=code)
+    return code
+
+
+# --- Agencies and their filing ----------------------------------------------------------------------------
+F = Agency.FilingStatus
+
+# Who may move a filing from where to where (seed 001 §3.1-3.4): the agency's main account submits,
+# changes and cancels; the regulator of the agency's region approves or returns (with a reason).
+FILING_TRANSITIONS: dict[tuple[str, str], set[str]] = {
+    (F.DRAFT, F.SUBMITTED): {Role.AGENCY_MAIN},
+    (F.RETURNED, F.SUBMITTED): {Role.AGENCY_MAIN},
+    (F.SUBMITTED, F.APPROVED): {Role.REGULATOR, Role.PLATFORM},
+    (F.SUBMITTED, F.RETURNED): {Role.REGULATOR, Role.PLATFORM},
+    (F.APPROVED, F.CHANGED): {Role.AGENCY_MAIN, Role.AGENCY_MANAGER},
+    (F.CHANGED, F.APPROVED): {Role.REGULATOR, Role.PLATFORM},
+    (F.CHANGED, F.RETURNED): {Role.REGULATOR, Role.PLATFORM},
+    (F.DRAFT, F.CANCELLED): {Role.AGENCY_MAIN},
+    (F.RETURNED, F.CANCELLED): {Role.AGENCY_MAIN},
+    (F.APPROVED, F.CANCELLED): {Role.AGENCY_MAIN},
+}
+NEEDS_REASON = {F.RETURNED}
+
+# Changing these after approval needs a second review (seed 001 §3.3: 机构名称、机构类别、法定代表人…).
+REVIEWED_FIELDS = {"name", "kind", "legal_representative"}
+
+
+@transaction.atomic
+def agency_transition(*, agency: Agency, to: str, actor: User, reason: str = "") -> Agency:
+    """The one function that changes ``Agency.filing_status``; it writes the history row too."""
+    agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    roles = FILING_TRANSITIONS.get((agency.filing_status, to))
+    if roles is None:
+        raise DomainError(
+            errors.FILING_TRANSITION_NOT_ALLOWED,
+            details={"from": agency.filing_status, "to": to},
+            from_status=Agency.FilingStatus(agency.filing_status).label,
+            to_status=Agency.FilingStatus(to).label if to in Agency.FilingStatus.values else to,
+        )
+    if actor.role not in roles:
+        raise DomainError(errors.FILING_ACTOR_NOT_ALLOWED)
+    if actor.role == Role.REGULATOR:
+        from server.access import region_prefix
+
+        if not agency.region_code.startswith(region_prefix(actor.region_code)):
+            raise DomainError(errors.FILING_OUTSIDE_REGION)
+    if to in NEEDS_REASON and not reason.strip():
+        raise DomainError(errors.REASON_REQUIRED)
+    previous = agency.filing_status
+    agency.filing_status = to
+    agency.return_reason = reason.strip() if to == F.RETURNED else ""
+    agency.save(update_fields=["filing_status", "return_reason", "updated_at"])
+    AgencyFilingEvent.objects.create(
+        agency=agency,
+        from_status=previous,
+        to_status=to,
+        actor=actor,
+        reason=reason.strip(),
+        at=timezone.now(),
+    )
+    return agency
+
+
+@transaction.atomic
+def agency_register(
+    *,
+    credit_code: str,
+    name: str,
+    kind: str,
+    legal_representative: str,
+    address: str,
+    region_code: str,
+    username: str,
+    password: str,
+    phone: str = "",
+    contact_name: str = "",
+    contact_phone: str = "",
+    legal_representative_phone: str = "",
+) -> tuple[Agency, User]:
+    """First registration (seed 001 §2.3.1): a draft agency and its main account."""
+    from server.accounts.services import account_create
+
+    credit_code = validate_credit_code(credit_code)
+    if Agency.objects.filter(credit_code=credit_code).exists():
+        raise DomainError(errors.AGENCY_ALREADY_REGISTERED, details={"credit_code": credit_code})
+    agency = Agency.objects.create(
+        credit_code=credit_code,
+        name=name.strip(),
+        kind=kind,
+        legal_representative=legal_representative.strip(),
+        legal_representative_phone=legal_representative_phone,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        address=address.strip(),
+        region_code=validate_region_code(region_code),
+    )
+    user = account_create(
+        username=username,
+        password=password,
+        role=Role.AGENCY_MAIN,
+        agency=agency,
+        phone=phone,
+        created_by=None,
+    )
+    return agency, user
+
+
+@transaction.atomic
+def agency_update(*, agency: Agency, actor: User, **fields: Any) -> Agency:
+    """Edit the filing. After approval, a change to a reviewed field sends it back for review."""
+    agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    if agency.filing_status in (F.SUBMITTED, F.CANCELLED):
+        raise DomainError(errors.AGENCY_LOCKED, state=Agency.FilingStatus(agency.filing_status).label)
+    if "region_code" in fields:
+        fields["region_code"] = validate_region_code(fields["region_code"])
+    changed = {name for name, value in fields.items() if getattr(agency, name) != value}
+    for name in changed:
+        setattr(agency, name, fields[name])
+    if changed:
+        agency.save(update_fields=[*changed, "updated_at"])
+    if agency.filing_status == F.APPROVED and changed & REVIEWED_FIELDS:
+        agency = agency_transition(
+            agency=agency, to=F.CHANGED, actor=actor, reason="变更：" + "、".join(sorted(changed))
+        )
+    return agency
+
+
+def ensure_agency_approved(agency: Agency) -> None:
+    """Seed 002: an agency registers projects only after its filing has been approved."""
+    if agency.filing_status != F.APPROVED:
+        raise DomainError(errors.AGENCY_NOT_APPROVED, state=Agency.FilingStatus(agency.filing_status).label)
+
+
+# --- People, staff and certificates -------------------------------------------------------------------------
+
+
+def _birth_date(id_number: str) -> dt.date:
+    return dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+
+
+def _gender(id_number: str) -> str:
+    # GB 11643-1999 §5.3: the 17th digit, the sequence code, is odd for men and even for women.
+    return Person.Gender.MALE if int(id_number[16]) % 2 else Person.Gender.FEMALE
+
+
+def person_for(*, id_number: str, name: str, phone: str = "") -> Person:
+    """The person with this ID number, created on first sight. The name on file must match."""
+    id_number = validate_resident_id(id_number)
+    name = name.strip()
+    if not name:
+        raise DomainError(VALIDATION_FAILED, details={"name": ["姓名不能为空。"]})
+    person, created = Person.objects.get_or_create(
+        id_number=id_number,
+        defaults={
+            "name": name,
+            "gender": _gender(id_number),
+            "birth_date": _birth_date(id_number),
+            "phone": phone,
+        },
+    )
+    if not created and person.name != name:
+        raise DomainError(errors.PERSON_NAME_MISMATCH)
+    return person
+
+
+def valid_certificate(person: Person, post: Post, on: dt.date) -> Certificate | None:
+    return (
+        Certificate.objects.filter(person=person, post=post, valid_from__lte=on, valid_until__gte=on)
+        .order_by("-valid_until")
+        .first()
+    )
+
+
+def ensure_post_allowed(*, person: Person, post: Post, on: dt.date) -> None:
+    """Seed 000: a post that needs a competency certificate is taken, and acted on, only while a
+    valid one is held. Called when a post is assigned and again whenever someone acts in it."""
+    if not post.requires_certificate or valid_certificate(person, post, on):
+        return
+    latest = Certificate.objects.filter(person=person, post=post).order_by("-valid_until").first()
+    if latest is None:
+        raise DomainError(errors.CERTIFICATE_REQUIRED, details={"post": post.code}, post=post.name)
+    raise DomainError(
+        errors.CERTIFICATE_NOT_VALID,
+        details={"post": post.code, "valid_from": latest.valid_from, "valid_until": latest.valid_until},
+        post=post.name,
+        valid_until=latest.valid_until.isoformat(),
+    )
+
+
+def _posts(codes: Iterable[str]) -> list[Post]:
+    codes = list(dict.fromkeys(codes))
+    posts = list(Post.objects.filter(code__in=codes))
+    unknown = sorted(set(codes) - {p.code for p in posts})
+    if unknown:
+        raise DomainError(errors.UNKNOWN_POST, details={"posts": unknown}, posts="、".join(unknown))
+    return posts
+
+
+@transaction.atomic
+def certificate_add(
+    *,
+    person: Person,
+    post_code: str,
+    number: str,
+    valid_from: dt.date,
+    valid_until: dt.date,
+    issuer: str = "",
+) -> Certificate:
+    (post,) = _posts([post_code])
+    if valid_until < valid_from:
+        raise DomainError(VALIDATION_FAILED, details={"valid_until": ["有效期至不能早于有效期起。"]})
+    existing = Certificate.objects.filter(post=post, number=number.strip()).first()
+    if existing is not None:
+        if existing.person_id != person.pk:
+            raise DomainError(errors.CERTIFICATE_NUMBER_TAKEN, number=number)
+        return existing  # the same certificate sent again
+    return Certificate.objects.create(
+        person=person,
+        post=post,
+        number=number.strip(),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        issuer=issuer,
+    )
+
+
+@transaction.atomic
+def staff_hire(
+    *,
+    agency: Agency,
+    id_number: str,
+    name: str,
+    education: str,
+    hired_on: dt.date,
+    posts: Iterable[str] = (),
+    certificates: Iterable[dict] = (),
+    phone: str = "",
+    major: str = "",
+    title: str = Employment.Title.NONE,
+    position: str = "",
+    relation: str = Employment.Relation.EMPLOYEE,
+) -> Employment:
+    """Add a technical staff member (技术人员新增). One person, one agency: someone active elsewhere
+    is refused until the old agency records the departure, or this one files a transfer."""
+    person = person_for(id_number=id_number, name=name, phone=phone)
+    active = (
+        Employment.objects.select_for_update().filter(person=person, status=Employment.Status.ACTIVE).first()
+    )
+    if active is not None:
+        if active.agency_id == agency.pk:
+            raise DomainError(errors.PERSON_ALREADY_ON_STAFF, details={"employment_id": active.pk})
+        raise DomainError(
+            errors.PERSON_ACTIVE_ELSEWHERE,
+            details={"agency": active.agency.name, "hired_on": active.hired_on},
+            agency=active.agency.name,
+        )
+    for cert in certificates:
+        certificate_add(person=person, **cert)
+    chosen = _posts(posts)
+    today = timezone.localdate()
+    for post in chosen:
+        ensure_post_allowed(person=person, post=post, on=max(hired_on, today))
+    try:
+        with transaction.atomic():
+            employment = Employment.objects.create(
+                person=person,
+                agency=agency,
+                education=education,
+                major=major,
+                title=title,
+                position=position,
+                relation=relation,
+                hired_on=hired_on,
+            )
+    except IntegrityError:
+        # Another request hired the same person at the same moment; the constraint decided.
+        raise DomainError(errors.PERSON_ACTIVE_ELSEWHERE, details={}, agency="?") from None
+    employment.posts.set(chosen)
+    return employment
+
+
+@transaction.atomic
+def staff_update(*, employment: Employment, posts: Iterable[str] | None = None, **fields: Any) -> Employment:
+    employment = Employment.objects.select_for_update().get(pk=employment.pk)
+    if employment.status != Employment.Status.ACTIVE:
+        raise DomainError(errors.EMPLOYMENT_NOT_ACTIVE)
+    for name, value in fields.items():
+        setattr(employment, name, value)
+    if fields:
+        employment.save(update_fields=list(fields))
+    if posts is not None:
+        chosen = _posts(posts)
+        current = set(employment.posts.values_list("pk", flat=True))
+        for post in chosen:
+            if post.pk not in current:
+                ensure_post_allowed(person=employment.person, post=post, on=timezone.localdate())
+        employment.posts.set(chosen)
+    return employment
+
+
+@transaction.atomic
+def staff_depart(*, employment: Employment, departed_on: dt.date) -> Employment:
+    employment = Employment.objects.select_for_update().get(pk=employment.pk)
+    if employment.status != Employment.Status.ACTIVE:
+        raise DomainError(errors.EMPLOYMENT_NOT_ACTIVE)
+    if departed_on < employment.hired_on:
+        raise DomainError(VALIDATION_FAILED, details={"departed_on": ["离职时间不能早于入职时间。"]})
+    employment.status = Employment.Status.DEPARTED
+    employment.departed_on = departed_on
+    employment.save(update_fields=["status", "departed_on"])
+    return employment
+
+
+@transaction.atomic
+def transfer_file(
+    *, to_agency: Agency, id_number: str, departed_on: dt.date, actor: User, proof=None
+) -> TransferFiling:
+    """重复人员报备 (seed 001 §3.1.1.2): the old agency has not recorded the departure; the new one
+    reports it with the date and a signed statement, which closes the old record."""
+    id_number = validate_resident_id(id_number)
+    person = Person.objects.filter(id_number=id_number).first()
+    active = (
+        Employment.objects.select_for_update().filter(person=person, status=Employment.Status.ACTIVE).first()
+        if person
+        else None
+    )
+    if active is None or active.agency_id == to_agency.pk:
+        raise DomainError(errors.NO_TRANSFER_NEEDED)
+    if departed_on < active.hired_on or departed_on > timezone.localdate():
+        raise DomainError(
+            VALIDATION_FAILED, details={"departed_on": ["离职时间须在原单位入职之后且不晚于今天。"]}
+        )
+    filing = TransferFiling.objects.create(
+        person=person,
+        from_agency=active.agency,
+        to_agency=to_agency,
+        departed_on=departed_on,
+        filed_by=actor,
+        filed_at=timezone.now(),
+    )
+    if proof is not None:
+        filing.proof.save(f"{filing.pk}-{proof.name}", proof, save=True)
+    staff_depart(employment=active, departed_on=departed_on)
+    return filing
+
+
+# --- Enterprises, outlets, instruments ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def enterprise_create(
+    *,
+    credit_code: str,
+    name: str,
+    address: str,
+    region_code: str,
+    contact_name: str = "",
+    contact_phone: str = "",
+) -> Enterprise:
+    credit_code = validate_credit_code(credit_code)
+    existing = Enterprise.objects.filter(credit_code=credit_code).first()
+    if existing is not None:
+        # Enterprises are shared: an agency that meets one already registered contracts with it.
+        raise DomainError(
+            errors.ENTERPRISE_ALREADY_REGISTERED, details={"id": existing.pk, "name": existing.name}
+        )
+    return Enterprise.objects.create(
+        credit_code=credit_code,
+        name=name.strip(),
+        address=address.strip(),
+        region_code=validate_region_code(region_code),
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+    )
+
+
+@transaction.atomic
+def enterprise_update(*, enterprise: Enterprise, **fields: Any) -> Enterprise:
+    if "region_code" in fields:
+        fields["region_code"] = validate_region_code(fields["region_code"])
+    for name, value in fields.items():
+        setattr(enterprise, name, value)
+    if fields:
+        enterprise.save(update_fields=list(fields))
+    return enterprise
+
+
+def _point(longitude: float, latitude: float, system: str) -> Point:
+    lon, lat = to_wgs84(longitude, latitude, system)
+    return Point(lon, lat, srid=4326)
+
+
+@transaction.atomic
+def outlet_create(
+    *,
+    enterprise: Enterprise,
+    kind: str,
+    name: str,
+    longitude: float,
+    latitude: float,
+    coordinate_system: str,
+    geofence_radius_m: int = 200,
+    code: str = "",
+) -> Outlet:
+    """An outlet's position is converted to WGS-84 here, once; what was sent is kept for audit."""
+    location = _point(longitude, latitude, coordinate_system)
+    if Outlet.objects.filter(enterprise=enterprise, name=name.strip()).exists():
+        raise DomainError(errors.OUTLET_NAME_TAKEN, name=name)
+    _check_geofence(geofence_radius_m)
+    return Outlet.objects.create(
+        enterprise=enterprise,
+        kind=kind,
+        name=name.strip(),
+        code=code,
+        location=location,
+        given_longitude=longitude,
+        given_latitude=latitude,
+        given_system=coordinate_system,
+        geofence_radius_m=geofence_radius_m,
+    )
+
+
+def _check_geofence(radius: int) -> None:
+    if not 10 <= radius <= 5000:
+        raise DomainError(
+            VALIDATION_FAILED, details={"geofence_radius_m": ["电子围栏半径须在 10 至 5000 米之间。"]}
+        )
+
+
+@transaction.atomic
+def outlet_update(
+    *,
+    outlet: Outlet,
+    longitude: float | None = None,
+    latitude: float | None = None,
+    coordinate_system: str | None = None,
+    **fields: Any,
+) -> Outlet:
+    outlet = Outlet.objects.select_for_update().get(pk=outlet.pk)
+    moved = (longitude, latitude, coordinate_system)
+    if any(v is not None for v in moved):
+        if any(v is None for v in moved):
+            raise DomainError(
+                VALIDATION_FAILED,
+                details={"coordinate_system": ["经度、纬度和坐标系须一起提交。"]},
+            )
+        outlet.location = _point(longitude, latitude, coordinate_system)
+        outlet.given_longitude, outlet.given_latitude, outlet.given_system = moved
+        fields_changed = ["location", "given_longitude", "given_latitude", "given_system"]
+    else:
+        fields_changed = []
+    if "geofence_radius_m" in fields:
+        _check_geofence(fields["geofence_radius_m"])
+    if "name" in fields and (
+        Outlet.objects.filter(enterprise_id=outlet.enterprise_id, name=fields["name"])
+        .exclude(pk=outlet.pk)
+        .exists()
+    ):
+        raise DomainError(errors.OUTLET_NAME_TAKEN, name=fields["name"])
+    for name, value in fields.items():
+        setattr(outlet, name, value)
+    outlet.save(update_fields=[*fields_changed, *fields])
+    return outlet
+
+
+def _check_instrument(outlet: Outlet, analytes: list[str], range_low, range_high) -> list[str]:
+    unknown = sorted(set(analytes) - set(Analyte.values))
+    if unknown:
+        raise DomainError(errors.UNKNOWN_ANALYTE, details={"analytes": unknown}, analytes="、".join(unknown))
+    if not analytes:
+        raise DomainError(VALIDATION_FAILED, details={"analytes": ["至少选择一个监测因子。"]})
+    allowed = WATER_ANALYTES if outlet.kind == OutletKind.WASTEWATER else GAS_ANALYTES
+    wrong = sorted(set(analytes) - allowed)
+    if wrong:
+        raise DomainError(
+            errors.ANALYTE_NOT_FOR_OUTLET,
+            details={"analytes": wrong, "outlet_kind": outlet.kind},
+            analytes="、".join(wrong),
+            kind=OutletKind(outlet.kind).label,
+        )
+    if range_low is not None and range_high is not None and Decimal(range_low) >= Decimal(range_high):
+        raise DomainError(VALIDATION_FAILED, details={"range_high": ["量程上限须大于下限。"]})
+    return list(dict.fromkeys(analytes))
+
+
+@transaction.atomic
+def instrument_create(
+    *,
+    outlet: Outlet,
+    kind: str,
+    analytes: list[str],
+    maker: str,
+    model: str,
+    serial_number: str,
+    range_low=None,
+    range_high=None,
+    unit: str = "",
+) -> Instrument:
+    analytes = _check_instrument(outlet, analytes, range_low, range_high)
+    if Instrument.objects.filter(maker=maker.strip(), serial_number=serial_number.strip()).exists():
+        raise DomainError(errors.INSTRUMENT_ALREADY_REGISTERED, maker=maker, serial=serial_number)
+    return Instrument.objects.create(
+        outlet=outlet,
+        kind=kind,
+        analytes=analytes,
+        maker=maker.strip(),
+        model=model.strip(),
+        serial_number=serial_number.strip(),
+        range_low=range_low,
+        range_high=range_high,
+        unit=unit,
+    )
+
+
+@transaction.atomic
+def instrument_update(*, instrument: Instrument, **fields: Any) -> Instrument:
+    instrument = Instrument.objects.select_for_update().get(pk=instrument.pk)
+    analytes = _check_instrument(
+        instrument.outlet,
+        fields.get("analytes", instrument.analytes),
+        fields.get("range_low", instrument.range_low),
+        fields.get("range_high", instrument.range_high),
+    )
+    if "analytes" in fields:
+        fields["analytes"] = analytes
+    for name, value in fields.items():
+        setattr(instrument, name, value)
+    if fields:
+        instrument.save(update_fields=list(fields))
+    return instrument
+
+
+# --- Contracts --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contract_create(
+    *,
+    agency: Agency,
+    enterprise: Enterprise,
+    nature: str,
+    number: str,
+    title: str,
+    amount: Decimal,
+    starts_on: dt.date,
+    ends_on: dt.date,
+) -> Contract:
+    ensure_agency_approved(agency)
+    if nature == Contract.Nature.MONITORING and not agency.does_monitoring:
+        raise DomainError(errors.CONTRACT_NATURE_NOT_FOR_AGENCY, nature=Contract.Nature(nature).label)
+    if nature == Contract.Nature.OM and not agency.does_om:
+        raise DomainError(errors.CONTRACT_NATURE_NOT_FOR_AGENCY, nature=Contract.Nature(nature).label)
+    if ends_on < starts_on:
+        raise DomainError(VALIDATION_FAILED, details={"ends_on": ["履行结束不能早于履行开始。"]})
+    if Contract.objects.filter(agency=agency, number=number.strip()).exists():
+        raise DomainError(errors.CONTRACT_NUMBER_TAKEN, number=number)
+    return Contract.objects.create(
+        agency=agency,
+        enterprise=enterprise,
+        nature=nature,
+        number=number.strip(),
+        title=title.strip(),
+        amount=amount,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
