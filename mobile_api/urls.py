@@ -1,9 +1,31 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
+from mobile_api import auth, registry, sites, work
 from mobile_api.views import MetaView
 
 app_name = "mobile_api"
 
+router = SimpleRouter(trailing_slash=False)
+router.register("agencies", registry.AgencyViewSet, basename="agency")
+router.register("accounts", registry.AccountViewSet, basename="account")
+router.register("staff", registry.StaffViewSet, basename="staff")
+router.register("posts", registry.PostViewSet, basename="post")
+router.register("enterprises", sites.EnterpriseViewSet, basename="enterprise")
+router.register("outlets", sites.OutletViewSet, basename="outlet")
+router.register("instruments", sites.InstrumentViewSet, basename="instrument")
+router.register("contracts", sites.ContractViewSet, basename="contract")
+router.register("projects", work.ProjectViewSet, basename="project")
+router.register("om-tasks", work.OmTaskViewSet, basename="om-task")
+
 urlpatterns = [
     path("meta", MetaView.as_view(), name="meta"),
+    path("auth/login", auth.PasswordLoginView.as_view(), name="login"),
+    path("auth/wechat/login", auth.WeChatLoginView.as_view(), name="wechat-login"),
+    path("auth/wechat/bind", auth.WeChatBindView.as_view(), name="wechat-bind"),
+    path("auth/logout", auth.LogoutView.as_view(), name="logout"),
+    path("auth/devices", auth.DeviceListView.as_view(), name="devices"),
+    path("auth/devices/<uuid:device_id>/revoke", auth.DeviceRevokeView.as_view(), name="device-revoke"),
+    path("me", auth.MeView.as_view(), name="me"),
+    *router.urls,
 ]

@@ -2,8 +2,10 @@
 ``access_*(user, pk)`` helper from here; views never call ``Model.objects.get`` themselves.
 
 - platform administrators see everything;
-- regulators see what lies in their region (by 6-digit administrative code, GB/T 2260), and every
-  agency whose filing is past draft (seed 003 §4.2: district regulators query all filed agencies);
+- regulators see what lies in their region (by 6-digit administrative code, GB/T 2260): the
+  enterprises there and what is done for them, and the agencies registered there or working for
+  an enterprise there (seed 001 §2.4: each province shows the agencies registered in it; seed 003
+  §4.2 shows out-of-province agencies doing business in Shanghai), drafts excepted;
 - agency accounts see their own agency's objects; field staff see the projects and O&M tasks they
   are assigned to;
 - enterprise confirmers see their own enterprise and what is done for it.
@@ -44,7 +46,12 @@ def agencies_for(user: User) -> QuerySet[Agency]:
     if user.role == Role.PLATFORM:
         return qs
     if user.role == Role.REGULATOR:
-        return qs.exclude(filing_status=Agency.FilingStatus.DRAFT)
+        working_here = Contract.objects.filter(_in_region(user, "enterprise__region_code")).values(
+            "agency_id"
+        )
+        return qs.exclude(filing_status=Agency.FilingStatus.DRAFT).filter(
+            _in_region(user, "region_code") | Q(pk__in=working_here)
+        )
     if user.role in AGENCY_ROLES:
         return qs.filter(pk=user.agency_id)
     if user.role == Role.ENTERPRISE:

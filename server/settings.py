@@ -214,6 +214,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "server.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_PAGINATION_CLASS": "mobile_api.common.Pagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_RATES": {
+        # Per client address: guessing passwords or flooding sign-ups is slowed, a field team is not.
+        "sign_in": env_str("THROTTLE_SIGN_IN", "30/min"),
+        "register": env_str("THROTTLE_REGISTER", "20/hour"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -231,6 +238,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AgencyKindEnum": "server.registry.models.Agency.Kind",
+        "FilingStatusEnum": "server.registry.models.Agency.FilingStatus",
+        "OutletKindEnum": "server.registry.models.OutletKind",
+        "InstrumentKindEnum": "server.registry.models.Instrument.Kind",
+        "AttachmentKindEnum": "server.fieldwork.models.ProjectAttachment.Kind",
+        "ProjectStatusEnum": "server.fieldwork.models.MonitoringProject.Status",
+        "UserRoleEnum": "server.accounts.models.Role",
+        "OmStaffRoleEnum": "server.om.models.OmTaskStaff.Role",
+    },
 }
 
 # --- WeChat mini-program login ------------------------------------------------------------------------

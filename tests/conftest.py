@@ -1,22 +1,74 @@
+import io
 import os
+import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
 
+from server.registry.identifiers import resident_id_check_char
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# 17 digits and a check character, not inside a longer run of digits.
+_ID_PATTERN = re.compile(r"(?<![0-9])([0-9]{17}[0-9Xx])(?![0-9])")
+
+
+def full_resident_ids(text: str) -> list[str]:
+    """Every valid resident ID number (check digit and all) written out whole in ``text``."""
+    return [m for m in _ID_PATTERN.findall(text) if resident_id_check_char(m[:17]) == m[17].upper()]
+
+
+def response_text(response) -> str:
+    if getattr(response, "streaming", False):
+        return ""
+    content = response.content
+    if content[:2] == b"PK":  # xlsx exports: look inside the workbook's XML
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return " ".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
+    return content.decode("utf-8", "replace")
+
+
+class CheckedAPIClient(APIClient):
+    """Every response the suite receives is checked: a resident ID number never appears whole."""
+
+    def request(self, **kwargs):
+        response = super().request(**kwargs)
+        leaked = full_resident_ids(response_text(response))
+        assert not leaked, f"{kwargs.get('PATH_INFO')} returned whole resident ID numbers: {leaked}"
+        return response
 
 
 @pytest.fixture
 def api():
-    return APIClient()
+    return CheckedAPIClient()
 
 
 @pytest.fixture
 def api_en():
-    return APIClient(headers={"Accept-Language": "en"})
+    return CheckedAPIClient(headers={"Accept-Language": "en"})
+
+
+@pytest.fixture
+def client_for():
+    """A client signed in as the given user (session auth, as the back office uses)."""
+
+    def make(user, language: str | None = None):
+        client = CheckedAPIClient(headers={"Accept-Language": language} if language else None)
+        client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def world(db):
+    from tests.factories import build_world
+
+    return build_world()
 
 
 def run_django(code: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
@@ -47,3 +99,9 @@ def pytest_report_header(config):
 
     db = settings.DATABASES["default"]
     return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or ''} {db['NAME']}"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests create many accounts; full-strength PBKDF2 would spend most of the suite hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,440 @@
+"""Registry endpoints: agencies and their filing, sub-accounts, staff and certificates.
+
+Each view parses with an input serializer, fetches through ``server.access``, calls one service
+and renders with an output serializer. Enterprises, outlets, instruments and contracts are in
+``mobile_api/sites.py``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from mobile_api.common import (
+    XLSX,
+    ImportIn,
+    MaskedIdField,
+    ReasonIn,
+    RegisterThrottle,
+    import_response,
+    parse,
+    xlsx_response,
+)
+from server import access
+from server.accounts import services as account_services
+from server.accounts.models import Role, User
+from server.registry import excel, services
+from server.registry.models import Agency, AgencyFilingEvent, Certificate, Employment, Person, Post
+
+# --- Agencies -----------------------------------------------------------------------------------------------
+
+
+class AgencyOut(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    filing_status_label = serializers.CharField(source="get_filing_status_display", read_only=True)
+
+    class Meta:
+        model = Agency
+        fields = [
+            "id",
+            "credit_code",
+            "name",
+            "kind",
+            "kind_label",
+            "legal_representative",
+            "legal_representative_phone",
+            "contact_name",
+            "contact_phone",
+            "address",
+            "region_code",
+            "filing_status",
+            "filing_status_label",
+            "return_reason",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class AgencyRegisterIn(serializers.Serializer):
+    credit_code = serializers.CharField(max_length=40)
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=Agency.Kind.choices)
+    legal_representative = serializers.CharField(max_length=50)
+    legal_representative_phone = serializers.CharField(max_length=30, required=False, default="")
+    contact_name = serializers.CharField(max_length=50, required=False, default="")
+    contact_phone = serializers.CharField(max_length=30, required=False, default="")
+    address = serializers.CharField(max_length=300)
+    region_code = serializers.CharField(max_length=6)
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    phone = serializers.CharField(max_length=30, required=False, default="")
+
+
+class AgencyUpdateIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    kind = serializers.ChoiceField(choices=Agency.Kind.choices, required=False)
+    legal_representative = serializers.CharField(max_length=50, required=False)
+    legal_representative_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=300, required=False)
+    region_code = serializers.CharField(max_length=6, required=False)
+
+
+class FilingEventOut(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None)
+
+    class Meta:
+        model = AgencyFilingEvent
+        fields = ["from_status", "to_status", "actor", "reason", "at"]
+
+
+class AgencyFilter(filters.FilterSet):
+    name = filters.CharFilter(lookup_expr="icontains")
+    region = filters.CharFilter(field_name="region_code", lookup_expr="startswith")
+
+    class Meta:
+        model = Agency
+        fields = ["kind", "filing_status", "credit_code"]
+
+
+class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = Agency.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = AgencyOut
+    filterset_class = AgencyFilter
+
+    def get_queryset(self):
+        return access.agencies_for(self.request.user).order_by("name", "id")
+
+    def get_object(self):
+        return access.access_agency(self.request.user, self.kwargs["pk"])
+
+    @extend_schema(request=AgencyRegisterIn, responses={201: AgencyOut}, auth=[])
+    @action(
+        detail=False,
+        methods=["post"],
+        permission_classes=[AllowAny],
+        authentication_classes=[],
+        throttle_classes=[RegisterThrottle],
+    )
+    def register(self, request: Request) -> Response:
+        """First registration (新用户注册): a draft agency and its main account."""
+        agency, _ = services.agency_register(**parse(AgencyRegisterIn, request.data))
+        return Response(AgencyOut(agency).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AgencyUpdateIn, responses=AgencyOut)
+    def partial_update(self, request: Request, pk=None) -> Response:
+        agency = self.get_object()
+        access.require_agency_admin(request.user, agency)
+        data = parse(AgencyUpdateIn, request.data)
+        return Response(AgencyOut(services.agency_update(agency=agency, actor=request.user, **data)).data)
+
+    def _transition(self, request: Request, to: str) -> Response:
+        agency = self.get_object()
+        reason = parse(ReasonIn, request.data)["reason"]
+        agency = services.agency_transition(agency=agency, to=to, actor=request.user, reason=reason)
+        return Response(AgencyOut(agency).data)
+
+    @extend_schema(request=None, responses=AgencyOut)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk=None) -> Response:
+        return self._transition(request, Agency.FilingStatus.SUBMITTED)
+
+    @extend_schema(request=None, responses=AgencyOut)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk=None) -> Response:
+        return self._transition(request, Agency.FilingStatus.APPROVED)
+
+    @extend_schema(request=ReasonIn, responses=AgencyOut)
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_filing(self, request: Request, pk=None) -> Response:
+        return self._transition(request, Agency.FilingStatus.RETURNED)
+
+    @extend_schema(request=None, responses=AgencyOut)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk=None) -> Response:
+        return self._transition(request, Agency.FilingStatus.CANCELLED)
+
+    @extend_schema(responses=FilingEventOut(many=True))
+    @action(detail=True, methods=["get"], url_path="filing-events", pagination_class=None)
+    def filing_events(self, request: Request, pk=None) -> Response:
+        agency = self.get_object()
+        events = agency.filing_events.select_related("actor").order_by("at", "id")
+        return Response(FilingEventOut(events, many=True).data)
+
+
+# --- Sub-accounts -------------------------------------------------------------------------------------------
+
+
+class AccountOut(serializers.ModelSerializer):
+    role_label = serializers.CharField(source="get_role_display", read_only=True)
+    person_name = serializers.CharField(source="person.name", default=None)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "role", "role_label", "person_name", "phone", "is_active", "date_joined"]
+
+
+class AccountIn(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    role = serializers.ChoiceField(choices=[Role.AGENCY_MANAGER, Role.AGENCY_REVIEWER, Role.AGENCY_FIELD])
+    employment_id = serializers.IntegerField(
+        required=False, help_text="现场人员/审核人员所对应的技术人员记录。"
+    )
+    phone = serializers.CharField(max_length=30, required=False, default="")
+
+
+class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The accounts under an agency's main account (子账号管理, seed 001 §3.7.2)."""
+
+    queryset = User.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = AccountOut
+
+    def get_queryset(self):
+        access.require_role(self.request.user, access.AGENCY_ADMINS)
+        return (
+            User.objects.filter(agency_id=self.request.user.agency_id).select_related("person").order_by("id")
+        )
+
+    def get_object(self):
+        return access.get_visible(self.get_queryset(), self.kwargs["pk"])
+
+    @extend_schema(request=AccountIn, responses={201: AccountOut})
+    def create(self, request: Request) -> Response:
+        access.require_role(request.user, {Role.AGENCY_MAIN})
+        data = parse(AccountIn, request.data)
+        person = None
+        if "employment_id" in data:
+            person = access.access_employment(request.user, data["employment_id"]).person
+        user = account_services.sub_account_create(
+            main=request.user,
+            username=data["username"],
+            password=data["password"],
+            role=data["role"],
+            person=person,
+            phone=data["phone"],
+        )
+        return Response(AccountOut(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=AccountOut)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk=None) -> Response:
+        access.require_role(request.user, {Role.AGENCY_MAIN})
+        user = account_services.account_close(user=self.get_object(), actor=request.user)
+        return Response(AccountOut(user).data)
+
+
+# --- Staff and certificates ---------------------------------------------------------------------------------
+
+
+class PostOut(serializers.ModelSerializer):
+    class Meta:
+        model = Post
+        fields = ["code", "name", "requires_certificate", "field_work"]
+
+
+class CertificateOut(serializers.ModelSerializer):
+    post = serializers.CharField(source="post.code")
+    post_name = serializers.CharField(source="post.name")
+
+    class Meta:
+        model = Certificate
+        fields = ["id", "post", "post_name", "number", "issuer", "valid_from", "valid_until"]
+
+
+class PersonOut(serializers.ModelSerializer):
+    id_number = MaskedIdField()
+
+    class Meta:
+        model = Person
+        fields = ["id", "name", "id_number", "gender", "birth_date", "phone"]
+
+
+class EmploymentOut(serializers.ModelSerializer):
+    person = PersonOut()
+    agency = serializers.CharField(source="agency.name")
+    posts = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    certificates = CertificateOut(source="person.certificates", many=True)
+
+    class Meta:
+        model = Employment
+        fields = [
+            "id",
+            "person",
+            "agency",
+            "status",
+            "education",
+            "major",
+            "title",
+            "position",
+            "relation",
+            "posts",
+            "certificates",
+            "hired_on",
+            "departed_on",
+        ]
+
+
+class CertificateIn(serializers.Serializer):
+    post_code = serializers.SlugField()
+    number = serializers.CharField(max_length=64)
+    issuer = serializers.CharField(max_length=100, required=False, default="")
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField()
+
+
+class StaffIn(serializers.Serializer):
+    id_number = serializers.CharField(max_length=32)
+    name = serializers.CharField(max_length=50)
+    phone = serializers.CharField(max_length=30, required=False, default="")
+    education = serializers.ChoiceField(choices=Employment.Education.choices)
+    major = serializers.CharField(max_length=100, required=False, default="")
+    title = serializers.ChoiceField(choices=Employment.Title.choices, default=Employment.Title.NONE)
+    position = serializers.CharField(max_length=50, required=False, default="")
+    relation = serializers.ChoiceField(
+        choices=Employment.Relation.choices, default=Employment.Relation.EMPLOYEE
+    )
+    posts = serializers.ListField(child=serializers.SlugField(), required=False, default=list)
+    hired_on = serializers.DateField()
+    certificates = CertificateIn(many=True, required=False, default=list)
+
+
+class StaffUpdateIn(serializers.Serializer):
+    education = serializers.ChoiceField(choices=Employment.Education.choices, required=False)
+    major = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    title = serializers.ChoiceField(choices=Employment.Title.choices, required=False)
+    position = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    relation = serializers.ChoiceField(choices=Employment.Relation.choices, required=False)
+    posts = serializers.ListField(child=serializers.SlugField(), required=False)
+
+
+class DepartIn(serializers.Serializer):
+    departed_on = serializers.DateField()
+
+
+class TransferIn(serializers.Serializer):
+    id_number = serializers.CharField(max_length=32)
+    departed_on = serializers.DateField(help_text="原单位离职时间")
+    proof = serializers.FileField(required=False, help_text="人员签字的离职说明")
+
+
+class StaffFilter(filters.FilterSet):
+    name = filters.CharFilter(field_name="person__name", lookup_expr="icontains")
+    id_number = filters.CharFilter(field_name="person__id_number", lookup_expr="exact")
+    post = filters.CharFilter(field_name="posts__code")
+
+    class Meta:
+        model = Employment
+        fields = ["status", "title", "education"]
+
+
+class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Technical staff (技术人员) of the user's agency, with their certificates."""
+
+    queryset = Employment.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = EmploymentOut
+    filterset_class = StaffFilter
+
+    def get_queryset(self):
+        return (
+            access.employments_for(self.request.user)
+            .select_related("person", "agency")
+            .prefetch_related(
+                "posts",
+                Prefetch("person__certificates", queryset=Certificate.objects.select_related("post")),
+            )
+            .order_by("person__name", "id")
+        )
+
+    def get_object(self):
+        return access.get_visible(self.get_queryset(), self.kwargs["pk"])
+
+    def _fresh(self, employment: Employment) -> Response:
+        return Response(EmploymentOut(access.get_visible(self.get_queryset(), employment.pk)).data)
+
+    @extend_schema(request=StaffIn, responses={201: EmploymentOut})
+    def create(self, request: Request) -> Response:
+        agency = access.require_agency_admin(request.user)
+        data = parse(StaffIn, request.data)
+        employment = services.staff_hire(agency=agency, **data)
+        response = self._fresh(employment)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+    @extend_schema(request=StaffUpdateIn, responses=EmploymentOut)
+    def partial_update(self, request: Request, pk=None) -> Response:
+        employment = self.get_object()
+        access.require_agency_admin(request.user, employment.agency)
+        employment = services.staff_update(employment=employment, **parse(StaffUpdateIn, request.data))
+        return self._fresh(employment)
+
+    @extend_schema(request=DepartIn, responses=EmploymentOut)
+    @action(detail=True, methods=["post"])
+    def depart(self, request: Request, pk=None) -> Response:
+        employment = self.get_object()
+        access.require_agency_admin(request.user, employment.agency)
+        employment = services.staff_depart(employment=employment, **parse(DepartIn, request.data))
+        return self._fresh(employment)
+
+    @extend_schema(request=CertificateIn, responses={201: CertificateOut})
+    @action(detail=True, methods=["post"])
+    def certificates(self, request: Request, pk=None) -> Response:
+        employment = self.get_object()
+        access.require_agency_admin(request.user, employment.agency)
+        certificate = services.certificate_add(person=employment.person, **parse(CertificateIn, request.data))
+        return Response(CertificateOut(certificate).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TransferIn, responses={201: EmploymentOut})
+    @action(detail=False, methods=["post"])
+    def transfers(self, request: Request) -> Response:
+        """重复人员报备: close a person's record at an agency that did not record the departure."""
+        agency = access.require_agency_admin(request.user)
+        data = parse(TransferIn, request.data)
+        filing = services.transfer_file(
+            to_agency=agency,
+            id_number=data["id_number"],
+            departed_on=data["departed_on"],
+            actor=request.user,
+            proof=data.get("proof"),
+        )
+        body = {"id": filing.pk, "person": filing.person.name, "departed_on": filing.departed_on}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
+    @action(detail=False, methods=["get"])
+    def template(self, request: Request) -> HttpResponse:
+        """下载模板: the staff import template, with drop-downs and notes."""
+        return xlsx_response(excel.staff_template(), "技术人员导入模板.xlsx")
+
+    @extend_schema(request={"multipart/form-data": ImportIn}, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
+    def import_file(self, request: Request) -> Response:
+        """导入: nothing is imported from a file with errors unless ``partial`` is true."""
+        agency = access.require_agency_admin(request.user)
+        data = parse(ImportIn, request.data)
+        return import_response(excel.staff_import(agency=agency, file=data["file"], partial=data["partial"]))
+
+    @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
+    @action(detail=False, methods=["get"])
+    def export(self, request: Request) -> HttpResponse:
+        """导出: the filtered list; ID numbers masked like everywhere else."""
+        queryset = self.filter_queryset(self.get_queryset())
+        return xlsx_response(excel.staff_export(queryset), "技术人员.xlsx")
+
+
+class PostViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The post catalogue and which posts need a competency certificate."""
+
+    serializer_class = PostOut
+    queryset = Post.objects.order_by("id")
+    pagination_class = None

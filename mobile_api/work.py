@@ -1,0 +1,330 @@
+"""Monitoring projects (项目登记) and O&M tasks (运维任务): what field staff are assigned to."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from mobile_api.common import ReasonIn, parse
+from server import access
+from server.fieldwork import services as project_services
+from server.fieldwork.models import MonitoringProject, ProjectAssignment, ProjectAttachment
+from server.om import services as om_services
+from server.om.models import OmPlan, OmTask, OmTaskStaff
+from server.registry.models import Outlet
+
+# --- Monitoring projects ------------------------------------------------------------------------------------
+
+
+class AssignmentOut(serializers.ModelSerializer):
+    employment = serializers.IntegerField(source="employment_id")
+    name = serializers.CharField(source="employment.person.name")
+    post = serializers.CharField(source="post.code")
+
+    class Meta:
+        model = ProjectAssignment
+        fields = ["id", "employment", "name", "post"]
+
+
+class AttachmentOut(serializers.ModelSerializer):
+    class Meta:
+        model = ProjectAttachment
+        fields = ["id", "kind", "name", "sha256", "size", "uploaded_at"]
+
+
+class ProjectOut(serializers.ModelSerializer):
+    agency_name = serializers.CharField(source="agency.name", read_only=True)
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    assignments = AssignmentOut(many=True, read_only=True)
+    attachments = AttachmentOut(many=True, read_only=True)
+
+    class Meta:
+        model = MonitoringProject
+        fields = [
+            "id",
+            "agency",
+            "agency_name",
+            "number",
+            "name",
+            "monitoring_type",
+            "enterprise",
+            "enterprise_name",
+            "contract",
+            "region_code",
+            "status",
+            "status_label",
+            "return_reason",
+            "assignments",
+            "attachments",
+            "created_at",
+        ]
+
+
+class ProjectIn(serializers.Serializer):
+    number = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    monitoring_type = serializers.ChoiceField(choices=MonitoringProject.MonitoringType.choices)
+    contract = serializers.IntegerField()
+    region_code = serializers.CharField(max_length=6)
+
+
+class AssignIn(serializers.Serializer):
+    employment = serializers.IntegerField()
+    post = serializers.SlugField()
+
+
+class AttachIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ProjectAttachment.Kind.choices)
+    file = serializers.FileField(max_length=200)
+
+
+class ProjectFilter(filters.FilterSet):
+    name = filters.CharFilter(lookup_expr="icontains")
+    region = filters.CharFilter(field_name="region_code", lookup_expr="startswith")
+
+    class Meta:
+        model = MonitoringProject
+        fields = ["status", "number", "monitoring_type", "enterprise"]
+
+
+class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = MonitoringProject.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = ProjectOut
+    filterset_class = ProjectFilter
+
+    def get_queryset(self):
+        return (
+            access.projects_for(self.request.user)
+            .select_related("agency", "enterprise")
+            .prefetch_related(
+                Prefetch(
+                    "assignments",
+                    queryset=ProjectAssignment.objects.select_related("employment__person", "post").order_by(
+                        "id"
+                    ),
+                ),
+                Prefetch("attachments", queryset=ProjectAttachment.objects.order_by("uploaded_at", "id")),
+            )
+            .order_by("-created_at", "id")
+        )
+
+    def get_object(self):
+        return access.get_visible(self.get_queryset(), self.kwargs["pk"])
+
+    def _render(self, project: MonitoringProject, code: int = status.HTTP_200_OK) -> Response:
+        return Response(ProjectOut(access.get_visible(self.get_queryset(), project.pk)).data, status=code)
+
+    @extend_schema(request=ProjectIn, responses={201: ProjectOut})
+    def create(self, request: Request) -> Response:
+        agency = access.require_agency_admin(request.user)
+        data = parse(ProjectIn, request.data)
+        contract = access.access_contract(request.user, data.pop("contract"))
+        project = project_services.project_create(
+            agency=agency, actor=request.user, enterprise=contract.enterprise, contract=contract, **data
+        )
+        return self._render(project, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AssignIn, responses={201: ProjectOut})
+    @action(detail=True, methods=["post"])
+    def assignments(self, request: Request, pk=None) -> Response:
+        project = self.get_object()
+        access.require_agency_admin(request.user, project.agency)
+        data = parse(AssignIn, request.data)
+        employment = access.access_employment(request.user, data["employment"])
+        project_services.project_assign(project=project, employment=employment, post_code=data["post"])
+        return self._render(project, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AttachIn, responses={201: ProjectOut})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def attachments(self, request: Request, pk=None) -> Response:
+        project = self.get_object()
+        access.require_agency_admin(request.user, project.agency)
+        data = parse(AttachIn, request.data)
+        project_services.project_attach(
+            project=project, kind=data["kind"], upload=data["file"], actor=request.user
+        )
+        return self._render(project, status.HTTP_201_CREATED)
+
+    def _transition(self, request: Request, to: str) -> Response:
+        project = self.get_object()
+        reason = parse(ReasonIn, request.data)["reason"]
+        project_services.project_transition(project=project, to=to, actor=request.user, reason=reason)
+        return self._render(project)
+
+    @extend_schema(request=None, responses=ProjectOut)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk=None) -> Response:
+        return self._transition(request, MonitoringProject.Status.SUBMITTED)
+
+    @extend_schema(request=ReasonIn, responses=ProjectOut)
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_project(self, request: Request, pk=None) -> Response:
+        return self._transition(request, MonitoringProject.Status.RETURNED)
+
+    @extend_schema(request=None, responses=ProjectOut)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk=None) -> Response:
+        return self._transition(request, MonitoringProject.Status.DONE)
+
+
+# --- O&M tasks ----------------------------------------------------------------------------------------------
+
+
+class PlanOut(serializers.ModelSerializer):
+    class Meta:
+        model = OmPlan
+        fields = ["id", "title", "frequency", "interval_days", "window_start", "window_end", "outlet"]
+
+
+class TaskStaffOut(serializers.ModelSerializer):
+    employment = serializers.IntegerField(source="employment_id")
+    name = serializers.CharField(source="employment.person.name")
+
+    class Meta:
+        model = OmTaskStaff
+        fields = ["employment", "name", "role"]
+
+
+class OmTaskOut(serializers.ModelSerializer):
+    agency_name = serializers.CharField(source="agency.name", read_only=True)
+    enterprise = serializers.IntegerField(source="contract.enterprise_id", read_only=True)
+    points = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    instruments = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    staff = TaskStaffOut(many=True, read_only=True)
+    plans = PlanOut(many=True, read_only=True)
+
+    class Meta:
+        model = OmTask
+        fields = [
+            "id",
+            "agency",
+            "agency_name",
+            "contract",
+            "enterprise",
+            "number",
+            "name",
+            "kind",
+            "starts_on",
+            "ends_on",
+            "status",
+            "points",
+            "instruments",
+            "staff",
+            "plans",
+        ]
+
+
+class PlanIn(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    frequency = serializers.ChoiceField(choices=OmPlan.Frequency.choices)
+    interval_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, default=None)
+    window_start = serializers.DateField()
+    window_end = serializers.DateField()
+    outlet = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class StaffRoleIn(serializers.Serializer):
+    employment = serializers.IntegerField()
+    role = serializers.ChoiceField(choices=OmTaskStaff.Role.choices)
+
+
+class OmTaskIn(serializers.Serializer):
+    contract = serializers.IntegerField()
+    number = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=OmTask._meta.get_field("kind").choices)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    points = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=200)
+    instruments = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    staff = StaffRoleIn(many=True, required=False, default=list)
+    plans = PlanIn(many=True, required=False, default=list)
+
+
+class OmTaskFilter(filters.FilterSet):
+    name = filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = OmTask
+        fields = ["status", "kind", "contract", "number"]
+
+
+class OmTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = OmTask.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = OmTaskOut
+    filterset_class = OmTaskFilter
+
+    def get_queryset(self):
+        return (
+            access.om_tasks_for(self.request.user)
+            .select_related("agency", "contract")
+            .prefetch_related(
+                "points",
+                "instruments",
+                Prefetch(
+                    "staff", queryset=OmTaskStaff.objects.select_related("employment__person").order_by("id")
+                ),
+                Prefetch("plans", queryset=OmPlan.objects.order_by("window_start", "id")),
+            )
+            .order_by("-starts_on", "id")
+        )
+
+    def get_object(self):
+        return access.get_visible(self.get_queryset(), self.kwargs["pk"])
+
+    def _render(self, task: OmTask, code: int = status.HTTP_200_OK) -> Response:
+        return Response(OmTaskOut(access.get_visible(self.get_queryset(), task.pk)).data, status=code)
+
+    def _plan_args(self, plan: dict, visible_outlets) -> dict:
+        outlet_id = plan.pop("outlet")
+        plan["outlet"] = access.get_visible(visible_outlets, outlet_id) if outlet_id else None
+        return plan
+
+    @extend_schema(request=OmTaskIn, responses={201: OmTaskOut})
+    def create(self, request: Request) -> Response:
+        agency = access.require_agency_admin(request.user)
+        data = parse(OmTaskIn, request.data)
+        user = request.user
+        outlets = access.outlets_for(user)
+        task = om_services.om_task_create(
+            agency=agency,
+            contract=access.access_contract(user, data["contract"]),
+            number=data["number"],
+            name=data["name"],
+            kind=data["kind"],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+            points=[access.get_visible(outlets, pk) for pk in dict.fromkeys(data["points"])],
+            instruments=[access.access_instrument(user, pk) for pk in dict.fromkeys(data["instruments"])],
+            staff=[(access.access_employment(user, s["employment"]), s["role"]) for s in data["staff"]],
+            plans=[
+                self._plan_args(plan, Outlet.objects.filter(pk__in=data["points"])) for plan in data["plans"]
+            ],
+        )
+        return self._render(task, status.HTTP_201_CREATED)
+
+    @extend_schema(request=PlanIn, responses={201: OmTaskOut})
+    @action(detail=True, methods=["post"])
+    def plans(self, request: Request, pk=None) -> Response:
+        task = self.get_object()
+        access.require_agency_admin(request.user, task.agency)
+        plan = self._plan_args(dict(parse(PlanIn, request.data)), task.points.all())
+        om_services.om_plan_add(task=task, **plan)
+        return self._render(task, status.HTTP_201_CREATED)
+
+    @extend_schema(request=StaffRoleIn, responses={201: OmTaskOut})
+    @action(detail=True, methods=["post"])
+    def staff(self, request: Request, pk=None) -> Response:
+        task = self.get_object()
+        access.require_agency_admin(request.user, task.agency)
+        data = parse(StaffRoleIn, request.data)
+        employment = access.access_employment(request.user, data["employment"])
+        om_services.om_task_add_staff(task=task, employment=employment, role=data["role"])
+        return self._render(task, status.HTTP_201_CREATED)
