@@ -35,7 +35,7 @@ from server.accounts.models import Role, User
 from server.registry import excel, services
 from server.registry.models import Agency, AgencyFilingEvent, Certificate, Employment, Person, Post
 
-# --- Agencies -----------------------------------------------------------------------------------------------
+# --- Agencies -------------------------------------------------------------------------------------
 
 
 class AgencyOut(serializers.ModelSerializer):
@@ -172,7 +172,7 @@ class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(FilingEventOut(events, many=True).data)
 
 
-# --- Sub-accounts -------------------------------------------------------------------------------------------
+# --- Sub-accounts ---------------------------------------------------------------------------------
 
 
 class AccountOut(serializers.ModelSerializer):
@@ -234,7 +234,7 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(AccountOut(user).data)
 
 
-# --- Staff and certificates ---------------------------------------------------------------------------------
+# --- Staff and certificates -----------------------------------------------------------------------
 
 
 class PostOut(serializers.ModelSerializer):

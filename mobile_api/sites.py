@@ -17,11 +17,13 @@ from rest_framework_gis.fields import GeometryField
 from mobile_api.common import XLSX, ImportIn, import_response, parse, xlsx_response
 from server import access
 from server.accounts.models import Role
+from server.accounts.services import account_create
+from server.errors import PERMISSION_DENIED, DomainError
 from server.geo import CoordinateSystem, from_wgs84
 from server.registry import excel, services
 from server.registry.models import Analyte, Contract, Enterprise, Instrument, Outlet, OutletKind
 
-# --- Enterprises --------------------------------------------------------------------------------------------
+# --- Enterprises ----------------------------------------------------------------------------------
 
 
 class EnterpriseOut(serializers.ModelSerializer):
@@ -45,6 +47,21 @@ class EnterpriseUpdateIn(serializers.Serializer):
     region_code = serializers.CharField(max_length=6, required=False)
     contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+
+
+class ConfirmerIn(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    name = serializers.CharField(max_length=150)
+    phone = serializers.CharField(max_length=30, required=False, default="")
+
+
+class ConfirmerOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(source="first_name")
+    phone = serializers.CharField()
+    is_active = serializers.BooleanField()
 
 
 class EnterpriseFilter(filters.FilterSet):
@@ -82,8 +99,31 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         )
         return Response(EnterpriseOut(enterprise).data)
 
+    @extend_schema(methods=["get"], responses=ConfirmerOut(many=True))
+    @extend_schema(methods=["post"], request=ConfirmerIn, responses={201: ConfirmerOut})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def confirmers(self, request: Request, pk=None) -> Response:
+        """The enterprise's confirmer accounts (确认人), who confirm each day's O&M records.
+        Created by a platform administrator or by one of the enterprise's own confirmers."""
+        enterprise = self.get_object()
+        if request.user.role not in (Role.PLATFORM, Role.ENTERPRISE):
+            raise DomainError(PERMISSION_DENIED)
+        if request.method == "GET":
+            return Response(ConfirmerOut(enterprise.confirmers.order_by("id"), many=True).data)
+        data = parse(ConfirmerIn, request.data)
+        user = account_create(
+            username=data["username"],
+            password=data["password"],
+            role=Role.ENTERPRISE,
+            enterprise=enterprise,
+            phone=data["phone"],
+            first_name=data["name"],
+            created_by=request.user,
+        )
+        return Response(ConfirmerOut(user).data, status=status.HTTP_201_CREATED)
 
-# --- Outlets ------------------------------------------------------------------------------------------------
+
+# --- Outlets --------------------------------------------------------------------------------------
 
 COORDS_PARAM = OpenApiParameter(
     "coords",
@@ -211,7 +251,7 @@ class OutletViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(OutletOut(outlet, context=self.get_serializer_context()).data)
 
 
-# --- Instruments --------------------------------------------------------------------------------------------
+# --- Instruments ----------------------------------------------------------------------------------
 
 
 class InstrumentOut(serializers.ModelSerializer):
@@ -327,7 +367,7 @@ class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         )
 
 
-# --- Contracts ----------------------------------------------------------------------------------------------
+# --- Contracts ------------------------------------------------------------------------------------
 
 
 class ContractOut(serializers.ModelSerializer):

@@ -19,7 +19,7 @@ from server.om import services as om_services
 from server.om.models import OmPlan, OmTask, OmTaskStaff
 from server.registry.models import Outlet
 
-# --- Monitoring projects ------------------------------------------------------------------------------------
+# --- Monitoring projects --------------------------------------------------------------------------
 
 
 class AssignmentOut(serializers.ModelSerializer):
@@ -174,7 +174,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self._transition(request, MonitoringProject.Status.DONE)
 
 
-# --- O&M tasks ----------------------------------------------------------------------------------------------
+# --- O&M tasks ------------------------------------------------------------------------------------
 
 
 class PlanOut(serializers.ModelSerializer):

@@ -182,7 +182,7 @@ def access_om_task(user: User, pk, **kw) -> OmTask:
     return get_visible(om_tasks_for(user), pk, **kw)
 
 
-# --- What a visible object's viewer may change ----------------------------------------------------------
+# --- What a visible object's viewer may change ----------------------------------------------------
 AGENCY_ADMINS = {Role.AGENCY_MAIN, Role.AGENCY_MANAGER}
 
 

@@ -69,7 +69,7 @@ class DomainError(Exception):
         super().__init__(f"{error.code}: {error.message('en', **params)}")
 
 
-# --- Codes every endpoint can produce -----------------------------------------------------------------
+# --- Codes every endpoint can produce -------------------------------------------------------------
 BAD_REQUEST = ErrorCode("bad_request", 400, "请求无效。", "The request is invalid.")
 MALFORMED_REQUEST = ErrorCode(
     "malformed_request",
@@ -164,7 +164,7 @@ def error_response(
     return response
 
 
-# --- DRF ----------------------------------------------------------------------------------------------
+# --- DRF ------------------------------------------------------------------------------------------
 def _drf_error(exc: drf.APIException, request: HttpRequest | None) -> tuple[ErrorCode, Any, dict]:
     if isinstance(exc, drf.ValidationError):
         return VALIDATION_FAILED, exc.detail, {}
@@ -234,7 +234,7 @@ def api_exception_handler(exc: Exception, context: dict) -> HttpResponse | None:
     return response
 
 
-# --- Django's own error handlers (wired in server/urls.py and CSRF_FAILURE_VIEW) -----------------------
+# --- Django's own error handlers (wired in server/urls.py and CSRF_FAILURE_VIEW) ------------------
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     if isinstance(exception, RequestDataTooBig):
         return error_response(request, PAYLOAD_TOO_LARGE)

@@ -58,7 +58,7 @@ _LABELS = {
     CoordinateSystem.BD09: "BD-09（百度地图坐标）",
 }
 
-# --- Validation ---------------------------------------------------------------------------------------
+# --- Validation -----------------------------------------------------------------------------------
 _REASONS = {
     "not_a_number": ("{field} 不是数字", "{field} is not a number"),
     "not_finite": ("{field} 不是有限数值", "{field} is not a finite number"),
@@ -113,7 +113,7 @@ def coordinate_system(system: object) -> CoordinateSystem:
     )
 
 
-# --- GCJ-02 -------------------------------------------------------------------------------------------
+# --- GCJ-02 ---------------------------------------------------------------------------------------
 # The published (reverse-engineered) GCJ-02 forward transform: an offset computed on the
 # Krasovsky 1940 ellipsoid, the reference ellipsoid of the Beijing 1954 datum.
 _KRASOVSKY_A = 6378245.0
@@ -176,7 +176,7 @@ def _gcj02_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
     return wgs_lon, wgs_lat
 
 
-# --- BD-09 --------------------------------------------------------------------------------------------
+# --- BD-09 ----------------------------------------------------------------------------------------
 # Baidu's published GCJ-02 <-> BD-09 pair. BD-09 is defined everywhere as an offset of GCJ-02 (and
 # GCJ-02 is WGS-84 outside the mainland), so the offset is applied regardless of location.
 _X_PI = math.pi * 3000.0 / 180.0
@@ -210,7 +210,7 @@ def _bd09_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
     return gcj_lon, gcj_lat
 
 
-# --- Public API ---------------------------------------------------------------------------------------
+# --- Public API -----------------------------------------------------------------------------------
 def to_wgs84(lon: float, lat: float, system: str) -> tuple[float, float]:
     """The WGS-84 ``(lon, lat)`` of a point given in ``system``."""
     lon, lat = validate_point(lon, lat)

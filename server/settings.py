@@ -145,7 +145,7 @@ USE_I18N = True
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
 USE_TZ = env_bool("USE_TZ", True)
 
-# --- Files ------------------------------------------------------------------------------------------
+# --- Files ----------------------------------------------------------------------------------------
 STATIC_URL = "static/"
 # Production sets STATIC_ROOT and runs collectstatic: WhiteNoise then serves hashed, compressed
 # files from there. Unset (local runs, tests), WhiteNoise serves them straight from the apps.
@@ -185,7 +185,7 @@ STORAGES = {
     },
 }
 
-# --- Celery -----------------------------------------------------------------------------------------
+# --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", "")
 # Without a broker the tasks run inline, in the request that queued them (make run needs no worker).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -197,7 +197,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3, minimum=1)
 
-# --- API --------------------------------------------------------------------------------------------
+# --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -250,18 +250,18 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- WeChat mini-program login ------------------------------------------------------------------------
+# --- WeChat mini-program login --------------------------------------------------------------------
 # The server exchanges the mini-program's wx.login() code at code2session for the user's openid.
 WECHAT_APPID = env_str("WECHAT_APPID", "")
 WECHAT_SECRET = env_secret("WECHAT_SECRET", "")
 WECHAT_CODE2SESSION_URL = env_str("WECHAT_CODE2SESSION_URL", "https://api.weixin.qq.com/sns/jscode2session")
 WECHAT_TIMEOUT_SECONDS = env_int("WECHAT_TIMEOUT_SECONDS", 5, minimum=1, maximum=60)
 
-# --- Phone sign-in ----------------------------------------------------------------------------------
+# --- Phone sign-in --------------------------------------------------------------------------------
 # A device token is revoked by its user or an administrator; it also lapses after this many days unused.
 DEVICE_TOKEN_IDLE_DAYS = env_int("DEVICE_TOKEN_IDLE_DAYS", 90, minimum=1)
 
-# --- Security (production) --------------------------------------------------------------------------
+# --- Security (production) ------------------------------------------------------------------------
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

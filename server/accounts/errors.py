@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from server.errors import ErrorCode
 
-# --- WeChat mini-program login (code2session) ----------------------------------------------------------
+# --- WeChat mini-program login (code2session) -----------------------------------------------------
 WECHAT_CODE_INVALID = ErrorCode(
     "wechat_code_invalid",
     400,
@@ -51,7 +51,7 @@ WECHAT_ERROR = ErrorCode(
     "WeChat login failed; try again later.",
 )
 
-# --- Accounts, password login, devices and tokens ----------------------------------------------------------
+# --- Accounts, password login, devices and tokens -------------------------------------------------
 LOGIN_FAILED = ErrorCode(
     "login_failed",
     401,

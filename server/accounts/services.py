@@ -110,7 +110,7 @@ def account_close(*, user: User, actor: User) -> User:
     return user
 
 
-# --- Devices and tokens -------------------------------------------------------------------------------------
+# --- Devices and tokens ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ def device_revoke(*, device: Device, actor: User) -> Device:
     return device
 
 
-# --- Signing in ---------------------------------------------------------------------------------------------
+# --- Signing in -----------------------------------------------------------------------------------
 
 
 def _password_user(username: str, password: str) -> User:

@@ -23,7 +23,7 @@ INVALID_RESIDENT_ID = ErrorCode(
     "Invalid resident identity card number: {reason_en}",
 )
 
-# --- Regions and filings ----------------------------------------------------------------------------------
+# --- Regions and filings --------------------------------------------------------------------------
 INVALID_REGION_CODE = ErrorCode(
     "invalid_region_code",
     400,
@@ -65,7 +65,7 @@ AGENCY_NOT_APPROVED = ErrorCode(
     "The agency's filing is not approved yet ({state}); business cannot be registered.",
 )
 
-# --- People, staff and certificates ------------------------------------------------------------------------
+# --- People, staff and certificates ---------------------------------------------------------------
 PERSON_NAME_MISMATCH = ErrorCode(
     "person_name_mismatch",
     409,
@@ -114,7 +114,7 @@ CERTIFICATE_NUMBER_TAKEN = ErrorCode(
     "Certificate number {number} is registered to someone else.",
 )
 
-# --- Enterprises, outlets, instruments, contracts ---------------------------------------------------------
+# --- Enterprises, outlets, instruments, contracts -------------------------------------------------
 ENTERPRISE_ALREADY_REGISTERED = ErrorCode(
     "enterprise_already_registered",
     409,

@@ -171,7 +171,7 @@ _LIST_SEPARATORS = re.compile(r"[、,，;；\n]+")  # not "/" nor spaces: labels
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-# --- Templates and exports --------------------------------------------------------------------------------
+# --- Templates and exports ------------------------------------------------------------------------
 def _workbook(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[Workbook, Any]:
     book = Workbook()
     sheet = book.active
@@ -274,7 +274,7 @@ def instrument_export(queryset: models.QuerySet[Instrument]) -> bytes:
     return _bytes(_workbook("自动监控设备", [c.header for c in INSTRUMENT_COLUMNS], rows)[0])
 
 
-# --- Reading and parsing --------------------------------------------------------------------------------
+# --- Reading and parsing --------------------------------------------------------------------------
 def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a phone number typed as a number comes back as 13800138000.0

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from server.errors import DomainError
 from server.registry.errors import INVALID_CREDIT_CODE, INVALID_RESIDENT_ID
 
-# --- Unified social credit code (统一社会信用代码), GB 32100-2015 ------------------------------------
+# --- Unified social credit code (统一社会信用代码), GB 32100-2015 -----------------------------------------
 # Code structure: 18 characters = registration authority (1) + organisation type (1) + registering
 # office's administrative division, GB/T 2260 (6) + subject identifier, the GB 11714 organisation
 # code (9) + check character (1).
@@ -71,7 +71,7 @@ def validate_credit_code(code: str) -> str:
     return normalised
 
 
-# --- Resident identity number (公民身份号码), GB 11643-1999 -------------------------------------------
+# --- Resident identity number (公民身份号码), GB 11643-1999 ---------------------------------------------
 # Clause 5.1 (structure): 6-digit address code + 8-digit birth date (YYYYMMDD) + 3-digit sequence
 # code + 1 check character.
 RESIDENT_ID_LENGTH = 18

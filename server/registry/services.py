@@ -36,7 +36,7 @@ from server.registry.models import (
     TransferFiling,
 )
 
-# --- Regions ----------------------------------------------------------------------------------------------
+# --- Regions --------------------------------------------------------------------------------------
 
 
 def validate_region_code(code: str) -> str:
@@ -47,7 +47,7 @@ def validate_region_code(code: str) -> str:
     return code
 
 
-# --- Agencies and their filing ----------------------------------------------------------------------------
+# --- Agencies and their filing --------------------------------------------------------------------
 F = Agency.FilingStatus
 
 # Who may move a filing from where to where (seed 001 §3.1-3.4): the agency's main account submits,
@@ -176,7 +176,7 @@ def ensure_agency_approved(agency: Agency) -> None:
         raise DomainError(errors.AGENCY_NOT_APPROVED, state=Agency.FilingStatus(agency.filing_status).label)
 
 
-# --- People, staff and certificates -------------------------------------------------------------------------
+# --- People, staff and certificates ---------------------------------------------------------------
 
 
 def _birth_date(id_number: str) -> dt.date:
@@ -389,7 +389,7 @@ def transfer_file(
     return filing
 
 
-# --- Enterprises, outlets, instruments ----------------------------------------------------------------------
+# --- Enterprises, outlets, instruments ------------------------------------------------------------
 
 
 @transaction.atomic
@@ -575,7 +575,7 @@ def instrument_update(*, instrument: Instrument, **fields: Any) -> Instrument:
     return instrument
 
 
-# --- Contracts --------------------------------------------------------------------------
+# --- Contracts ------------------------------------------------------------------------------------
 
 
 @transaction.atomic

@@ -109,7 +109,7 @@ def test_a_regulator_sees_an_out_of_province_agency_once_it_works_in_the_region(
     assert regulator.get(f"/api/v1/staff/{world.jiangsu.sampler.pk}").status_code == 200
 
 
-# --- Writes: a visible object the user may not change is 403; an invisible one stays 404 ------------------
+# --- Writes: a visible object the user may not change is 403; an invisible one stays 404 ----------
 WRITES = {
     "outlets": (lambda side: side.wastewater.pk, {"geofence_radius_m": 120}),
     "instruments": (lambda side: side.instrument.pk, {"unit": "mg/L"}),

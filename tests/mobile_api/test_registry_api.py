@@ -29,7 +29,7 @@ def register_body(**overrides):
     } | overrides
 
 
-# --- Agency registration and filing ----------------------------------------------------------------------
+# --- Agency registration and filing ---------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -45,7 +45,11 @@ def test_register_creates_a_draft_agency_with_its_main_account(api):
 @pytest.mark.parametrize(
     ("overrides", "status", "code"),
     [
-        ({"credit_code": "91110108MA007J3P0U"}, 400, "invalid_credit_code"),  # the seed's example: bad check char
+        (
+            {"credit_code": "91110108MA007J3P0U"},
+            400,
+            "invalid_credit_code",
+        ),  # the seed's example: bad check char
         ({"credit_code": "9131010"}, 400, "invalid_credit_code"),
         ({"region_code": "31"}, 400, "invalid_region_code"),
         ({"password": "123"}, 400, "weak_password"),
@@ -80,7 +84,9 @@ def test_filing_review_by_the_region_regulator_with_history(world, client_for):
     assert client_for(world.jiangsu.regulator).post(f"/api/v1/agencies/{agency.pk}/return").status_code == 404
     no_reason = regulator.post(f"/api/v1/agencies/{agency.pk}/return", {}, format="json")
     assert no_reason.json()["code"] == "reason_required"
-    returned = regulator.post(f"/api/v1/agencies/{agency.pk}/return", {"reason": "营业执照不清晰"}, format="json")
+    returned = regulator.post(
+        f"/api/v1/agencies/{agency.pk}/return", {"reason": "营业执照不清晰"}, format="json"
+    )
     assert returned.json()["filing_status"] == "returned"
     assert returned.json()["return_reason"] == "营业执照不清晰"
     # The agency cannot approve itself.
@@ -101,7 +107,7 @@ def test_filing_review_by_the_region_regulator_with_history(world, client_for):
     assert AgencyFilingEvent.objects.filter(agency=agency, reason="营业执照不清晰").count() == 1
 
 
-# --- Staff: one person, one agency; certificates -------------------------------------------------------------
+# --- Staff: one person, one agency; certificates --------------------------------------------------
 
 
 def staff_body(**overrides):
@@ -144,7 +150,9 @@ def test_hire_refuses_bad_input_and_saves_nothing(world, client_for, overrides, 
 
 
 def test_an_expired_certificate_cannot_take_its_post(world, client_for):
-    expired = certificate("sampler", valid_from=TODAY - dt.timedelta(days=800), valid_until=TODAY - dt.timedelta(1))
+    expired = certificate(
+        "sampler", valid_from=TODAY - dt.timedelta(days=800), valid_until=TODAY - dt.timedelta(1)
+    )
     expired = {k: str(v) for k, v in expired.items()}
     response = client_for(world.shanghai.main, "en").post(
         "/api/v1/staff", staff_body(posts=["sampler"], certificates=[expired]), format="json"
@@ -188,7 +196,7 @@ def test_a_name_that_does_not_match_the_id_number_is_refused(world, client_for):
     assert response.json()["code"] == "person_name_mismatch"
 
 
-# --- Outlets: coordinates with their system -------------------------------------------------------------------
+# --- Outlets: coordinates with their system -------------------------------------------------------
 
 
 @pytest.mark.parametrize("system", ["gcj02", "bd09", "wgs84"])
@@ -222,7 +230,10 @@ def test_outlet_position_is_stored_in_wgs84_and_kept_as_given(world, client_for,
     [
         ({"longitude": 121.47, "latitude": 91, "coordinate_system": "wgs84"}, "invalid_coordinates"),
         ({"longitude": 181, "latitude": 31.2, "coordinate_system": "wgs84"}, "invalid_coordinates"),
-        ({"longitude": 121.47, "latitude": 31.2, "coordinate_system": "mercator"}, "unknown_coordinate_system"),
+        (
+            {"longitude": 121.47, "latitude": 31.2, "coordinate_system": "mercator"},
+            "unknown_coordinate_system",
+        ),
         ({"longitude": "NaN", "latitude": 31.2, "coordinate_system": "wgs84"}, "validation_failed"),
     ],
 )
@@ -261,7 +272,7 @@ def test_instruments_must_measure_what_the_outlet_emits(world, client_for):
     assert response.json()["code"] == "analyte_not_for_outlet"
 
 
-# --- Contracts, projects and O&M tasks ------------------------------------------------------------------------
+# --- Contracts, projects and O&M tasks ------------------------------------------------------------
 
 
 def test_a_monitoring_only_agency_cannot_sign_an_om_contract(world, client_for):
@@ -300,13 +311,19 @@ def test_project_lifecycle_needs_the_contract_attachment(world, client_for):
     )
     assert created.status_code == 201
     pid = created.json()["id"]
-    assigned = main.post(f"/api/v1/projects/{pid}/assignments", {"employment": side.sampler.pk, "post": "sampler"})
+    assigned = main.post(
+        f"/api/v1/projects/{pid}/assignments", {"employment": side.sampler.pk, "post": "sampler"}
+    )
     assert [a["post"] for a in assigned.json()["assignments"]] == ["sampler"]
-    wrong_post = main.post(f"/api/v1/projects/{pid}/assignments", {"employment": side.sampler.pk, "post": "lab_analyst"})
+    wrong_post = main.post(
+        f"/api/v1/projects/{pid}/assignments", {"employment": side.sampler.pk, "post": "lab_analyst"}
+    )
     assert wrong_post.json()["code"] == "assignee_lacks_post"
     assert main.post(f"/api/v1/projects/{pid}/submit").json()["code"] == "contract_attachment_required"
     pdf = SimpleUploadedFile("合同.pdf", b"%PDF-1.4 contract", content_type="application/pdf")
-    attached = main.post(f"/api/v1/projects/{pid}/attachments", {"kind": "contract", "file": pdf}, format="multipart")
+    attached = main.post(
+        f"/api/v1/projects/{pid}/attachments", {"kind": "contract", "file": pdf}, format="multipart"
+    )
     assert attached.status_code == 201
     assert attached.json()["attachments"][0]["size"] == len(b"%PDF-1.4 contract")
     assert main.post(f"/api/v1/projects/{pid}/submit").json()["status"] == "submitted"
@@ -338,17 +355,23 @@ def test_om_task_binds_points_staff_instruments_and_plans(world, client_for):
     assert created.json()["points"] == [side.wastewater.pk]
     assert created.json()["plans"][0]["frequency"] == "weekly"
     # A gas outlet does not belong in a wastewater task; a plan outside the period is refused.
-    assert main.post("/api/v1/om-tasks", body | {"number": "Y2", "points": [side.gas.pk]}, format="json").json()[
-        "code"
-    ] == "om_point_not_in_contract"
-    late = body | {"number": "Y3", "plans": [body["plans"][0] | {"window_end": str(TODAY + dt.timedelta(days=400))}]}
+    assert (
+        main.post("/api/v1/om-tasks", body | {"number": "Y2", "points": [side.gas.pk]}, format="json").json()[
+            "code"
+        ]
+        == "om_point_not_in_contract"
+    )
+    late = body | {
+        "number": "Y3",
+        "plans": [body["plans"][0] | {"window_end": str(TODAY + dt.timedelta(days=400))}],
+    }
     assert main.post("/api/v1/om-tasks", late, format="json").json()["code"] == "om_plan_outside_task"
     # A sampler is not an O&M technician.
     wrong = body | {"number": "Y4", "staff": [{"employment": side.sampler.pk, "role": "technician"}]}
     assert main.post("/api/v1/om-tasks", wrong, format="json").json()["code"] == "om_staff_not_eligible"
 
 
-# --- Excel ------------------------------------------------------------------------------------------------
+# --- Excel ----------------------------------------------------------------------------------------
 
 
 def test_staff_template_import_and_export(world, client_for):
@@ -377,3 +400,22 @@ def test_staff_template_import_and_export(world, client_for):
     exported = main.get("/api/v1/staff/export")
     assert exported.status_code == 200
     assert "王五" in str(list(openpyxl.load_workbook(io.BytesIO(exported.content)).worksheets[0].values))
+
+
+def test_enterprise_confirmers_are_created_by_the_platform_or_the_enterprise(world, client_for):
+    enterprise = world.shanghai.enterprise
+    body = {"username": "confirmer2", "password": PASSWORD, "name": "周敏", "phone": "13900000000"}
+    agency = client_for(world.shanghai.main).post(f"/api/v1/enterprises/{enterprise.pk}/confirmers", body)
+    assert agency.status_code == 403
+    own = client_for(world.shanghai.enterprise_user).post(
+        f"/api/v1/enterprises/{enterprise.pk}/confirmers", body
+    )
+    assert own.status_code == 201
+    created = User.objects.get(username="confirmer2")
+    assert (created.role, created.enterprise, created.first_name) == ("enterprise", enterprise, "周敏")
+    other = client_for(world.jiangsu.enterprise_user).post(
+        f"/api/v1/enterprises/{enterprise.pk}/confirmers", body
+    )
+    assert other.status_code == 404
+    listed = client_for(world.platform).get(f"/api/v1/enterprises/{enterprise.pk}/confirmers").json()
+    assert {u["username"] for u in listed} == {world.shanghai.enterprise_user.username, "confirmer2"}

@@ -358,7 +358,7 @@ def test_person_active_at_another_agency_stops_the_whole_file(agency):
     assert Employment.objects.get(person__id_number=rid(5)).agency == other
 
 
-# --- Whole-file errors ---------------------------------------------------------------------------
+# --- Whole-file errors ----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "headers",
     [

@@ -24,7 +24,7 @@ def reason_of(excinfo: pytest.ExceptionInfo[DomainError]) -> str:
     return excinfo.value.details["reason"]
 
 
-# --- Unified social credit code -----------------------------------------------------------------------
+# --- Unified social credit code -------------------------------------------------------------------
 # Real, published codes (public registration data), checked by hand against the standard.
 HUAWEI = "914403001922038216"  # 华为技术有限公司
 TENCENT = "91440300708461136T"  # 深圳市腾讯计算机系统有限公司
@@ -155,7 +155,7 @@ def test_credit_code_error_messages():
     )
 
 
-# --- Resident identity number ------------------------------------------------------------------------
+# --- Resident identity number ---------------------------------------------------------------------
 STANDARD_EXAMPLE = "11010519491231002X"  # GB 11643-1999 Appendix A
 
 
@@ -307,7 +307,7 @@ def test_resident_id_error_messages():
     )
 
 
-# --- Masking ------------------------------------------------------------------------------------------
+# --- Masking --------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("number", "masked"),
     [

@@ -42,7 +42,7 @@ def distance(a: tuple[float, float], b: tuple[float, float]) -> float:
     return geodesic_distance_m(a[0], a[1], b[0], b[1])
 
 
-# --- Reference values ---------------------------------------------------------------------------------
+# --- Reference values -----------------------------------------------------------------------------
 def test_published_reference_vectors():
     # The test vectors in the README of wandergis/coordtransform, the most used implementation of
     # the same formulas; the forward transforms agree to the last bit.
@@ -88,7 +88,7 @@ def test_bd09_is_a_further_offset_of_gcj02():
     assert to_wgs84(*bd, "bd09") == pytest.approx(wgs, abs=1e-8)
 
 
-# --- Round trips --------------------------------------------------------------------------------------
+# --- Round trips ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("system", ["gcj02", "bd09"])
 def test_round_trip_from_wgs84_across_china(system):
     worst = 0.0
@@ -142,7 +142,7 @@ def test_bd09_offset_applies_outside_china_too():
     assert distance(london, to_wgs84(*bd, "bd09")) < 0.001
 
 
-# --- Inputs -------------------------------------------------------------------------------------------
+# --- Inputs ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("lon", "lat"),
     [(121, 31), (Decimal("121.4737"), Decimal("31.2304")), ("121.4737", " 31.2304 "), (121.4737, 31.2304)],
@@ -227,7 +227,7 @@ def test_choices():
     assert str(CoordinateSystem.BD09) == "bd09"
 
 
-# --- Distance -----------------------------------------------------------------------------------------
+# --- Distance -------------------------------------------------------------------------------------
 def test_geodesic_distance_takes_lon_lat():
     # One degree of latitude at the equator is 110 574 m on WGS-84, one of longitude 111 319 m;
     # swapping lon and lat would give the other number.

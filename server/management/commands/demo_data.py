@@ -48,7 +48,7 @@ DEMO_PASSWORD = "fieldtrace-demo"  # noqa: S105 (published demo accounts for loc
 PREFIX = "demo data: "
 
 
-# --- Identifiers -------------------------------------------------------------------------------------------
+# --- Identifiers ----------------------------------------------------------------------------------
 def organisation_code(first8: str) -> str:
     """A 9-character organisation code (GB 11714-1997): 8 digits and their MOD 11 check character."""
     weights = (3, 7, 9, 10, 5, 8, 4, 2)
@@ -109,7 +109,7 @@ AGENCIES = {
 MANAGER_ACCOUNTS = {"monitoring": "jiance-manager", "om": "yunwei-manager"}
 
 
-# --- Staff ------------------------------------------------------------------------------------------------
+# --- Staff ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Staff:
     agency: str  # key of AGENCIES
@@ -172,7 +172,7 @@ CERTIFICATE_ISSUERS = {
     "om_technician": ("上海市环境保护产业协会", "HBCY-YW"),
 }
 
-# --- Enterprises, outlets, instruments --------------------------------------------------------------------
+# --- Enterprises, outlets, instruments ------------------------------------------------------------
 ENTERPRISES = {
     "wwtp": {
         "credit_code": WWTP_CODE,
