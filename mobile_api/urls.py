@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from mobile_api import auth, registry, sites, work
+from mobile_api import auth, registry, sites, sync, tasks, work
 from mobile_api.views import MetaView
 
 app_name = "mobile_api"
@@ -17,6 +17,7 @@ router.register("instruments", sites.InstrumentViewSet, basename="instrument")
 router.register("contracts", sites.ContractViewSet, basename="contract")
 router.register("projects", work.ProjectViewSet, basename="project")
 router.register("om-tasks", work.OmTaskViewSet, basename="om-task")
+router.register("tasks", tasks.TaskViewSet, basename="task")
 
 urlpatterns = [
     path("meta", MetaView.as_view(), name="meta"),
@@ -27,5 +28,10 @@ urlpatterns = [
     path("auth/devices", auth.DeviceListView.as_view(), name="devices"),
     path("auth/devices/<uuid:device_id>/revoke", auth.DeviceRevokeView.as_view(), name="device-revoke"),
     path("me", auth.MeView.as_view(), name="me"),
+    path("sync/limits", sync.LimitsView.as_view(), name="sync-limits"),
+    path("sync/push", sync.PushView.as_view(), name="sync-push"),
+    path("sync/pull", sync.PullView.as_view(), name="sync-pull"),
+    path("sync/reconcile", sync.ReconcileView.as_view(), name="sync-reconcile"),
+    path("sync/devices/<uuid:device_id>", sync.DeviceStateView.as_view(), name="sync-device"),
     *router.urls,
 ]

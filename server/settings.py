@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "server.registry",
     "server.fieldwork",
     "server.om",
+    "sync",
     "server.apps.ServerConfig",
 ]
 
@@ -86,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "sync.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "server.urls"
@@ -115,6 +117,10 @@ else:
     # The embedded default: SpatiaLite in var/, so that `make run` needs nothing but the machine.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {"default": parse_database_url(f"spatialite:///{VAR_DIR / 'fieldtrace.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("spatialite"):
+    # Writers take the lock when their transaction begins (not when they first write), so that two
+    # concurrent pushes queue up instead of failing with "database is locked" mid-transaction.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("postgis"):
@@ -260,6 +266,14 @@ WECHAT_TIMEOUT_SECONDS = env_int("WECHAT_TIMEOUT_SECONDS", 5, minimum=1, maximum
 # --- Phone sign-in --------------------------------------------------------------------------------
 # A device token is revoked by its user or an administrator; it also lapses after this many days unused.
 DEVICE_TOKEN_IDLE_DAYS = env_int("DEVICE_TOKEN_IDLE_DAYS", 90, minimum=1)
+
+# --- Offline sync -----------------------------------------------------------------------------------
+# Sized for a WeChat mini-program: its local storage holds 10 MB, one key at most 1 MB.
+SYNC_MAX_OPS = env_int("SYNC_MAX_OPS", 500, minimum=1, maximum=5000)
+SYNC_MAX_BYTES = env_int("SYNC_MAX_BYTES", 1_000_000, minimum=10_000)
+SYNC_PULL_MAX_ROWS = env_int("SYNC_PULL_MAX_ROWS", 500, minimum=1, maximum=5000)
+SYNC_PULL_MAX_BYTES = env_int("SYNC_PULL_MAX_BYTES", 512_000, minimum=10_000)
+SYNC_HOLD_DEADLINE_HOURS = env_int("SYNC_HOLD_DEADLINE_HOURS", 72, minimum=1)
 
 # --- Security (production) ------------------------------------------------------------------------
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.

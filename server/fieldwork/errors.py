@@ -48,3 +48,26 @@ ASSIGNEE_NOT_ON_STAFF = ErrorCode(
 ASSIGNEE_LACKS_POST = ErrorCode(
     "assignee_lacks_post", 400, "该人员未登记“{post}”岗位。", "This person does not hold the post {post}."
 )
+TASK_CREATOR_NOT_SAMPLER = ErrorCode(
+    "task_creator_not_sampler",
+    403,
+    "监测任务由项目的采样人员创建。",
+    "A monitoring task is created by one of the project's samplers.",
+)
+NOT_ON_PROJECT = ErrorCode(
+    "not_on_project", 403, "您不是该项目的人员，不能操作其任务。", "You are not on this project's staff."
+)
+PROJECT_NOT_OPEN = ErrorCode(
+    "project_not_open",
+    409,
+    "项目已提交或已完成，不能再添加或修改任务。",
+    "The project is submitted or done; its tasks cannot change.",
+)
+TASK_EXISTS = ErrorCode("task_exists", 409, "该任务编号已存在。", "A task with this id already exists.")
+TASK_DELETED = ErrorCode("task_deleted", 409, "该任务已删除。", "This task has been deleted.")
+TASK_NOT_DELETABLE = ErrorCode(
+    "task_not_deletable",
+    409,
+    "只有创建人可以删除尚未结束的任务。",
+    "Only its creator can delete a task, and only before it ends.",
+)

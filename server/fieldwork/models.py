@@ -128,3 +128,41 @@ class ProjectEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project}: {self.from_status} → {self.to_status}"
+
+
+class MonitoringTask(models.Model):
+    """A monitoring task (监测任务), created on a sampler's phone, often offline: its id is the
+    phone's UUID. Stages, photos and the start/pause/end lifecycle arrive with issue [F5]; this is
+    the record the sync engine merges field by field.
+
+    ``version`` counts applied changes; ``field_stamps`` remembers, for each editable field, the
+    version and order key of the change that set it (``sync.merge``)."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", "已创建"
+        ENDED = "ended", "已结束"
+
+    EDITABLE_FIELDS = ("name", "sample_codes", "note")
+
+    id = models.UUIDField(primary_key=True)
+    project = models.ForeignKey(MonitoringProject, on_delete=models.PROTECT, related_name="tasks")
+    name = models.CharField("任务名称", max_length=200)
+    sample_codes = models.JSONField("样品编号", default=list, blank=True)
+    note = models.TextField("备注", blank=True)
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.CREATED, editable=False
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    field_stamps = models.JSONField(default=dict, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "监测任务"
+        verbose_name_plural = "监测任务"
+        ordering = ["-created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

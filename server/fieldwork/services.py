@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
 from server.accounts.models import Role, User
-from server.errors import DomainError
+from server.errors import VALIDATION_FAILED, DomainError
 from server.fieldwork import errors
-from server.fieldwork.models import MonitoringProject, ProjectAssignment, ProjectAttachment, ProjectEvent
+from server.fieldwork.models import (
+    MonitoringProject,
+    MonitoringTask,
+    ProjectAssignment,
+    ProjectAttachment,
+    ProjectEvent,
+)
 from server.registry.models import Agency, Contract, Employment, Enterprise, Post
 from server.registry.services import ensure_agency_approved, ensure_post_allowed, validate_region_code
+from sync.changes import record_change
 
 S = MonitoringProject.Status
 
@@ -144,3 +152,169 @@ def project_attach(*, project: MonitoringProject, kind: str, upload, actor: User
     attachment.file.save(f"{sha256[:16]}-{upload.name[-80:]}", upload, save=False)
     attachment.save()
     return attachment
+
+
+# --- Monitoring tasks ------------------------------------------------------------------------------
+
+
+def _assignment_posts(project: MonitoringProject, user: User) -> set[str]:
+    if user.person_id is None:
+        return set()
+    return set(
+        ProjectAssignment.objects.filter(
+            project=project, employment__person_id=user.person_id, employment__status=Employment.Status.ACTIVE
+        ).values_list("post__code", flat=True)
+    )
+
+
+def _task_change(task: MonitoringTask) -> int:
+    return record_change(
+        entity_type="task",
+        entity_id=str(task.pk),
+        version=task.version,
+        data=None if task.deleted_at else task_snapshot(task),
+        deleted=task.deleted_at is not None,
+        agency_id=task.project.agency_id,
+        enterprise_id=task.project.enterprise_id,
+        project_id=task.project_id,
+        region_code=task.project.region_code,
+    )
+
+
+def task_snapshot(task: MonitoringTask) -> dict:
+    """A task as pulls and the API give it."""
+    return {
+        "id": str(task.pk),
+        "project": task.project_id,
+        "name": task.name,
+        "sample_codes": task.sample_codes,
+        "note": task.note,
+        "status": task.status,
+        "version": task.version,
+        "created_by": task.created_by_id,
+    }
+
+
+def online_key(actor: User, base_version: int) -> list:
+    """The merge order key of a change made online, now, by this user (see sync.merge)."""
+    return [base_version, int(timezone.now().timestamp() * 1_000_000), f"user:{actor.pk}", 0]
+
+
+@transaction.atomic
+def task_create(
+    *,
+    actor: User,
+    task_id,
+    project: MonitoringProject,
+    name: str,
+    sample_codes: list[str] = (),
+    note: str = "",
+    key: list | None = None,
+    operation: int | None = None,
+) -> tuple[MonitoringTask, int]:
+    """Rule 1: a task belongs to a registered project and is created by one of its samplers."""
+    if "sampler" not in _assignment_posts(project, actor):
+        raise DomainError(errors.TASK_CREATOR_NOT_SAMPLER)
+    if project.status not in (S.UNFINISHED, S.RETURNED):
+        raise DomainError(errors.PROJECT_NOT_OPEN)
+    if MonitoringTask.objects.filter(pk=task_id).exists():
+        raise DomainError(errors.TASK_EXISTS)
+    key = key or online_key(actor, 0)
+    stamp = {"v": 1, "k": key, "op": operation}
+    task = MonitoringTask.objects.create(
+        id=task_id,
+        project=project,
+        name=name.strip(),
+        sample_codes=list(sample_codes),
+        note=note,
+        created_by=actor,
+        field_stamps={name: dict(stamp) for name in MonitoringTask.EDITABLE_FIELDS},
+    )
+    return task, _task_change(task)
+
+
+@dataclass
+class TaskUpdate:
+    task: MonitoringTask
+    change_seq: int | None
+    clashes: list[dict]
+
+
+@transaction.atomic
+def task_update(
+    *,
+    actor: User,
+    task: MonitoringTask,
+    base_version: int,
+    changes: dict,
+    key: list | None = None,
+    operation: int | None = None,
+) -> TaskUpdate:
+    """Change a task's fields, merging with concurrent changes field by field (sync.merge): the same
+    result whichever order phones' changes arrive in; same-field clashes are kept for review."""
+    from sync.merge import merge_fields
+    from sync.models import Conflict
+
+    task = MonitoringTask.objects.select_for_update().select_related("project").get(pk=task.pk)
+    if task.deleted_at is not None:
+        raise DomainError(errors.TASK_DELETED)
+    if not _assignment_posts(task.project, actor):
+        raise DomainError(errors.NOT_ON_PROJECT)
+    if task.project.status not in (S.UNFINISHED, S.RETURNED):
+        raise DomainError(errors.PROJECT_NOT_OPEN)
+    if base_version > task.version:
+        from sync.errors import VERSION_FROM_FUTURE
+
+        raise DomainError(VERSION_FROM_FUTURE, base_version=base_version, version=task.version)
+    unknown = sorted(set(changes) - set(MonitoringTask.EDITABLE_FIELDS))
+    if unknown:
+        raise DomainError(VALIDATION_FAILED, details=dict.fromkeys(unknown, ["不可修改的字段。"]))
+    outcome = merge_fields(
+        current={name: getattr(task, name) for name in MonitoringTask.EDITABLE_FIELDS},
+        stamps=task.field_stamps,
+        changes=changes,
+        base_version=base_version,
+        key=key or online_key(actor, base_version),
+        new_version=task.version + 1,
+        op=operation,
+    )
+    change_seq = None
+    task.field_stamps = {**task.field_stamps, **outcome.stamps}
+    for name, value in outcome.values.items():
+        setattr(task, name, value)
+    if outcome.changed:
+        task.version += 1
+        task.save(update_fields=[*outcome.values, "field_stamps", "version", "updated_at"])
+        change_seq = _task_change(task)
+    elif outcome.stamps:
+        task.save(update_fields=["field_stamps"])
+    now = timezone.now()
+    Conflict.objects.bulk_create(
+        Conflict(
+            entity_type="task",
+            entity_id=str(task.pk),
+            field=clash.field,
+            kept_value=clash.kept,
+            other_value=clash.other,
+            kept_op_id=clash.kept_op,
+            other_op_id=clash.other_op,
+            detected_at=now,
+        )
+        for clash in outcome.clashes
+    )
+    clashes = [{"field": c.field, "kept": c.kept, "other": c.other} for c in outcome.clashes]
+    return TaskUpdate(task=task, change_seq=change_seq, clashes=clashes)
+
+
+@transaction.atomic
+def task_delete(*, actor: User, task: MonitoringTask) -> tuple[MonitoringTask, int | None]:
+    """Deleting is final: the task stays as a tombstone, so every phone learns of it by pulling."""
+    task = MonitoringTask.objects.select_for_update().select_related("project").get(pk=task.pk)
+    if task.deleted_at is not None:
+        return task, None
+    if task.created_by_id != actor.pk or task.status != MonitoringTask.Status.CREATED:
+        raise DomainError(errors.TASK_NOT_DELETABLE)
+    task.deleted_at = timezone.now()
+    task.version += 1
+    task.save(update_fields=["deleted_at", "version", "updated_at"])
+    return task, _task_change(task)

@@ -1,0 +1,94 @@
+"""The monitoring-task operations phones push (offline path). Each calls the same service as the
+online endpoint (mobile_api/tasks.py)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from rest_framework import serializers
+
+from server.access import access_project, projects_for
+from server.fieldwork import services
+from server.fieldwork.models import MonitoringTask
+from sync.operations import Entity, OpContext, OpType, Outcome, register, register_entity
+
+
+class TaskCreatePayload(serializers.Serializer):
+    project = serializers.IntegerField()
+    name = serializers.CharField(max_length=200)
+    sample_codes = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, default=list
+    )
+    note = serializers.CharField(required=False, default="", allow_blank=True, max_length=5000)
+
+
+class TaskUpdatePayload(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    sample_codes = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("至少修改一个字段。")
+        return attrs
+
+
+class EmptyPayload(serializers.Serializer):
+    pass
+
+
+def _create(ctx: OpContext) -> Outcome:
+    project = access_project(ctx.user, ctx.payload["project"])
+    data = {k: v for k, v in ctx.payload.items() if k != "project"}
+    task, seq = services.task_create(
+        actor=ctx.user,
+        task_id=ctx.entity_id,
+        project=project,
+        key=ctx.key,
+        operation=ctx.operation_pk,
+        **data,
+    )
+    return Outcome(entity_id=str(task.pk), version=task.version, change_seq=seq)
+
+
+def _task(ctx: OpContext) -> MonitoringTask:
+    return MonitoringTask.objects.get(pk=ctx.entity_id)
+
+
+def _update(ctx: OpContext) -> Outcome:
+    update = services.task_update(
+        actor=ctx.user,
+        task=_task(ctx),
+        base_version=ctx.base_version,
+        changes=dict(ctx.payload),
+        key=ctx.key,
+        operation=ctx.operation_pk,
+    )
+    return Outcome(
+        entity_id=str(update.task.pk),
+        version=update.task.version,
+        change_seq=update.change_seq,
+        clashes=update.clashes,
+    )
+
+
+def _delete(ctx: OpContext) -> Outcome:
+    task, seq = services.task_delete(actor=ctx.user, task=_task(ctx))
+    return Outcome(entity_id=str(task.pk), version=task.version, change_seq=seq)
+
+
+def _exists(entity_id: str) -> bool:
+    try:
+        return MonitoringTask.objects.filter(pk=entity_id).exists()
+    except Exception:
+        return False
+
+
+def _pull_scope(user) -> Q:
+    return Q(project_id__in=projects_for(user).values("id"))
+
+
+def register_operations() -> None:
+    register_entity(Entity(name="task", exists=_exists, pull_scope=_pull_scope))
+    register(OpType("task.create", "task", TaskCreatePayload, _create, needs_entity=False, creates=True))
+    register(OpType("task.update", "task", TaskUpdatePayload, _update, is_update=True))
+    register(OpType("task.delete", "task", EmptyPayload, _delete))

@@ -1,0 +1,167 @@
+"""Back-office admin for O&M tasks, their staff and plans. The forms apply the rules of
+``server/om/services.py`` (contract, points, instruments, eligible staff, plan windows)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count
+
+from server.errors import DomainError
+from server.om import errors
+from server.om.models import OmPlan, OmTask, OmTaskStaff
+from server.om.services import _check_plan, _check_staff
+from server.registry.admin import (
+    ReadOnlyInline,
+    add_domain_error,
+    check_number_free,
+    check_period,
+    domain_message,
+)
+from server.registry.models import Contract
+from server.registry.services import ensure_agency_approved
+
+
+class OmTaskForm(forms.ModelForm):
+    """The rules of ``services.om_task_create``."""
+
+    def clean(self):
+        cleaned = super().clean()
+        agency = cleaned.get("agency") or (self.instance.agency if self.instance.agency_id else None)
+        contract, kind = cleaned.get("contract"), cleaned.get("kind")
+        check_period(self, "starts_on", "ends_on", "任务结束日期不能早于开始日期。")
+        if agency is None:
+            return cleaned
+        if self.instance.pk is None:
+            try:
+                ensure_agency_approved(agency)
+            except DomainError as exc:
+                add_domain_error(self, exc)
+        if contract is not None and (
+            contract.agency_id != agency.pk or contract.nature != Contract.Nature.OM
+        ):
+            self.add_error("contract", domain_message(DomainError(errors.OM_CONTRACT_MISMATCH)))
+        points = cleaned.get("points")
+        if contract is not None and kind and points is not None:
+            if any(p.enterprise_id != contract.enterprise_id or p.kind != kind for p in points):
+                self.add_error("points", domain_message(DomainError(errors.OM_POINT_NOT_IN_CONTRACT)))
+            point_ids = {p.pk for p in points}
+            if any(i.outlet_id not in point_ids for i in cleaned.get("instruments") or ()):
+                self.add_error("instruments", domain_message(DomainError(errors.OM_INSTRUMENT_NOT_AT_POINT)))
+        check_number_free(self, OmTask, agency, errors.OM_TASK_NUMBER_TAKEN)
+        return cleaned
+
+
+class OmTaskStaffInline(ReadOnlyInline):
+    model = OmTaskStaff
+    fields = ("employment", "role")
+    readonly_fields = fields
+    verbose_name_plural = "运维人员（在“运维人员”页面编辑）"
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).select_related("task", "employment__person", "employment__agency")
+        )
+
+
+class OmPlanInline(ReadOnlyInline):
+    model = OmPlan
+    fields = ("title", "frequency", "interval_days", "window_start", "window_end", "outlet")
+    readonly_fields = fields
+    verbose_name_plural = "运维计划（在“运维计划”页面编辑）"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("outlet__enterprise")
+
+
+@admin.register(OmTask)
+class OmTaskAdmin(admin.ModelAdmin):
+    form = OmTaskForm
+    list_display = (
+        "number",
+        "name",
+        "agency",
+        "contract",
+        "kind",
+        "starts_on",
+        "ends_on",
+        "status",
+        "point_count",
+    )
+    list_filter = ("status", "kind")
+    list_select_related = ("agency", "contract")
+    search_fields = ("number", "name", "agency__name", "contract__number", "contract__enterprise__name")
+    search_help_text = "按任务编号、名称、机构、合同编号或委托企业搜索。"
+    date_hierarchy = "starts_on"
+    autocomplete_fields = ("agency", "contract", "points", "instruments")
+    inlines = (OmTaskStaffInline, OmPlanInline)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_point_count=Count("points", distinct=True))
+
+    @admin.display(description="点位数", ordering="_point_count")
+    def point_count(self, obj: OmTask) -> int:
+        return obj._point_count
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("agency",) if obj is not None else ()
+
+
+class OmTaskStaffForm(forms.ModelForm):
+    """The rules of ``services.om_task_add_staff``."""
+
+    def clean(self):
+        cleaned = super().clean()
+        task, employment, role = cleaned.get("task"), cleaned.get("employment"), cleaned.get("role")
+        if task is not None and employment is not None and role:
+            try:
+                _check_staff(task.agency, [(employment, role)])
+            except DomainError as exc:
+                add_domain_error(self, exc)
+        return cleaned
+
+
+@admin.register(OmTaskStaff)
+class OmTaskStaffAdmin(admin.ModelAdmin):
+    form = OmTaskStaffForm
+    list_display = ("task", "employment", "role")
+    list_filter = ("role",)
+    list_select_related = ("task", "employment__person", "employment__agency")
+    search_fields = ("task__number", "task__name", "employment__person__name", "employment__agency__name")
+    autocomplete_fields = ("task", "employment")
+
+
+class OmPlanForm(forms.ModelForm):
+    """The rules of ``services.om_plan_add``."""
+
+    def clean(self):
+        cleaned = super().clean()
+        check_period(self, "window_start", "window_end", "执行结束不能早于执行开始。")
+        task, outlet = cleaned.get("task"), cleaned.get("outlet")
+        start, end, frequency = (
+            cleaned.get("window_start"),
+            cleaned.get("window_end"),
+            cleaned.get("frequency"),
+        )
+        if task is None or start is None or end is None or not frequency:
+            return cleaned
+        try:
+            _check_plan(task, start, end, frequency, cleaned.get("interval_days"))
+            if outlet is not None and not task.points.filter(pk=outlet.pk).exists():
+                raise DomainError(errors.OM_POINT_NOT_IN_CONTRACT)
+        except DomainError as exc:
+            add_domain_error(self, exc)
+        if frequency != OmPlan.Frequency.CUSTOM:
+            cleaned["interval_days"] = None
+        return cleaned
+
+
+@admin.register(OmPlan)
+class OmPlanAdmin(admin.ModelAdmin):
+    form = OmPlanForm
+    list_display = ("title", "task", "frequency", "interval_days", "window_start", "window_end", "outlet")
+    list_filter = ("frequency",)
+    list_select_related = ("task", "outlet__enterprise")
+    search_fields = ("title", "task__number", "task__name", "outlet__name")
+    date_hierarchy = "window_start"
+    autocomplete_fields = ("task", "outlet")

@@ -1,0 +1,180 @@
+"""The sync journal: every operation a phone pushed, with the result it got; the pushes with the
+device's and the server's clocks; each device's position; the change log that pulls read."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Push(models.Model):
+    """One push request: the device's clock next to the server's, so device times can be corrected."""
+
+    device = models.ForeignKey("accounts.Device", on_delete=models.PROTECT, related_name="pushes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    device_clock = models.DateTimeField()
+    server_clock = models.DateTimeField()
+    offset_ms = models.BigIntegerField(help_text="server clock − device clock, milliseconds.")
+    op_count = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = "同步推送"
+        verbose_name_plural = "同步推送"
+        ordering = ["-server_clock", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} @ {self.server_clock:%Y-%m-%d %H:%M:%S}"
+
+
+class DeviceSyncState(models.Model):
+    """Where a device's operation queue stands. Locked while one of its operations is processed,
+    so that a device's operations apply one at a time, in its order."""
+
+    device = models.OneToOneField(
+        "accounts.Device", on_delete=models.CASCADE, primary_key=True, related_name="sync"
+    )
+    next_seq = models.PositiveBigIntegerField(default=1, help_text="The queue position expected next.")
+    last_push = models.ForeignKey(Push, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_offset_ms = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "设备同步状态"
+        verbose_name_plural = "设备同步状态"
+
+    def __str__(self) -> str:
+        return f"{self.device_id}: next {self.next_seq}"
+
+
+class Operation(models.Model):
+    """One operation, stored once per (device, op id) with the result it got."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "已应用"
+        HELD = "held", "等待前置数据"
+        CONFLICT = "conflict", "冲突待复核"
+        REJECTED = "rejected", "已拒绝"
+        EXPIRED = "expired", "等待超时待复核"
+
+    device = models.ForeignKey("accounts.Device", on_delete=models.PROTECT, related_name="operations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    op_id = models.UUIDField()
+    seq = models.PositiveBigIntegerField(help_text="The operation's position in the device's queue.")
+    op_type = models.CharField(max_length=64)
+    entity_id = models.CharField(max_length=64)
+    base_version = models.PositiveIntegerField(null=True, blank=True)
+    device_time = models.DateTimeField()
+    corrected_time = models.DateTimeField(help_text="device_time corrected by the push's clock offset.")
+    payload = models.JSONField(default=dict)
+    content_hash = models.CharField(max_length=64)
+    push = models.ForeignKey(Push, on_delete=models.PROTECT, related_name="operations")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    waits_for = models.JSONField(null=True, blank=True)
+    # What a held operation waits for, as one indexed string: "seq:<n>", "op:<op id>" or
+    # "entity:<type>:<id>". Empty once it is resolved.
+    wait_key = models.CharField(max_length=120, blank=True)
+    result = models.JSONField(default=dict)
+    received_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "同步操作"
+        verbose_name_plural = "同步操作"
+        ordering = ["device_id", "seq"]
+        constraints = [
+            # Exactly once: the same operation pushed again (a retry, a parallel push) finds this row.
+            models.UniqueConstraint(fields=["device", "op_id"], name="operation_once_per_device"),
+            models.UniqueConstraint(fields=["device", "seq"], name="operation_seq_once_per_device"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="operation_status_idx"),
+            models.Index(fields=["op_type", "entity_id", "status"], name="operation_entity_idx"),
+            models.Index(fields=["wait_key"], condition=Q(status="held"), name="operation_wait_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.op_type} {self.entity_id} ({self.status})"
+
+
+class Conflict(models.Model):
+    """Two changes to the same field from the same base: both values are kept for review."""
+
+    entity_type = models.CharField(max_length=32)
+    entity_id = models.CharField(max_length=64)
+    field = models.CharField(max_length=64)
+    kept_value = models.JSONField(null=True)
+    other_value = models.JSONField(null=True)
+    kept_op = models.ForeignKey(Operation, null=True, on_delete=models.SET_NULL, related_name="+")
+    other_op = models.ForeignKey(Operation, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=32, default="same_field")
+    detected_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "同步冲突"
+        verbose_name_plural = "同步冲突"
+        ordering = ["-detected_at", "id"]
+        indexes = [models.Index(fields=["entity_type", "entity_id"], name="conflict_entity_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.entity_type} {self.entity_id}.{self.field}"
+
+
+class SyncCounter(models.Model):
+    """The one row whose lock orders the change log: a change takes the next value inside its own
+    transaction and holds the lock until commit, so change sequences commit in order and a pull
+    that has read up to N can never later find a committed change below N."""
+
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="sync_counter_single_row")]
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Change(models.Model):
+    """The latest change of each entity, by server sequence; deleted entities stay as tombstones."""
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    entity_type = models.CharField(max_length=32)
+    entity_id = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    deleted = models.BooleanField(default=False)
+    data = models.JSONField(null=True)
+    # Scope keys, so that a pull filters with the same rules as server/access.py.
+    agency_id = models.BigIntegerField(null=True)
+    enterprise_id = models.BigIntegerField(null=True)
+    project_id = models.BigIntegerField(null=True)
+    region_code = models.CharField(max_length=6, blank=True)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "变更记录"
+        verbose_name_plural = "变更记录"
+        ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity_type", "entity_id"], name="change_one_per_entity")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.entity_type} {self.entity_id}"
+
+
+class IdempotentRequest(models.Model):
+    """An online write sent with an ``Idempotency-Key``: the first response, replayed to retries."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=128)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    body = models.BinaryField(null=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,88 @@
+"""Operation types. Domain apps register theirs (in their AppConfig.ready) with a handler that calls
+the same domain service their online endpoint calls; the engine knows nothing of tasks or records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+from rest_framework import serializers
+
+
+@dataclass
+class OpContext:
+    """What a handler gets: who, from which device, the validated payload, and the merge order key."""
+
+    user: Any
+    device_id: str
+    entity_id: str
+    base_version: int | None
+    payload: dict
+    key: list
+    operation_pk: int | None = None
+
+
+@dataclass
+class Outcome:
+    """What a handler returns. ``clashes`` non-empty makes the operation a conflict (kept for review)."""
+
+    entity_id: str
+    version: int
+    change_seq: int | None = None
+    clashes: list[dict] = field(default_factory=list)
+    conflict_reason: str = ""
+
+
+@dataclass(frozen=True)
+class OpType:
+    name: str
+    entity: str
+    payload: type[serializers.Serializer]
+    apply: Callable[[OpContext], Outcome]
+    # Whether the entity must exist first. An operation on an entity the server has not seen yet
+    # (created on another phone that has not synced) is held until it arrives.
+    needs_entity: bool = True
+    creates: bool = False
+    is_update: bool = False
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    exists: Callable[[str], bool]
+    pull_scope: Callable[[Any], Q]  # user -> a filter on sync.Change rows
+
+
+_OPS: dict[str, OpType] = {}
+_ENTITIES: dict[str, Entity] = {}
+
+
+def register_entity(entity: Entity) -> None:
+    _ENTITIES[entity.name] = entity
+
+
+def register(op: OpType) -> None:
+    if op.entity not in _ENTITIES:
+        raise LookupError(f"register the entity {op.entity!r} before its operation {op.name!r}")
+    existing = _OPS.get(op.name)
+    if existing is not None and existing is not op:
+        raise ValueError(f"operation type {op.name!r} is registered twice")
+    _OPS[op.name] = op
+
+
+def op_type(name: str) -> OpType | None:
+    return _OPS.get(name)
+
+
+def entity(name: str) -> Entity:
+    return _ENTITIES[name]
+
+
+def entities() -> dict[str, Entity]:
+    return dict(_ENTITIES)
+
+
+def op_types() -> dict[str, OpType]:
+    return dict(_OPS)
