@@ -131,7 +131,8 @@ def _receive(*, user: User, device: Device, push: Push, op: IncomingOp, offset: 
         )
         if op.seq > state.next_seq:
             # An earlier operation of this device has not arrived: keep the device's order.
-            _hold(row, {"kind": "device_seq", "seq": state.next_seq}, f"seq:{device.pk}:{state.next_seq}")
+            # Keyed by its own position: it is released when the device's queue reaches it.
+            _hold(row, {"kind": "device_seq", "seq": state.next_seq}, f"seq:{device.pk}:{op.seq}")
             return row.result, [], True
         follow_ups = _sequence_and_process(row, state)
         return row.result, follow_ups, True

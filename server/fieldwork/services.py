@@ -268,7 +268,7 @@ def task_update(
         raise DomainError(VERSION_FROM_FUTURE, base_version=base_version, version=task.version)
     unknown = sorted(set(changes) - set(MonitoringTask.EDITABLE_FIELDS))
     if unknown:
-        raise DomainError(VALIDATION_FAILED, details=dict.fromkeys(unknown, ["不可修改的字段。"]))
+        raise DomainError(VALIDATION_FAILED, details={name: ["不可修改的字段。"] for name in unknown})
     outcome = merge_fields(
         current={name: getattr(task, name) for name in MonitoringTask.EDITABLE_FIELDS},
         stamps=task.field_stamps,
