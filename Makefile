@@ -45,6 +45,13 @@ test-fast: export SECRET_KEY ?= $(CHECK_SECRET_KEY)
 test-fast: setup
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
+# Push throughput (bench/RESULTS.md), in a throwaway database: SpatiaLite in a temporary file unless
+# DATABASE_URL is set, then a separate <name>_bench database on that server, dropped afterwards.
+.PHONY: bench
+bench: export SECRET_KEY ?= $(CHECK_SECRET_KEY)
+bench: setup
+	$(PY) bench/run.py
+
 lint: export SECRET_KEY ?= $(CHECK_SECRET_KEY)
 lint: setup
 	$(VENV)/bin/ruff check .

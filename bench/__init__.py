@@ -1,0 +1,1 @@
+"""Benchmarks: ``make bench`` (bench/run.py) runs every module here against a throwaway database."""
