@@ -202,6 +202,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    # Held sync work is never dropped: past its deadline it is processed or flagged for review.
+    "sync-expire-holds": {"task": "sync.expire_holds", "schedule": 3600.0},
+}
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -110,8 +110,9 @@ def test_a_push_killed_midway_and_replayed_loses_and_doubles_nothing(live, tmp_p
         deadline = time.monotonic() + 120
         while count_rows(database_url, "sync_operation") < 20 and time.monotonic() < deadline:
             time.sleep(0.02)
+        finished_before_kill = pending.done()
         server.kill()
-        assert not pending.done(), "the push finished before the server could be killed mid-way"
+        assert not finished_before_kill, "the push finished before the server could be killed mid-way"
         with pytest.raises((ConnectionError, OSError)):  # the phone sees the connection drop
             pending.result()
     committed = count_rows(database_url, "sync_operation")

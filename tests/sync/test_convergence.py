@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 from server.fieldwork.models import MonitoringTask
 from server.fieldwork.services import project_assign
 from sync.engine import IncomingOp, push
-from sync.models import Operation
 from tests.factories import hire, staff_account
 from tests.sync.helpers import Phone
 
