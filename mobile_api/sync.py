@@ -197,3 +197,34 @@ class DeviceStateView(APIView):
                 ],
             }
         )
+
+
+class AttentionView(APIView):
+    """Held and flagged operations of every phone the user oversees (its own; an agency's main and
+    manager accounts: all the agency's phones), oldest first."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        rows = (
+            Operation.objects.filter(
+                device__in=devices_for(request.user),
+                status__in=[Operation.Status.HELD, Operation.Status.EXPIRED, Operation.Status.CONFLICT],
+            )
+            .select_related("device__user")
+            .order_by("received_at", "id")[:500]
+        )
+        language = request_language(request)
+        return Response(
+            [
+                {
+                    "device_id": str(op.device_id),
+                    "user": op.device.user.username,
+                    "seq": op.seq,
+                    "type": op.op_type,
+                    "entity_id": op.entity_id,
+                    "received_at": op.received_at,
+                    **engine.render_result(op.result, language),
+                }
+                for op in rows
+            ]
+        )

@@ -52,6 +52,9 @@ class TaskPatchIn(TaskUpdatePayload):
 class TaskUpdateOut(serializers.Serializer):
     task = TaskOut()
     conflicts = serializers.ListField(child=serializers.DictField())
+    reason = serializers.CharField(
+        help_text="closed_since_base: nothing applied, the change is kept for review."
+    )
 
 
 class TaskFilter(filters.FilterSet):
@@ -89,7 +92,8 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         update = services.task_update(
             actor=request.user, task=self.get_object(), base_version=base_version, changes=data
         )
-        return Response({"task": TaskOut(update.task).data, "conflicts": update.clashes})
+        body = {"task": TaskOut(update.task).data, "conflicts": update.clashes, "reason": update.reason}
+        return Response(body)
 
     @extend_schema(request=None, responses={204: None}, parameters=[IDEMPOTENCY])
     def destroy(self, request: Request, pk=None) -> Response:

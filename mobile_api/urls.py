@@ -33,5 +33,6 @@ urlpatterns = [
     path("sync/pull", sync.PullView.as_view(), name="sync-pull"),
     path("sync/reconcile", sync.ReconcileView.as_view(), name="sync-reconcile"),
     path("sync/devices/<uuid:device_id>", sync.DeviceStateView.as_view(), name="sync-device"),
+    path("sync/attention", sync.AttentionView.as_view(), name="sync-attention"),
     *router.urls,
 ]

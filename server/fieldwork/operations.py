@@ -68,6 +68,7 @@ def _update(ctx: OpContext) -> Outcome:
         version=update.task.version,
         change_seq=update.change_seq,
         clashes=update.clashes,
+        conflict_reason=update.reason,
     )
 
 

@@ -238,6 +238,7 @@ class TaskUpdate:
     task: MonitoringTask
     change_seq: int | None
     clashes: list[dict]
+    reason: str = ""  # why the change was not (fully) applied: "" or "closed_since_base"
 
 
 @transaction.atomic
@@ -266,6 +267,11 @@ def task_update(
         from sync.errors import VERSION_FROM_FUTURE
 
         raise DomainError(VERSION_FROM_FUTURE, base_version=base_version, version=task.version)
+    closed = task.field_stamps.get("status")
+    if task.status != MonitoringTask.Status.CREATED and closed and closed["v"] > base_version:
+        # Ended since the phone's base: the change is kept for review, never written over the
+        # record the lab closed.
+        return _closed_conflict(task, changes, operation)
     unknown = sorted(set(changes) - set(MonitoringTask.EDITABLE_FIELDS))
     if unknown:
         raise DomainError(VALIDATION_FAILED, details={name: ["不可修改的字段。"] for name in unknown})
@@ -304,6 +310,27 @@ def task_update(
     )
     clashes = [{"field": c.field, "kept": c.kept, "other": c.other} for c in outcome.clashes]
     return TaskUpdate(task=task, change_seq=change_seq, clashes=clashes)
+
+
+def _closed_conflict(task: MonitoringTask, changes: dict, operation: int | None) -> TaskUpdate:
+    from sync.models import Conflict
+
+    now = timezone.now()
+    Conflict.objects.bulk_create(
+        Conflict(
+            entity_type="task",
+            entity_id=str(task.pk),
+            field=name,
+            kept_value=getattr(task, name, None),
+            other_value=value,
+            other_op_id=operation,
+            reason="closed_since_base",
+            detected_at=now,
+        )
+        for name, value in changes.items()
+    )
+    clashes = [{"field": n, "kept": getattr(task, n, None), "other": v} for n, v in changes.items()]
+    return TaskUpdate(task=task, change_seq=None, clashes=clashes, reason="closed_since_base")
 
 
 @transaction.atomic

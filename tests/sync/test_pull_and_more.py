@@ -252,3 +252,11 @@ def test_the_back_office_session_gets_idempotency_too(world, client):
         )
         assert response.status_code == 201
     assert MonitoringTask.objects.count() == 1
+
+
+def test_the_agency_sees_held_work_of_all_its_phones(world, sampler, client_for):
+    sampler.op("task.update", uuid.uuid4(), {"note": "x"}, base_version=1)
+    sampler.push()
+    listed = client_for(world.shanghai.main).get("/api/v1/sync/attention").json()
+    assert [(item["device_id"], item["status"]) for item in listed] == [(sampler.device_id, "held")]
+    assert client_for(world.jiangsu.main).get("/api/v1/sync/attention").json() == []

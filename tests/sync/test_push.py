@@ -227,3 +227,26 @@ def test_a_revoked_device_cannot_push(team):
     response = sampler.push()
     assert response.status_code == 401
     assert not Operation.objects.exists()
+
+
+def test_an_update_to_a_task_closed_since_its_base_is_a_conflict_not_an_overwrite(team):
+    sampler, courier = team["sampler"], team["courier"]
+    task_id, _ = create(sampler, team["project"], note="采样完成")
+    sampler.push()
+    # The lab closes the task (issue F5 adds the real end operation; here the record is set directly).
+    task = MonitoringTask.objects.get(pk=task_id)
+    task.status = MonitoringTask.Status.ENDED
+    task.version = 2
+    task.field_stamps = {**task.field_stamps, "status": {"v": 2, "k": [1, 0, "lab", 1], "op": None}}
+    task.save()
+    courier.op("task.update", task_id, {"note": "送样途中补充"}, base_version=1)
+    result = courier.push().json()["results"][0]
+    assert result["status"] == "conflict"
+    assert result["conflict"]["reason"] == "closed_since_base"
+    assert MonitoringTask.objects.get(pk=task_id).note == "采样完成"
+    kept = Conflict.objects.get(entity_id=str(task_id))
+    assert (kept.reason, kept.kept_value, kept.other_value) == (
+        "closed_since_base",
+        "采样完成",
+        "送样途中补充",
+    )
