@@ -20,6 +20,7 @@ from server.fieldwork.models import (
 )
 from server.registry.models import Agency, Contract, Employment, Enterprise, Post
 from server.registry.services import ensure_agency_approved, ensure_post_allowed, validate_region_code
+from server.transitions import StateMachine
 from sync.changes import record_change
 
 S = MonitoringProject.Status
@@ -34,35 +35,30 @@ PROJECT_TRANSITIONS: dict[tuple[str, str], set[str]] = {
 }
 
 
-@transaction.atomic
-def project_transition(
-    *, project: MonitoringProject, to: str, actor: User, reason: str = ""
-) -> MonitoringProject:
-    """The one function that changes ``MonitoringProject.status``; it writes the history row too."""
-    project = MonitoringProject.objects.select_for_update().get(pk=project.pk)
-    roles = PROJECT_TRANSITIONS.get((project.status, to))
-    if roles is None:
-        raise DomainError(errors.PROJECT_TRANSITION_NOT_ALLOWED, details={"from": project.status, "to": to})
-    if actor.role not in roles:
-        raise DomainError(errors.PROJECT_ACTOR_NOT_ALLOWED)
-    if to == S.RETURNED and not reason.strip():
-        raise DomainError(errors.PROJECT_REASON_REQUIRED)
+PROJECT = StateMachine(
+    status_field="status",
+    moves=PROJECT_TRANSITIONS,
+    history=ProjectEvent,
+    history_fk="project",
+    not_allowed=errors.PROJECT_TRANSITION_NOT_ALLOWED,
+    actor_not_allowed=errors.PROJECT_ACTOR_NOT_ALLOWED,
+    reason_required=errors.PROJECT_REASON_REQUIRED,
+    needs_reason={S.RETURNED},
+    reason_field="return_reason",
+)
+
+
+def _contract_attached(project: MonitoringProject, to: str) -> None:
     if to == S.SUBMITTED and not project.attachments.filter(kind=ProjectAttachment.Kind.CONTRACT).exists():
         # Seed 002 项目登记: 合同附件为必传项.
         raise DomainError(errors.CONTRACT_ATTACHMENT_REQUIRED)
-    previous = project.status
-    project.status = to
-    project.return_reason = reason.strip() if to == S.RETURNED else ""
-    project.save(update_fields=["status", "return_reason"])
-    ProjectEvent.objects.create(
-        project=project,
-        from_status=previous,
-        to_status=to,
-        actor=actor,
-        reason=reason.strip(),
-        at=timezone.now(),
-    )
-    return project
+
+
+def project_transition(
+    *, project: MonitoringProject, to: str, actor: User, reason: str = ""
+) -> MonitoringProject:
+    """Move a project through its table (PROJECT_TRANSITIONS); submitting needs the contract attached."""
+    return PROJECT.apply(project, to=to, actor=actor, reason=reason, check=_contract_attached)
 
 
 @transaction.atomic

@@ -35,6 +35,7 @@ from server.registry.models import (
     Post,
     TransferFiling,
 )
+from server.transitions import StateMachine
 
 # --- Regions --------------------------------------------------------------------------------------
 
@@ -70,40 +71,36 @@ NEEDS_REASON = {F.RETURNED}
 REVIEWED_FIELDS = {"name", "kind", "legal_representative"}
 
 
-@transaction.atomic
-def agency_transition(*, agency: Agency, to: str, actor: User, reason: str = "") -> Agency:
-    """The one function that changes ``Agency.filing_status``; it writes the history row too."""
-    agency = Agency.objects.select_for_update().get(pk=agency.pk)
-    roles = FILING_TRANSITIONS.get((agency.filing_status, to))
-    if roles is None:
-        raise DomainError(
-            errors.FILING_TRANSITION_NOT_ALLOWED,
-            details={"from": agency.filing_status, "to": to},
-            from_status=Agency.FilingStatus(agency.filing_status).label,
-            to_status=Agency.FilingStatus(to).label if to in Agency.FilingStatus.values else to,
-        )
-    if actor.role not in roles:
-        raise DomainError(errors.FILING_ACTOR_NOT_ALLOWED)
+FILING = StateMachine(
+    status_field="filing_status",
+    moves=FILING_TRANSITIONS,
+    history=AgencyFilingEvent,
+    history_fk="agency",
+    not_allowed=errors.FILING_TRANSITION_NOT_ALLOWED,
+    actor_not_allowed=errors.FILING_ACTOR_NOT_ALLOWED,
+    reason_required=errors.REASON_REQUIRED,
+    needs_reason=NEEDS_REASON,
+    reason_field="return_reason",
+)
+
+
+def _regulator_of_region(agency: Agency, to: str, actor: User) -> None:
     if actor.role == Role.REGULATOR:
         from server.access import region_prefix
 
         if not agency.region_code.startswith(region_prefix(actor.region_code)):
             raise DomainError(errors.FILING_OUTSIDE_REGION)
-    if to in NEEDS_REASON and not reason.strip():
-        raise DomainError(errors.REASON_REQUIRED)
-    previous = agency.filing_status
-    agency.filing_status = to
-    agency.return_reason = reason.strip() if to == F.RETURNED else ""
-    agency.save(update_fields=["filing_status", "return_reason", "updated_at"])
-    AgencyFilingEvent.objects.create(
-        agency=agency,
-        from_status=previous,
-        to_status=to,
+
+
+def agency_transition(*, agency: Agency, to: str, actor: User, reason: str = "") -> Agency:
+    """Move a filing through its table (FILING_TRANSITIONS); a regulator acts only in its region."""
+    return FILING.apply(
+        agency,
+        to=to,
         actor=actor,
-        reason=reason.strip(),
-        at=timezone.now(),
+        reason=reason,
+        check=lambda obj, target: _regulator_of_region(obj, target, actor),
     )
-    return agency
 
 
 @transaction.atomic

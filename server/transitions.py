@@ -1,0 +1,80 @@
+"""State machines as tables, and the one function that applies them.
+
+A machine names the status field, the allowed moves ``(from, to) -> roles that may make them``, the
+targets that need a reason, and the history model that gets one row per move, written in the same
+transaction. Nothing else assigns a status field (rule in DESIGN.md: "State machines are tables").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from server.errors import DomainError, ErrorCode
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    status_field: str
+    moves: dict[tuple[str, str], set[str]]
+    history: type[models.Model]
+    history_fk: str
+    not_allowed: ErrorCode
+    actor_not_allowed: ErrorCode
+    reason_required: ErrorCode
+    needs_reason: set[str] = field(default_factory=set)
+    reason_field: str = ""  # where the latest reason is kept on the object, if anywhere
+
+    def label(self, model: type[models.Model], value: str) -> str:
+        return dict(model._meta.get_field(self.status_field).choices).get(value, value)
+
+    @transaction.atomic
+    def apply(
+        self,
+        obj: models.Model,
+        *,
+        to: str,
+        actor,
+        reason: str = "",
+        check: Callable[[models.Model, str], None] | None = None,
+    ) -> models.Model:
+        """Move ``obj`` to ``to`` if the table allows it for the actor's role; ``check`` adds the
+        machine's own conditions (it raises DomainError). Returns the object as saved."""
+        model = type(obj)
+        obj = model.objects.select_for_update().get(pk=obj.pk)
+        current = getattr(obj, self.status_field)
+        roles = self.moves.get((current, to))
+        if roles is None:
+            raise DomainError(
+                self.not_allowed,
+                details={"from": current, "to": to},
+                from_status=self.label(model, current),
+                to_status=self.label(model, to),
+            )
+        if actor.role not in roles:
+            raise DomainError(self.actor_not_allowed)
+        reason = reason.strip()
+        if to in self.needs_reason and not reason:
+            raise DomainError(self.reason_required)
+        if check is not None:
+            check(obj, to)
+        setattr(obj, self.status_field, to)
+        changed = [self.status_field]
+        if self.reason_field:
+            setattr(obj, self.reason_field, reason if to in self.needs_reason else "")
+            changed.append(self.reason_field)
+        if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+            changed.append("updated_at")
+        obj.save(update_fields=changed)
+        self.history.objects.create(
+            **{self.history_fk: obj},
+            from_status=current,
+            to_status=to,
+            actor=actor,
+            reason=reason,
+            at=timezone.now(),
+        )
+        return obj
