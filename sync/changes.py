@@ -41,19 +41,18 @@ def record_change(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_change must run inside the transaction of the change it records")
     seq = _next_seq()
-    Change.objects.update_or_create(
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        defaults={
-            "seq": seq,
-            "version": version,
-            "deleted": deleted,
-            "data": None if deleted else data,
-            "agency_id": agency_id,
-            "enterprise_id": enterprise_id,
-            "project_id": project_id,
-            "region_code": region_code,
-            "changed_at": timezone.now(),
-        },
-    )
+    values = {
+        "seq": seq,
+        "version": version,
+        "deleted": deleted,
+        "data": None if deleted else data,
+        "agency_id": agency_id,
+        "enterprise_id": enterprise_id,
+        "project_id": project_id,
+        "region_code": region_code,
+        "changed_at": timezone.now(),
+    }
+    # One statement for the usual case, an entity that changed before.
+    if not Change.objects.filter(entity_type=entity_type, entity_id=str(entity_id)).update(**values):
+        Change.objects.create(entity_type=entity_type, entity_id=str(entity_id), **values)
     return seq

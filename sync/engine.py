@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from server.accounts.models import Device, User
@@ -106,12 +107,17 @@ def push(*, user: User, device: Device, device_clock: dt.datetime, ops: list[Inc
 def _receive(*, user: User, device: Device, push: Push, op: IncomingOp, offset: dt.timedelta):
     with transaction.atomic():
         state = DeviceSyncState.objects.select_for_update().get(device=device)
-        existing = Operation.objects.filter(device=device, op_id=op.op_id).first()
+        clashing = list(
+            Operation.objects.filter(Q(op_id=op.op_id) | Q(seq=op.seq), device=device).only(
+                "op_id", "seq", "content_hash", "result"
+            )
+        )
+        existing = next((o for o in clashing if str(o.op_id) == op.op_id), None)
         if existing is not None:
             if existing.content_hash != op.content_hash():
                 return _rejected(op.op_id, errors.OP_ID_REUSED), [], False
             return {"op_id": op.op_id, "status": "duplicate", "first": existing.result}, [], False
-        if Operation.objects.filter(device=device, seq=op.seq).exists():
+        if clashing:
             return _rejected(op.op_id, errors.SEQ_REUSED, seq=op.seq), [], False
         row = Operation.objects.create(
             device=device,
@@ -132,13 +138,16 @@ def _receive(*, user: User, device: Device, push: Push, op: IncomingOp, offset: 
         if op.seq > state.next_seq:
             # An earlier operation of this device has not arrived: keep the device's order.
             # Keyed by its own position: it is released when the device's queue reaches it.
-            _hold(row, {"kind": "device_seq", "seq": state.next_seq}, f"seq:{device.pk}:{op.seq}")
+            _hold(row, state, {"kind": "device_seq", "seq": state.next_seq}, f"seq:{device.pk}:{op.seq}")
             return row.result, [], True
         follow_ups = _sequence_and_process(row, state)
         return row.result, follow_ups, True
 
 
-def _hold(row: Operation, waits_for: dict, wait_key: str) -> None:
+def _hold(row: Operation, state: DeviceSyncState, waits_for: dict, wait_key: str) -> None:
+    if not row.wait_key:
+        state.held_ops += 1
+        state.save(update_fields=["held_ops"])
     row.status = S.HELD
     row.waits_for = waits_for
     row.wait_key = wait_key
@@ -149,37 +158,40 @@ def _hold(row: Operation, waits_for: dict, wait_key: str) -> None:
 def _sequence_and_process(row: Operation, state: DeviceSyncState) -> list[int]:
     """Give the operation its place in the device's order, then process it. Runs with the device's
     state locked. Returns the operations its outcome may release."""
-    previous = Operation.objects.filter(device_id=row.device_id, seq__lt=row.seq).order_by("-seq").first()
-    if previous is not None and row.corrected_time <= previous.corrected_time:
+    last = state.last_corrected_time
+    if last is not None and row.corrected_time <= last:
         # Keep a device's corrected times increasing in its own order, whatever its clock did.
-        row.corrected_time = previous.corrected_time + ONE_MICROSECOND
+        row.corrected_time = last + ONE_MICROSECOND
         row.save(update_fields=["corrected_time"])
-    if row.seq >= state.next_seq:
-        state.next_seq = row.seq + 1
-        state.save(update_fields=["next_seq"])
-    follow_ups = _process(row)
-    # The device's next operation may have been waiting for this one's place in the queue.
-    follow_ups += list(
-        Operation.objects.filter(status=S.HELD, wait_key=f"seq:{row.device_id}:{state.next_seq}").values_list(
-            "pk", flat=True
+    state.last_corrected_time = max(row.corrected_time, last) if last else row.corrected_time
+    state.next_seq = max(state.next_seq, row.seq + 1)
+    state.save(update_fields=["next_seq", "last_corrected_time"])
+    follow_ups = _process(row, state)
+    if state.held_ops:
+        # The device's next operation may have been waiting for this one's place in the queue.
+        follow_ups += list(
+            Operation.objects.filter(
+                status=S.HELD, wait_key=f"seq:{row.device_id}:{state.next_seq}"
+            ).values_list("pk", flat=True)
         )
-    )
     return follow_ups
 
 
-def _process(row: Operation) -> list[int]:
+def _process(row: Operation, state: DeviceSyncState) -> list[int]:
     """Apply, hold, reject or flag one sequenced operation. Returns the operations to retry."""
     kind = op_type(row.op_type)
     if kind is None:
-        _resolve(row, S.REJECTED, _rejected(str(row.op_id), errors.UNKNOWN_OP_TYPE, op_type=row.op_type))
-        return _waiting_on_op(row)
+        _resolve(
+            row, state, S.REJECTED, _rejected(str(row.op_id), errors.UNKNOWN_OP_TYPE, op_type=row.op_type)
+        )
+        return _waiting_on_op(row, state)
     payload = kind.payload(data=row.payload)
     if not payload.is_valid():
-        _resolve(row, S.REJECTED, _rejected(str(row.op_id), VALIDATION_FAILED, details=payload.errors))
-        return _waiting_on_op(row)
+        _resolve(row, state, S.REJECTED, _rejected(str(row.op_id), VALIDATION_FAILED, details=payload.errors))
+        return _waiting_on_op(row, state)
     if kind.is_update and row.base_version is None:
-        _resolve(row, S.REJECTED, _rejected(str(row.op_id), errors.BASE_VERSION_REQUIRED))
-        return _waiting_on_op(row)
+        _resolve(row, state, S.REJECTED, _rejected(str(row.op_id), errors.BASE_VERSION_REQUIRED))
+        return _waiting_on_op(row, state)
     earlier = (
         Operation.objects.filter(
             device_id=row.device_id, entity_id=row.entity_id, status=S.HELD, seq__lt=row.seq
@@ -187,16 +199,19 @@ def _process(row: Operation) -> list[int]:
         .exclude(wait_key__startswith="seq:")
         .order_by("-seq")
         .first()
+        if state.held_ops - bool(row.wait_key) > 0
+        else None
     )
     if earlier is not None:
         # A device's operations on one entity apply in its order: wait behind the held one.
-        _hold(row, {"kind": "op", "op_id": str(earlier.op_id)}, f"op:{earlier.op_id}")
+        _hold(row, state, {"kind": "op", "op_id": str(earlier.op_id)}, f"op:{earlier.op_id}")
         return []
     from sync.operations import entity as entity_of
 
     if kind.needs_entity and not entity_of(kind.entity).exists(row.entity_id):
         _hold(
             row,
+            state,
             {"kind": "entity", "entity": kind.entity, "id": row.entity_id},
             f"entity:{kind.entity}:{row.entity_id}",
         )
@@ -214,8 +229,10 @@ def _process(row: Operation) -> list[int]:
         with transaction.atomic():
             outcome = kind.apply(context)
     except DomainError as exc:
-        _resolve(row, S.REJECTED, _rejected(str(row.op_id), exc.error, details=exc.details, **exc.params))
-        return _waiting_on_op(row)
+        _resolve(
+            row, state, S.REJECTED, _rejected(str(row.op_id), exc.error, details=exc.details, **exc.params)
+        )
+        return _waiting_on_op(row, state)
     result = {
         "op_id": str(row.op_id),
         "status": "conflict" if outcome.clashes or outcome.conflict_reason else "applied",
@@ -225,8 +242,8 @@ def _process(row: Operation) -> list[int]:
     }
     if result["status"] == "conflict":
         result["conflict"] = {"reason": outcome.conflict_reason or "same_field", "fields": outcome.clashes}
-    _resolve(row, S.CONFLICT if result["status"] == "conflict" else S.APPLIED, result)
-    follow_ups = _waiting_on_op(row)
+    _resolve(row, state, S.CONFLICT if result["status"] == "conflict" else S.APPLIED, result)
+    follow_ups = _waiting_on_op(row, state)
     if kind.creates:
         follow_ups += list(
             Operation.objects.filter(status=S.HELD, wait_key=f"entity:{kind.entity}:{row.entity_id}")
@@ -236,7 +253,10 @@ def _process(row: Operation) -> list[int]:
     return follow_ups
 
 
-def _resolve(row: Operation, status: str, result: dict) -> None:
+def _resolve(row: Operation, state: DeviceSyncState, status: str, result: dict) -> None:
+    if row.wait_key:
+        state.held_ops = max(state.held_ops - 1, 0)
+        state.save(update_fields=["held_ops"])
     row.status = status
     row.result = result
     row.waits_for = None
@@ -245,7 +265,9 @@ def _resolve(row: Operation, status: str, result: dict) -> None:
     row.save(update_fields=["status", "result", "waits_for", "wait_key", "resolved_at"])
 
 
-def _waiting_on_op(row: Operation) -> list[int]:
+def _waiting_on_op(row: Operation, state: DeviceSyncState) -> list[int]:
+    if not state.held_ops:
+        return []  # only the device's own operations wait on one of its operations
     return list(
         Operation.objects.filter(status=S.HELD, wait_key=f"op:{row.op_id}")
         .order_by("seq")
@@ -285,7 +307,7 @@ def _retry(row: Operation, state: DeviceSyncState) -> list[int]:
         if row.seq != state.next_seq:
             return []
         return _sequence_and_process(row, state)
-    return _process(row)
+    return _process(row, state)
 
 
 # --- Held work past its deadline ------------------------------------------------------------------------
@@ -316,8 +338,8 @@ def expire_holds(*, now: dt.datetime | None = None) -> dict[str, int]:
             else:
                 result = _rejected(str(row.op_id), errors.HOLD_EXPIRED, details=row.waits_for, hours=hours)
                 result["status"] = "expired"
-                _resolve(row, S.EXPIRED, result)
-                released = _waiting_on_op(row)
+                _resolve(row, state, S.EXPIRED, result)
+                released = _waiting_on_op(row, state)
                 flagged += 1
         _release(deque(released))
     return {"forced": forced, "flagged": flagged}

@@ -37,6 +37,11 @@ class DeviceSyncState(models.Model):
     next_seq = models.PositiveBigIntegerField(default=1, help_text="The queue position expected next.")
     last_push = models.ForeignKey(Push, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_offset_ms = models.BigIntegerField(null=True, blank=True)
+    # The corrected time of the last operation given its place in the queue (kept increasing).
+    last_corrected_time = models.DateTimeField(null=True, blank=True)
+    # How many of the device's operations are held: when none are, nothing of this device can be
+    # waiting behind the operation being processed, and the engine skips looking.
+    held_ops = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = "设备同步状态"

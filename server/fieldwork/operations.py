@@ -51,7 +51,8 @@ def _create(ctx: OpContext) -> Outcome:
 
 
 def _task(ctx: OpContext) -> MonitoringTask:
-    return MonitoringTask.objects.get(pk=ctx.entity_id)
+    # The services lock and load the row themselves; the engine has checked that it exists.
+    return MonitoringTask(pk=ctx.entity_id)
 
 
 def _update(ctx: OpContext) -> Outcome:
