@@ -1,0 +1,146 @@
+"""Content and device rules (see ``media_rules/rules.py`` for the list of codes and ``Thresholds``):
+editing software, the same file or a near-duplicate used elsewhere, the device signature.
+
+``PhotoContext.same_file_uses`` and ``near_duplicates`` are expected to hold uses on other tasks or
+sites only (the caller knows the photo's own task); every entry given is judged.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from media_rules.evidence import DuplicateUse, Finding, PhotoContext, Severity
+
+if TYPE_CHECKING:
+    from media_rules.rules import Thresholds
+
+_HASH_BITS = 64
+
+
+def _match(text: str, patterns: tuple[str, ...]) -> str | None:
+    folded = text.casefold()
+    return next((p for p in patterns if p.casefold() in folded), None)
+
+
+def rule_editing_software(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
+    software = (ctx.exif.software or "").strip()
+    if not software:
+        return []
+    evidence = {"software": software}
+    editor = _match(software, th.editor_patterns)
+    if editor is not None:
+        return [
+            Finding(
+                "editing_software",
+                Severity.FAIL,
+                f"EXIF 显示照片经编辑软件处理：{software}",
+                f"EXIF shows the photo went through editing software: {software}",
+                {**evidence, "pattern": editor},
+            )
+        ]
+    tool = _match(software, th.transfer_tool_patterns)
+    if tool is not None:
+        # A download tool rewrites the Software tag but not the pixels (see TRANSFER_TOOL_PATTERNS).
+        return [
+            Finding(
+                "transfer_software",
+                Severity.PASS,
+                f"照片经传输工具 {software} 从相机导出，不是编辑软件",
+                f"The photo was copied off the camera with {software}, a download tool, not an editor",
+                {**evidence, "pattern": tool},
+            )
+        ]
+    return []
+
+
+def _use(use: DuplicateUse) -> dict:
+    return {
+        "photo_id": use.photo_id,
+        "task_id": use.task_id,
+        "site_name": use.site_name,
+        "distance": use.distance,
+        "mirrored": use.mirrored,
+    }
+
+
+def _ids(uses: list[DuplicateUse]) -> str:
+    return ", ".join(u.photo_id + (f" (task {u.task_id})" if u.task_id else "") for u in uses)
+
+
+def _ids_zh(uses: list[DuplicateUse]) -> str:
+    return "、".join(u.photo_id + (f"（任务 {u.task_id}）" if u.task_id else "") for u in uses)
+
+
+def rule_same_file(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
+    uses = list(ctx.same_file_uses)
+    if not uses:
+        return []
+    return [
+        Finding(
+            "same_file_reused",
+            Severity.FAIL,
+            f"同一文件已用于其他任务：照片 {_ids_zh(uses)}",
+            f"The same file is already used on another task: photo {_ids(uses)}",
+            {"photo_ids": [u.photo_id for u in uses], "uses": [_use(u) for u in uses]},
+        )
+    ]
+
+
+def rule_near_duplicate(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
+    already = {u.photo_id for u in ctx.same_file_uses}  # reported by rule_same_file
+    matches = sorted(
+        (
+            u
+            for u in ctx.near_duplicates
+            if u.distance <= th.near_duplicate_warn_distance and u.photo_id not in already
+        ),
+        key=lambda u: (u.distance, u.photo_id),
+    )
+    if not matches:
+        return []
+    closest = matches[0]
+    severity = Severity.FAIL if closest.distance <= th.near_duplicate_fail_distance else Severity.WARN
+    mirrored_zh = "（镜像翻转）" if closest.mirrored else ""
+    mirrored_en = " (mirrored)" if closest.mirrored else ""
+    return [
+        Finding(
+            "near_duplicate",
+            severity,
+            f"与其他任务或点位的照片近似重复：照片 {_ids_zh(matches)}；最接近的汉明距离 "
+            f"{closest.distance}/{_HASH_BITS}{mirrored_zh}",
+            f"A near-duplicate of photos on other tasks or sites: photo {_ids(matches)}; closest at Hamming "
+            f"distance {closest.distance}/{_HASH_BITS}{mirrored_en}",
+            {
+                "photo_ids": [u.photo_id for u in matches],
+                "matches": [_use(u) for u in matches],
+                "warn_distance": th.near_duplicate_warn_distance,
+                "fail_distance": th.near_duplicate_fail_distance,
+                "hash_bits": _HASH_BITS,
+            },
+        )
+    ]
+
+
+def rule_signature(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
+    if ctx.signature_valid is False:
+        return [
+            Finding(
+                "signature_invalid",
+                Severity.FAIL,
+                "设备签名无效：照片或其采集记录在离开手机后被改动，或并非来自登记的设备",
+                "The device signature is invalid: the photo or its capture record was altered after leaving "
+                "the phone, or did not come from the registered device",
+                {"signature_valid": False},
+            )
+        ]
+    if ctx.signature_valid is None and th.signature_required:
+        return [
+            Finding(
+                "signature_missing",
+                Severity.WARN,
+                "未附设备签名",
+                "No device signature was sent",
+                {"signature_valid": None},
+            )
+        ]
+    return []
