@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import io
 import logging
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,8 +21,8 @@ from PIL import Image, TiffImagePlugin
 from media_rules import exif as exif_module
 from media_rules.evidence import ExifData
 from media_rules.exif import read_exif
+from tests.shared_data import PHOTOS
 
-PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "photos"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UTC = dt.timezone.utc
 RANDOM = b"".join(hashlib.sha256(bytes([i])).digest() for i in range(128))  # 4 KB, repeatable

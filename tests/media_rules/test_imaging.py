@@ -9,7 +9,6 @@ import struct
 import time
 import warnings
 import zlib
-from pathlib import Path
 
 import pillow_heif
 import pytest
@@ -35,8 +34,8 @@ from media_rules.imaging import (
     thumbnail,
 )
 from server.errors import DomainError, registered_codes
+from tests.shared_data import PHOTOS
 
-PHOTOS = Path("/work/shared/data/photos")
 ALL_PHOTOS = sorted(p.name for p in PHOTOS.iterdir())
 # 67-0_length_string.jpg carries real phone EXIF over a perfectly flat grey frame (every pixel 137):
 # not a scene, so it is left out of the "different photos differ" comparisons (see test_flat_image_*).

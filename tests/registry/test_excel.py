@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import zipfile
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -35,10 +34,11 @@ from server.registry.excel import (
 )
 from server.registry.identifiers import mask_resident_id, resident_id_check_char
 from server.registry.models import Agency, Employment, Enterprise, Instrument, Person
+from tests.shared_data import PHOTOS
 
 pytestmark = pytest.mark.django_db
 
-JPEG = Path("/work/shared/data/photos/no_exif.jpg")
+JPEG = PHOTOS / "no_exif.jpg"
 STAFF_HEADERS = [c.header for c in STAFF_COLUMNS]
 INSTRUMENT_HEADERS = [c.header for c in INSTRUMENT_COLUMNS]
 H = {c.field: c.header for c in (*STAFF_COLUMNS, *INSTRUMENT_COLUMNS)}
