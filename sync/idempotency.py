@@ -55,6 +55,10 @@ class IdempotencyMiddleware:
             or "/sync/" in request.path
         ):
             return self.get_response(request)
+        if request.content_type.startswith("multipart/"):
+            # Uploads are not read into memory to fingerprint them: photos are content-addressed
+            # (stored once by SHA-256), which makes their retries safe without a key.
+            return self.get_response(request)
         user_id = _user_id(request)
         if user_id is None or len(key) > 128:
             return self.get_response(request)  # unauthenticated: the view answers 401 as usual

@@ -260,3 +260,19 @@ def test_the_agency_sees_held_work_of_all_its_phones(world, sampler, client_for)
     listed = client_for(world.shanghai.main).get("/api/v1/sync/attention").json()
     assert [(item["device_id"], item["status"]) for item in listed] == [(sampler.device_id, "held")]
     assert client_for(world.jiangsu.main).get("/api/v1/sync/attention").json() == []
+
+
+def test_multipart_uploads_pass_through_the_idempotency_layer(world, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    side = world.shanghai
+    client = Phone.enrol(side.main).client()
+    upload = SimpleUploadedFile("合同.pdf", b"%PDF-1.4 " + b"x" * 3_000_000, content_type="application/pdf")
+    response = client.post(
+        f"/api/v1/projects/{side.project.pk}/attachments",
+        {"kind": "contract", "file": upload},
+        format="multipart",
+        HTTP_IDEMPOTENCY_KEY="upload-1",
+    )
+    assert response.status_code == 201
+    assert not IdempotentRequest.objects.exists()
