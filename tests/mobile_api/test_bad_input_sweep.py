@@ -17,7 +17,10 @@ BODIES = [
     ("a number", 7),
     ("null", None),
     ("nested junk", {"device": [], "ops": {"a": 1}, "project": {"x": None}, "points": "1,2", "id": []}),
-    ("wrong types", {"name": 123, "kind": [], "longitude": "east", "hired_on": "yesterday", "posts": "sampler"}),
+    (
+        "wrong types",
+        {"name": 123, "kind": [], "longitude": "east", "hired_on": "yesterday", "posts": "sampler"},
+    ),
     ("huge numbers", {"project": 10**30, "employment": -1, "contract": 2**63, "enterprise": 1e308}),
 ]
 
@@ -48,7 +51,9 @@ def test_malformed_bodies_never_cause_a_500(world, role):
         url = concrete(path, world)
         for label, body in BODIES:
             response = getattr(client, method)(url, body, format="json")
-            if response.status_code >= 500 or not response.get("Content-Type", "").startswith("application/json"):
+            if response.status_code >= 500 or not response.get("Content-Type", "").startswith(
+                "application/json"
+            ):
                 if response.status_code != 204:
                     failures.append((method, url, label, response.status_code))
             elif response.status_code >= 400:
