@@ -12,22 +12,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from server.accounts.models import Device, User
-from server.errors import VALIDATION_FAILED, DomainError, ErrorCode, registered_codes
+from server.errors import SERVER_ERROR, VALIDATION_FAILED, DomainError, ErrorCode, registered_codes
 from sync import errors
 from sync.models import DeviceSyncState, Operation, Push
 from sync.operations import OpContext, op_type
 
 S = Operation.Status
+logger = logging.getLogger(__name__)
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
 
 
@@ -92,15 +95,33 @@ def push(*, user: User, device: Device, device_clock: dt.datetime, ops: list[Inc
     stored: dict[str, int] = {}  # op id -> its index in the batch, for operations journaled by this push
     released: deque[int] = deque()
     for index, op in sorted(enumerate(ops), key=lambda pair: pair[1].seq):
-        answer, follow_ups, journaled = _receive(user=user, device=device, push=record, op=op, offset=offset)
+        try:
+            answer, follow_ups, journaled = _receive(
+                user=user, device=device, push=record, op=op, offset=offset
+            )
+        except Exception:
+            # A bug, not the phone's fault: this operation's transaction rolled back, so it is not
+            # journaled and a retry processes it again; the device's later operations wait behind
+            # the gap, everything else goes on.
+            logger.exception("sync: operation %s of device %s failed", op.op_id, device.pk)
+            answer, follow_ups, journaled = (
+                _rejected(op.op_id, SERVER_ERROR, details={"retry": True}),
+                [],
+                False,
+            )
         answers[index] = answer
-        if journaled:
+        if journaled or answer["status"] == "duplicate":
             stored[op.op_id] = index
         released.extend(follow_ups)
     _release(released)
-    # An operation held when it arrived may have been released by a later one of the same batch.
+    # An operation held when it arrived (or when it was first sent) may have been released by a
+    # later one of this batch: answer with where it stands now.
     for row in Operation.objects.filter(device=device, op_id__in=list(stored)):
-        answers[stored[str(row.op_id)]] = row.result
+        index = stored[str(row.op_id)]
+        if answers[index]["status"] == "duplicate":
+            answers[index] = {"op_id": str(row.op_id), "status": "duplicate", "first": row.result}
+        else:
+            answers[index] = row.result
     return answers
 
 
@@ -233,6 +254,10 @@ def _process(row: Operation, state: DeviceSyncState) -> list[int]:
             row, state, S.REJECTED, _rejected(str(row.op_id), exc.error, details=exc.details, **exc.params)
         )
         return _waiting_on_op(row, state)
+    except DjangoValidationError as exc:  # a malformed id or value the model refused
+        details = exc.message_dict if hasattr(exc, "error_dict") else {"entity_id": exc.messages}
+        _resolve(row, state, S.REJECTED, _rejected(str(row.op_id), VALIDATION_FAILED, details=details))
+        return _waiting_on_op(row, state)
     result = {
         "op_id": str(row.op_id),
         "status": "conflict" if outcome.clashes or outcome.conflict_reason else "applied",
@@ -287,18 +312,26 @@ def _release(pending: deque[int]) -> None:
         if pk in seen:
             continue
         seen.add(pk)
-        with transaction.atomic():
-            row = Operation.objects.select_related("user").filter(pk=pk).first()
-            if row is None or row.status != S.HELD:
-                continue
-            state = DeviceSyncState.objects.select_for_update().get(device_id=row.device_id)
-            row = Operation.objects.select_for_update().select_related("user").get(pk=pk)
-            if row.status != S.HELD:
-                continue
-            follow_ups = _retry(row, state)
+        try:
+            follow_ups = _release_one(pk)
+        except Exception:
+            logger.exception("sync: releasing held operation %s failed; it stays held", pk)
+            continue
         for follow_up in follow_ups:
             seen.discard(follow_up)
             pending.append(follow_up)
+
+
+@transaction.atomic
+def _release_one(pk: int) -> list[int]:
+    row = Operation.objects.select_related("user").filter(pk=pk).first()
+    if row is None or row.status != S.HELD:
+        return []
+    state = DeviceSyncState.objects.select_for_update().get(device_id=row.device_id)
+    row = Operation.objects.select_for_update().select_related("user").get(pk=pk)
+    if row.status != S.HELD:
+        return []
+    return _retry(row, state)
 
 
 def _retry(row: Operation, state: DeviceSyncState) -> list[int]:

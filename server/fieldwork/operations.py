@@ -3,6 +3,7 @@ online endpoint (mobile_api/tasks.py)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from rest_framework import serializers
 
@@ -81,7 +82,7 @@ def _delete(ctx: OpContext) -> Outcome:
 def _exists(entity_id: str) -> bool:
     try:
         return MonitoringTask.objects.filter(pk=entity_id).exists()
-    except Exception:
+    except ValidationError:  # an id that is not a UUID names no task
         return False
 
 

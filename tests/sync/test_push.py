@@ -250,3 +250,40 @@ def test_an_update_to_a_task_closed_since_its_base_is_a_conflict_not_an_overwrit
         "采样完成",
         "送样途中补充",
     )
+
+
+def test_an_entity_id_that_is_not_a_uuid_is_rejected_not_held_forever(team):
+    sampler = team["sampler"]
+    sampler.op("task.create", "not-a-uuid", {"project": team["project"].pk, "name": "x"})
+    sampler.op("task.update", "not-a-uuid", {"note": "x"}, base_version=1)
+    results = sampler.push().json()["results"]
+    assert results[0]["status"] == "rejected"
+    assert results[1]["status"] == "held"  # waits for a task that can never exist: expires for review
+
+
+def test_a_server_bug_in_one_operation_rejects_it_retryably_and_blocks_nothing_else(team, monkeypatch):
+    from server.fieldwork import services
+
+    sampler = team["sampler"]
+    first, _ = create(sampler, team["project"], name="一")
+    sampler.op("task.update", first, {"note": "触发故障"}, base_version=1)
+    second, _ = create(sampler, team["project"], name="二")
+    real_update = services.task_update
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug in the service")
+
+    monkeypatch.setattr(services, "task_update", broken)
+    results = sampler.push().json()["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected", "held"]
+    assert results[1]["code"] == "server_error"
+    assert results[1]["details"] == {"retry": True}
+    assert results[2]["waits_for"] == {"kind": "device_seq", "seq": 2}  # keeps the device's order
+    assert not Operation.objects.filter(seq=2).exists()  # not journaled: a retry runs it again
+
+    monkeypatch.setattr(services, "task_update", real_update)  # the bug is fixed; the phone retries
+    results = sampler.push().json()["results"]
+    assert [r["status"] for r in results] == ["duplicate", "applied", "duplicate"]
+    assert results[2]["first"]["status"] == "applied"
+    assert MonitoringTask.objects.get(pk=first).note == "触发故障"
+    assert MonitoringTask.objects.filter(pk=second).exists()
