@@ -13,12 +13,10 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count, Q
 
-from server.accounts import errors
 from server.accounts.models import AGENCY_ROLES, STAFF_ROLES, Device, DeviceToken, Role, User, WeChatBinding
-from server.accounts.services import account_close, device_revoke, token_revoke
+from server.accounts.services import account_close, check_staff_person, device_revoke, token_revoke
 from server.errors import DomainError
 from server.registry.admin import ReadOnlyAdmin, ReadOnlyInline, domain_message, run_for_each
-from server.registry.models import Employment
 
 SCOPE_FIELDS = ("role", "agency", "person", "enterprise", "region_code", "phone")
 
@@ -45,15 +43,10 @@ class ScopeFormMixin:
         if role == Role.REGULATOR and not re.fullmatch(r"\d{6}", region_code):
             self.add_error("region_code", "监管方账号须填写 6 位辖区行政区划代码，如 310104。")
         if role in STAFF_ROLES:
-            on_staff = (
-                person is not None
-                and agency is not None
-                and Employment.objects.filter(
-                    person=person, agency=agency, status=Employment.Status.ACTIVE
-                ).exists()
-            )
-            if not on_staff:
-                self.add_error("person", domain_message(DomainError(errors.STAFF_ACCOUNT_NEEDS_PERSON)))
+            try:
+                check_staff_person(person=person, agency=agency)
+            except DomainError as exc:
+                self.add_error("person", domain_message(exc))
         elif person is not None:
             self.add_error("person", "只有现场人员和审核人员的账号关联技术人员，请清空。")
         is_active = cleaned.get("is_active", self.instance.is_active if self.instance.pk else True)

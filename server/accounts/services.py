@@ -34,6 +34,17 @@ def _check_password(password: str, user: User | None = None) -> None:
         raise DomainError(errors.WEAK_PASSWORD, details={"password": exc.messages}) from None
 
 
+def check_staff_person(*, person: Person | None, agency: Agency | None) -> None:
+    """Field and reviewer accounts belong to a person on the agency's active staff."""
+    on_staff = (
+        person is not None
+        and agency is not None
+        and Employment.objects.filter(person=person, agency=agency, status=Employment.Status.ACTIVE).exists()
+    )
+    if not on_staff:
+        raise DomainError(errors.STAFF_ACCOUNT_NEEDS_PERSON)
+
+
 @transaction.atomic
 def account_create(
     *,
@@ -52,11 +63,7 @@ def account_create(
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError(errors.USERNAME_TAKEN, username=username)
     if role in STAFF_ROLES:
-        on_staff = Employment.objects.filter(
-            person=person, agency=agency, status=Employment.Status.ACTIVE
-        ).exists()
-        if person is None or not on_staff:
-            raise DomainError(errors.STAFF_ACCOUNT_NEEDS_PERSON)
+        check_staff_person(person=person, agency=agency)
         first_name = first_name or person.name
     user = User(
         username=username,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.utils import timezone
 
 from server.errors import DomainError
 from server.fieldwork import errors
@@ -19,7 +18,7 @@ from server.fieldwork.models import (
     ProjectAttachment,
     ProjectEvent,
 )
-from server.fieldwork.services import project_transition
+from server.fieldwork.services import check_assignment, project_transition
 from server.registry.admin import (
     ReadOnlyAdmin,
     ReadOnlyInline,
@@ -28,8 +27,8 @@ from server.registry.admin import (
     domain_message,
     run_for_each,
 )
-from server.registry.models import Contract, Employment
-from server.registry.services import ensure_agency_approved, ensure_post_allowed, validate_region_code
+from server.registry.models import Contract
+from server.registry.services import ensure_agency_approved, validate_region_code
 
 S = MonitoringProject.Status
 EDITABLE = (S.UNFINISHED, S.RETURNED)
@@ -178,13 +177,7 @@ class ProjectAssignmentForm(forms.ModelForm):
         if project is None or employment is None or post is None:
             return cleaned
         try:
-            if project.status not in EDITABLE:
-                raise _locked_error(project)
-            if employment.agency_id != project.agency_id or employment.status != Employment.Status.ACTIVE:
-                raise DomainError(errors.ASSIGNEE_NOT_ON_STAFF)
-            if not employment.posts.filter(pk=post.pk).exists():
-                raise DomainError(errors.ASSIGNEE_LACKS_POST, post=post.name)
-            ensure_post_allowed(person=employment.person, post=post, on=timezone.localdate())
+            check_assignment(project=project, employment=employment, post=post)
         except DomainError as exc:
             add_domain_error(self, exc)
         return cleaned

@@ -99,6 +99,17 @@ def _ensure_editable(project: MonitoringProject) -> None:
         raise DomainError(errors.PROJECT_LOCKED, state=S(project.status).label)
 
 
+def check_assignment(*, project: MonitoringProject, employment: Employment, post: Post) -> None:
+    """Who may be put on a project in a post: active staff of the project's agency who hold the post,
+    with a valid certificate where the post needs one; only while the project can still change."""
+    _ensure_editable(project)
+    if employment.agency_id != project.agency_id or employment.status != Employment.Status.ACTIVE:
+        raise DomainError(errors.ASSIGNEE_NOT_ON_STAFF)
+    if not employment.posts.filter(pk=post.pk).exists():
+        raise DomainError(errors.ASSIGNEE_LACKS_POST, post=post.name)
+    ensure_post_allowed(person=employment.person, post=post, on=timezone.localdate())
+
+
 @transaction.atomic
 def project_assign(
     *, project: MonitoringProject, employment: Employment, post_code: str
@@ -107,13 +118,10 @@ def project_assign(
 
     A post that needs a certificate is assigned only while a valid one is held.
     """
-    _ensure_editable(project)
-    if employment.agency_id != project.agency_id or employment.status != Employment.Status.ACTIVE:
-        raise DomainError(errors.ASSIGNEE_NOT_ON_STAFF)
     post = Post.objects.filter(code=post_code).first()
-    if post is None or not employment.posts.filter(pk=post.pk).exists():
-        raise DomainError(errors.ASSIGNEE_LACKS_POST, post=post.name if post else post_code)
-    ensure_post_allowed(person=employment.person, post=post, on=timezone.localdate())
+    if post is None:
+        raise DomainError(errors.ASSIGNEE_LACKS_POST, post=post_code)
+    check_assignment(project=project, employment=employment, post=post)
     assignment, _ = ProjectAssignment.objects.get_or_create(project=project, employment=employment, post=post)
     return assignment
 

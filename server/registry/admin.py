@@ -46,6 +46,7 @@ from server.registry.services import (
     _check_instrument,
     _gender,
     agency_transition,
+    check_can_join,
     ensure_agency_approved,
     ensure_post_allowed,
     staff_depart,
@@ -393,15 +394,10 @@ class EmploymentForm(forms.ModelForm):
             return cleaned
         today = timezone.localdate()
         if self.instance.pk is None:
-            active = (
-                Employment.objects.filter(person=person, status=Employment.Status.ACTIVE)
-                .select_related("agency")
-                .first()
-            )
-            if active is not None and active.agency_id == agency.pk:
-                add_domain_error(self, DomainError(errors.PERSON_ALREADY_ON_STAFF))
-            elif active is not None:
-                add_domain_error(self, DomainError(errors.PERSON_ACTIVE_ELSEWHERE, agency=active.agency.name))
+            try:
+                check_can_join(person=person, agency=agency)
+            except DomainError as exc:
+                add_domain_error(self, exc)
             current: set[int] = set()
             on = max(cleaned.get("hired_on") or today, today)
         else:

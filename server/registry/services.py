@@ -266,6 +266,24 @@ def certificate_add(
     )
 
 
+def check_can_join(*, person: Person, agency: Agency, lock: bool = False) -> None:
+    """One person, one agency (seed 001 一人一机构): someone active elsewhere is refused until the old
+    agency records the departure, or this one files a transfer report."""
+    active = Employment.objects.filter(person=person, status=Employment.Status.ACTIVE).select_related(
+        "agency"
+    )
+    active = (active.select_for_update(of=("self",)) if lock else active).first()
+    if active is None:
+        return
+    if active.agency_id == agency.pk:
+        raise DomainError(errors.PERSON_ALREADY_ON_STAFF, details={"employment_id": active.pk})
+    raise DomainError(
+        errors.PERSON_ACTIVE_ELSEWHERE,
+        details={"agency": active.agency.name, "hired_on": active.hired_on},
+        agency=active.agency.name,
+    )
+
+
 @transaction.atomic
 def staff_hire(
     *,
@@ -285,17 +303,7 @@ def staff_hire(
     """Add a technical staff member (技术人员新增). One person, one agency: someone active elsewhere
     is refused until the old agency records the departure, or this one files a transfer."""
     person = person_for(id_number=id_number, name=name, phone=phone)
-    active = (
-        Employment.objects.select_for_update().filter(person=person, status=Employment.Status.ACTIVE).first()
-    )
-    if active is not None:
-        if active.agency_id == agency.pk:
-            raise DomainError(errors.PERSON_ALREADY_ON_STAFF, details={"employment_id": active.pk})
-        raise DomainError(
-            errors.PERSON_ACTIVE_ELSEWHERE,
-            details={"agency": active.agency.name, "hired_on": active.hired_on},
-            agency=active.agency.name,
-        )
+    check_can_join(person=person, agency=agency, lock=True)
     for cert in certificates:
         certificate_add(person=person, **cert)
     chosen = _posts(posts)
