@@ -112,7 +112,7 @@ def test_a_regulator_sees_an_out_of_province_agency_once_it_works_in_the_region(
 # --- Writes: a visible object the user may not change is 403; an invisible one stays 404 ----------
 WRITES = {
     "outlets": (lambda side: side.wastewater.pk, {"geofence_radius_m": 120}),
-    "instruments": (lambda side: side.instrument.pk, {"unit": "mg/L"}),
+    "instruments": (lambda side: side.instrument.pk, {"unit": "μg/L"}),
     "enterprises": (lambda side: side.enterprise.pk, {"contact_name": "李工"}),
     "staff": (lambda side: side.sampler.pk, {"major": "环境工程"}),
     "agencies": (lambda side: side.agency.pk, {"contact_phone": "021-64000000"}),
@@ -133,8 +133,26 @@ WRITE_EXPECTED = {
 def test_write_own_and_other(world, client_for, role, endpoint):
     client = client_for(_user(world, role))
     find, body = WRITES[endpoint]
-    response = client.patch(f"/api/v1/{endpoint}/{find(world.shanghai)}", body, format="json")
+    field, value = next(iter(body.items()))
+    own, other_pk = find(world.shanghai), find(world.jiangsu)
+    response = client.patch(f"/api/v1/{endpoint}/{own}", body, format="json")
     assert response.status_code == WRITE_EXPECTED[role][endpoint], (role, endpoint, response.json())
+    # What is stored: changed only when the write was allowed.
+    assert (stored(endpoint, own, field) == value) == (response.status_code == 200), (role, endpoint)
     if role != "platform":
-        other = client.patch(f"/api/v1/{endpoint}/{find(world.jiangsu)}", body, format="json")
+        other = client.patch(f"/api/v1/{endpoint}/{other_pk}", body, format="json")
         assert other.status_code == 404, (role, endpoint, other.json())
+        assert stored(endpoint, other_pk, field) != value
+
+
+def stored(endpoint: str, pk: int, field: str):
+    from server.registry.models import Agency, Employment, Enterprise, Instrument, Outlet
+
+    model = {
+        "outlets": Outlet,
+        "instruments": Instrument,
+        "enterprises": Enterprise,
+        "staff": Employment,
+        "agencies": Agency,
+    }[endpoint]
+    return model.objects.values_list(field, flat=True).get(pk=pk)
