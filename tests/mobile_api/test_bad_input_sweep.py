@@ -73,3 +73,28 @@ def test_garbage_content_types_and_encodings(world):
         ]:
             response = client.generic(method.upper(), url, data, content_type=content_type)
             assert response.status_code < 500, (method, url, content_type, response.content[:300])
+
+
+def read_routes():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return sorted(path for path, operations in schema["paths"].items() if "get" in operations)
+
+
+def test_junk_query_parameters_never_cause_a_500(world):
+    client = CheckedAPIClient(raise_request_exception=False)
+    client.force_authenticate(world.shanghai.main)
+    junk = {
+        "page": "abc",
+        "page_size": "-5",
+        "cursor": "x",
+        "limit": "1e9",
+        "coords": "utm",
+        "enterprise": "abc",
+        "project": "[]",
+        "status": "nope",
+        "region": "%00",
+        "id_number": "1" * 500,
+    }
+    for path in read_routes():
+        response = client.get(concrete(path, world), junk)
+        assert response.status_code < 500, (path, response.content[:300])
