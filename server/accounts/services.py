@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from media_rules.signing import load_public_key
 from server.accounts import errors
 from server.accounts.models import AGENCY_ROLES, STAFF_ROLES, Device, DeviceToken, Role, User, WeChatBinding
 from server.accounts.wechat import exchange_code
@@ -143,6 +144,8 @@ def hash_token(token: str) -> str:
 def device_enroll(*, user: User, info: DeviceInfo) -> Device:
     """The phone names itself with its own UUID. A UUID already enrolled by someone else is refused:
     one phone, one account at a time, so that a shared phone never mixes two people's work."""
+    if info.public_key:
+        load_public_key(info.public_key)  # a key we could never verify with is refused, not stored
     now = timezone.now()
     device = Device.objects.select_for_update().filter(pk=info.id).first()
     if device is not None and device.user_id != user.pk:
