@@ -103,6 +103,10 @@ class PhotoContext:
     same_file_uses: tuple[DuplicateUse, ...] = ()
     near_duplicates: tuple[DuplicateUse, ...] = ()
     signature_valid: bool | None = None  # None: no signature sent
+    # The person in a work photo (seed 003: the face must be clear), measured in the background by
+    # media_rules/faces.py; None while not measured yet.
+    face_count: int | None = None
+    sharpness: float | None = None  # variance of the Laplacian of the reduced grey image
 
 
 @dataclass(frozen=True)

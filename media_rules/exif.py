@@ -287,3 +287,35 @@ def _text(tag: Any) -> str | None:
     if not isinstance(values, str):
         return None
     return values.lstrip("\x00").split("\x00", 1)[0].strip() or None
+
+
+# --- Stored form ----------------------------------------------------------------------------------
+_TIME_FIELDS = ("capture_time", "gps_time", "modify_time")
+
+
+def exif_to_json(exif: ExifData) -> dict[str, Any]:
+    """``ExifData`` as JSON (times ISO-8601 with their offsets), as stored with the file."""
+    out: dict[str, Any] = {}
+    for name in ExifData.__dataclass_fields__:
+        value = getattr(exif, name)
+        if name in _TIME_FIELDS and value is not None:
+            value = value.isoformat()
+        elif name == "problems":
+            value = list(value)
+        out[name] = value
+    return out
+
+
+def exif_from_json(data: dict[str, Any] | None) -> ExifData:
+    """The inverse of ``exif_to_json``; unknown keys are ignored (a field removed since storing)."""
+    values: dict[str, Any] = {}
+    for name in ExifData.__dataclass_fields__:
+        if name not in (data or {}):
+            continue
+        value = data[name]
+        if name in _TIME_FIELDS and value is not None:
+            value = dt.datetime.fromisoformat(value)
+        elif name == "problems":
+            value = tuple(value)
+        values[name] = value
+    return ExifData(**values)

@@ -158,6 +158,12 @@ class Thresholds:
     transfer_tool_patterns: tuple[str, ...] = TRANSFER_TOOL_PATTERNS
     # No device signature at all: a warning where signatures are required (an invalid one always fails).
     signature_required: bool = False
+    # --- The person (work photos) ---
+    # A clear face is expected (work photos of the filler, confirmer or reviewer): none found warns.
+    face_required: bool = False
+    # Sharpness (variance of the Laplacian on the reduced grey image) below this warns as blurred.
+    # Only judged where face_required is set.
+    blur_warn_sharpness: float = 60.0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

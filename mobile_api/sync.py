@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from media_rules.intake import media_status
 from mobile_api.auth import devices_for
 from mobile_api.common import parse
 from server import access
@@ -149,6 +150,14 @@ class ReconcileOpIn(serializers.Serializer):
 class ReconcileIn(serializers.Serializer):
     device_id = serializers.UUIDField()
     ops = ReconcileOpIn(many=True, max_length=5000)
+    media = serializers.ListField(
+        child=serializers.RegexField(r"^[0-9a-fA-F]{64}$"),
+        required=False,
+        default=list,
+        max_length=5000,
+        help_text="SHA-256 of the photo files the phone believes it sent: the answer's media.missing "
+        "lists those the server lacks.",
+    )
 
 
 class ReconcileView(APIView):
@@ -156,7 +165,9 @@ class ReconcileView(APIView):
     def post(self, request: Request) -> Response:
         data = parse(ReconcileIn, request.data)
         device = _phone(request, data["device_id"])
-        return Response(reconcile(device=device, ops=data["ops"]))
+        answer = reconcile(device=device, ops=data["ops"])
+        answer["media"] = media_status(data["media"])
+        return Response(answer)
 
 
 class DeviceStateView(APIView):

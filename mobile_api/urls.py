@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from mobile_api import auth, registry, sites, sync, tasks, work
+from mobile_api import auth, photos, registry, sites, sync, tasks, work
 from mobile_api.views import MetaView
 
 app_name = "mobile_api"
@@ -18,6 +18,7 @@ router.register("contracts", sites.ContractViewSet, basename="contract")
 router.register("projects", work.ProjectViewSet, basename="project")
 router.register("om-tasks", work.OmTaskViewSet, basename="om-task")
 router.register("tasks", tasks.TaskViewSet, basename="task")
+router.register("photos", photos.PhotoViewSet, basename="photo")
 
 urlpatterns = [
     path("meta", MetaView.as_view(), name="meta"),
@@ -34,5 +35,13 @@ urlpatterns = [
     path("sync/reconcile", sync.ReconcileView.as_view(), name="sync-reconcile"),
     path("sync/devices/<uuid:device_id>", sync.DeviceStateView.as_view(), name="sync-device"),
     path("sync/attention", sync.AttentionView.as_view(), name="sync-attention"),
+    path("photo-types", photos.PhotoTypeList.as_view(), name="photo-types"),
+    path("media", photos.MediaUploadView.as_view(), name="media"),
+    path("media/limits", photos.MediaLimitsView.as_view(), name="media-limits"),
+    path("media/uploads", photos.UploadStartView.as_view(), name="media-uploads"),
+    path("media/uploads/<uuid:upload_id>", photos.UploadView.as_view(), name="media-upload"),
+    path("media/uploads/<uuid:upload_id>/presign", photos.PresignView.as_view(), name="media-presign"),
+    path("media/uploads/<uuid:upload_id>/confirm", photos.ConfirmView.as_view(), name="media-confirm"),
+    path("media/<str:sha256>", photos.MediaStatusView.as_view(), name="media-status"),
     *router.urls,
 ]

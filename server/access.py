@@ -125,6 +125,22 @@ def projects_for(user: User) -> QuerySet[MonitoringProject]:
     return _nothing(MonitoringProject)
 
 
+def photos_for(user: User) -> QuerySet:
+    """A task's photos are seen by whoever sees the task; a site's photos (no task) by the agency
+    that took them and by those who see the site's enterprise from outside an agency."""
+    from media_rules.models import Photo
+
+    qs = Photo.objects.all()
+    if user.role == Role.PLATFORM:
+        return qs
+    of_tasks = Q(task__project__in=projects_for(user))
+    if user.role in AGENCY_ROLES:
+        of_sites = Q(task__isnull=True, agency_id=user.agency_id)
+    else:
+        of_sites = Q(task__isnull=True, outlet__in=outlets_for(user))
+    return qs.filter(of_tasks | of_sites)
+
+
 def om_tasks_for(user: User) -> QuerySet[OmTask]:
     qs = OmTask.objects.all()
     if user.role == Role.PLATFORM:

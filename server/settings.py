@@ -6,6 +6,7 @@ sets DATABASE_URL (PostGIS), S3_* (object storage) and CELERY_BROKER_URL.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "server.fieldwork",
     "server.om",
     "sync",
+    "media_rules",
     "server.apps.ServerConfig",
 ]
 
@@ -175,6 +177,8 @@ if S3_BUCKET:
             "file_overwrite": False,
             "default_acl": None,
             "querystring_auth": True,
+            # Presigned POSTs and URLs signed with SigV4: S3 buckets made since 2020 accept nothing else.
+            "signature_version": "s3v4",
         },
     }
 else:
@@ -190,6 +194,19 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# --- Photos (media_rules) ------------------------------------------------------------------------
+# The largest photo file accepted (a 48-megapixel phone JPEG is 15-25 MB), advertised to phones.
+MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 30 * 1024 * 1024, minimum=1024)
+# The largest chunk of a resumable upload: small enough to get through one bar of signal.
+MEDIA_CHUNK_MAX_BYTES = env_int("MEDIA_CHUNK_MAX_BYTES", 2 * 1024 * 1024, minimum=16 * 1024)
+MEDIA_UPLOAD_TTL_HOURS = env_int("MEDIA_UPLOAD_TTL_HOURS", 72, minimum=1)
+MEDIA_PRESIGN_TTL_S = env_int("MEDIA_PRESIGN_TTL_S", 900, minimum=60)
+# Near-duplicate search looks this far either side of a photo's capture time.
+MEDIA_NEAR_DUPLICATE_WINDOW_DAYS = env_int("MEDIA_NEAR_DUPLICATE_WINDOW_DAYS", 365, minimum=1)
+# Overrides of media_rules.rules.Thresholds for every photo, as JSON (checked by a system check);
+# photo types and sites override these in turn.
+PHOTO_RULE_THRESHOLDS = json.loads(env_str("PHOTO_RULE_THRESHOLDS", "{}") or "{}")
 
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", "")

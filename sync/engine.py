@@ -237,6 +237,15 @@ def _process(row: Operation, state: DeviceSyncState) -> list[int]:
             f"entity:{kind.entity}:{row.entity_id}",
         )
         return []
+    for dep_entity, dep_id in kind.prerequisites(payload.validated_data) if kind.prerequisites else []:
+        if not entity_of(dep_entity).exists(dep_id):
+            _hold(
+                row,
+                state,
+                {"kind": "entity", "entity": dep_entity, "id": dep_id},
+                f"entity:{dep_entity}:{dep_id}",
+            )
+            return []
     context = OpContext(
         user=row.user,
         device_id=str(row.device_id),
@@ -245,6 +254,7 @@ def _process(row: Operation, state: DeviceSyncState) -> list[int]:
         payload=payload.validated_data,
         key=[row.base_version or 0, _time_us(row.corrected_time), str(row.device_id), row.seq],
         operation_pk=row.pk,
+        clock_offset=row.corrected_time - row.device_time,
     )
     try:
         with transaction.atomic():

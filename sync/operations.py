@@ -3,6 +3,7 @@ the same domain service their online endpoint calls; the engine knows nothing of
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,9 @@ class OpContext:
     payload: dict
     key: list
     operation_pk: int | None = None
+    # How far the device's clock was off when it pushed (server time - device time): device times
+    # in the payload (a photo's capture time) are corrected by it.
+    clock_offset: dt.timedelta | None = None
 
 
 @dataclass
@@ -46,6 +50,9 @@ class OpType:
     needs_entity: bool = True
     creates: bool = False
     is_update: bool = False
+    # Other entities that must be on the server first, from the validated payload: (entity, id)
+    # pairs. A photo names its task; when the task has not arrived yet the photo is held.
+    prerequisites: Callable[[dict], list[tuple[str, str]]] | None = None
 
 
 @dataclass(frozen=True)

@@ -277,6 +277,13 @@ class Outlet(models.Model):
     given_latitude = models.FloatField("录入纬度")
     given_system = models.CharField("录入坐标系", max_length=8, choices=CoordinateSystem.choices())
     geofence_radius_m = models.PositiveIntegerField("电子围栏半径（米）", default=200)
+    photo_thresholds = models.JSONField(
+        "照片规则阈值覆盖",
+        default=dict,
+        blank=True,
+        help_text="Overrides of media_rules.rules.Thresholds for photos at this site, "
+        'e.g. {"geofence_m": 500}.',
+    )
 
     class Meta:
         verbose_name = "排口/点位"

@@ -445,18 +445,6 @@ def test_12mp_thumbnail_decodes_at_reduced_size(twelve_mp_jpeg, allocations):
     assert max(w * h for w, h in allocations) == 500 * 375
 
 
-def test_12mp_thumbnail_is_much_faster_than_a_full_decode(twelve_mp_jpeg):
-    full, thumb, hashes = best_times(
-        lambda: Image.open(io.BytesIO(twelve_mp_jpeg)).load(),
-        lambda: thumbnail(twelve_mp_jpeg),
-        lambda: phash_pair(twelve_mp_jpeg),
-    )
-    # Measured ~20 ms and ~18 ms vs ~67 ms for the full decode (ratio ~0.3); compared, not
-    # absolute, so a slow CI machine does not matter.
-    assert thumb < 0.6 * full, (thumb, full)
-    assert hashes < 0.6 * full, (hashes, full)
-
-
 # --- perceptual hash ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def photo_hashes() -> dict[str, tuple[int, int]]:

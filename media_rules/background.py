@@ -1,0 +1,88 @@
+"""Work done after a file is stored, off the request: the thumbnail (upright, decoded at reduced
+size), the perceptual hashes (for near-duplicate search) and, for photo types that show a person,
+the face and sharpness measures. Then the file's photos are judged again with what was measured.
+
+Runs as the Celery task ``media_rules.process_blob`` (inline when no broker is configured), queued
+when the transaction that stored the file commits. Never raises for a bad file: what went wrong is
+kept in ``Blob.process_error``.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from media_rules.imaging import hash_to_signed64, open_image, phash_pair, thumbnail, upright
+from media_rules.models import Blob, Photo
+from server.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+THUMBNAIL_SIZE = 320
+PERSON_DECODE_SIZE = 1024  # the face check needs no more than this
+
+
+def schedule(sha256: str) -> None:
+    from media_rules.tasks import process_blob
+
+    transaction.on_commit(partial(process_blob.delay, sha256), robust=True)
+
+
+def thumbnail_name(sha256: str) -> str:
+    return f"thumbs/{sha256[:2]}/{sha256[2:4]}/{sha256}.jpg"
+
+
+def _needs_person_check(blob: Blob) -> bool:
+    return any(
+        (photo_type_thresholds or {}).get("face_required")
+        for photo_type_thresholds in Photo.objects.filter(blob=blob).values_list(
+            "photo_type__thresholds", flat=True
+        )
+    )
+
+
+def measure(blob: Blob, data: bytes, *, person: bool) -> dict:
+    """The background measures of one file, as Blob field values."""
+    values: dict = {"process_error": ""}
+    try:
+        name = thumbnail_name(blob.sha256)
+        if not default_storage.exists(name):
+            name = default_storage.save(name, ContentFile(thumbnail(data, THUMBNAIL_SIZE)))
+        values["thumbnail"] = name
+        own, mirror = phash_pair(data)
+        values["phash"], values["phash_mirror"] = hash_to_signed64(own), hash_to_signed64(mirror)
+        if person:
+            from media_rules.faces import measure_person
+
+            image = open_image(data)
+            image.thumbnail((PERSON_DECODE_SIZE, PERSON_DECODE_SIZE))
+            found = measure_person(upright(image))
+            values["face_count"], values["sharpness"] = found.face_count, found.sharpness
+    except DomainError as exc:
+        values["process_error"] = exc.error.code
+    return values
+
+
+def process_blob(sha256: str) -> bool:
+    """Measure one file and judge its photos again. Returns False when there was nothing to do."""
+    blob = Blob.objects.filter(pk=sha256).first()
+    if blob is None:
+        return False
+    person = _needs_person_check(blob)
+    if blob.processed_at is not None and (not person or blob.face_count is not None):
+        return False
+    with default_storage.open(blob.name, "rb") as stream:
+        data = stream.read()
+    values = measure(blob, data, person=person)
+    values["processed_at"] = timezone.now()
+    Blob.objects.filter(pk=sha256).update(**values)
+    from media_rules.services import rejudge
+
+    for photo in Photo.objects.filter(blob_id=sha256).only("pk"):
+        rejudge(photo)
+    return True

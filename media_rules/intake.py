@@ -1,0 +1,323 @@
+"""Photo files in: the size limit, SHA-256 while streaming, one stored copy per content, resumable
+uploads for flaky networks and, when storage is S3, a presigned POST straight to the bucket.
+
+Bytes live in storage (``settings.STORAGES["default"]``: disk or S3), never in the database. A file is
+stored only when it is an image we can read (JPEG, PNG, HEIC/HEIF; 415 otherwise; decompression bombs
+and undecodable files 422), under ``photos/<aa>/<bb>/<sha256>``; the same bytes sent twice are stored
+once. When a file arrives, the photo records that named it (awaiting media) are judged
+(``media_rules.services.media_arrived``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from media_rules import errors, s3
+from media_rules.exif import exif_to_json, read_exif
+from media_rules.imaging import MAX_PIXELS, SNIFF_BYTES, UNSUPPORTED_IMAGE, describe, sniff_format
+from media_rules.models import Blob, Upload
+from server.errors import VALIDATION_FAILED, DomainError, registered_codes
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+READ_CHUNK = 1024 * 1024
+# What a multipart body carries besides the file (boundaries, the manifest's form fields).
+MULTIPART_OVERHEAD = 64 * 1024
+DIRECT_UPLOAD_TYPES = ("image/jpeg", "image/png", "image/heic", "image/heif")
+
+
+def limits() -> dict:
+    """What the phone needs to know before sending a file (also in GET /api/v1/media/limits)."""
+    return {
+        "max_bytes": settings.MEDIA_MAX_BYTES,
+        "chunk_max_bytes": settings.MEDIA_CHUNK_MAX_BYTES,
+        "formats": ["jpeg", "png", "heic", "heif"],
+        "upload_ttl_hours": settings.MEDIA_UPLOAD_TTL_HOURS,
+        "direct_upload": s3.is_s3(default_storage),
+    }
+
+
+def check_sha256(value: object, field: str = "sha256") -> str:
+    text = str(value or "").strip().lower()
+    if not SHA256_RE.match(text):
+        raise DomainError(VALIDATION_FAILED, details={field: ["须为 64 位十六进制 SHA-256。"]})
+    return text
+
+
+def check_declared_size(size: object) -> int:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise DomainError(VALIDATION_FAILED, details={"size": ["须为正整数（字节）。"]})
+    if size > settings.MEDIA_MAX_BYTES:
+        raise DomainError(errors.MEDIA_TOO_LARGE, max_bytes=settings.MEDIA_MAX_BYTES)
+    return size
+
+
+def refuse_oversized_body(content_length: object, *, overhead: int = MULTIPART_OVERHEAD) -> None:
+    """Before the body is read: a request announcing more than the limit is refused with a 413."""
+    try:
+        length = int(content_length or 0)
+    except (TypeError, ValueError):
+        return
+    if length > settings.MEDIA_MAX_BYTES + overhead:
+        raise DomainError(errors.MEDIA_TOO_LARGE, max_bytes=settings.MEDIA_MAX_BYTES)
+
+
+class HashingUploadHandler(TemporaryFileUploadHandler):
+    """Django upload handler: writes the file to a temporary file, computing its SHA-256 and counting
+    its bytes as they stream in, and stops at the size limit (a body sent without Content-Length,
+    or one that lied about it). The uploaded file gets ``sha256`` and ``size`` attributes."""
+
+    def new_file(self, *args, **kwargs) -> None:
+        super().new_file(*args, **kwargs)
+        self._sha = hashlib.sha256()
+        self._size = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self._size += len(raw_data)
+        if self._size > settings.MEDIA_MAX_BYTES:
+            raise DomainError(errors.MEDIA_TOO_LARGE, max_bytes=settings.MEDIA_MAX_BYTES)
+        self._sha.update(raw_data)
+        return super().receive_data_chunk(raw_data, start)
+
+    def file_complete(self, file_size: int):
+        file = super().file_complete(file_size)
+        if file is not None:
+            file.sha256 = self._sha.hexdigest()
+        return file
+
+
+def read_hashed(stream: BinaryIO, *, limit: int) -> tuple[bytes, str]:
+    """All of ``stream`` (at most ``limit`` bytes, else 413) and its SHA-256, hashed as it is read."""
+    sha, parts, size = hashlib.sha256(), [], 0
+    while chunk := stream.read(READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise DomainError(errors.MEDIA_TOO_LARGE, max_bytes=settings.MEDIA_MAX_BYTES)
+        sha.update(chunk)
+        parts.append(chunk)
+    return b"".join(parts), sha.hexdigest()
+
+
+def media_status(hashes: list[str]) -> dict[str, list[str]]:
+    """Which of these files the server holds (reconcile by photo hash)."""
+    wanted = list(dict.fromkeys(h.lower() for h in hashes))
+    held = set(Blob.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    return {"missing": [h for h in wanted if h not in held], "present": [h for h in wanted if h in held]}
+
+
+def blob_name(sha256: str) -> str:
+    return f"photos/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def _refusal(code: str | None) -> DomainError:
+    error = registered_codes().get(code or "")
+    return DomainError(error or UNSUPPORTED_IMAGE, max_pixels=MAX_PIXELS)
+
+
+def ingest(
+    data: bytes, *, sha256: str | None = None, declared_sha256: str | None = None
+) -> tuple[Blob, bool]:
+    """Store a file once by its content. Returns (blob, created). ``sha256`` is the hash already
+    computed while the bytes streamed in; ``declared_sha256`` what the phone said it sent.
+
+    Refuses (and stores nothing): a file over the limit (413), not an image we accept (415), a
+    decompression bomb or an undecodable image (422), a hash other than the one declared (422).
+    """
+    actual = sha256 or hashlib.sha256(data).hexdigest()
+    if declared_sha256 and declared_sha256 != actual:
+        raise DomainError(errors.MEDIA_HASH_MISMATCH, received=actual)
+    if len(data) > settings.MEDIA_MAX_BYTES:
+        raise DomainError(errors.MEDIA_TOO_LARGE, max_bytes=settings.MEDIA_MAX_BYTES)
+    existing = Blob.objects.filter(pk=actual).first()
+    if existing is not None:
+        return existing, False
+    fmt = sniff_format(data[:SNIFF_BYTES])
+    if fmt is None:
+        raise DomainError(UNSUPPORTED_IMAGE)
+    description = describe(data)
+    if not description["decoded"]:
+        raise _refusal(description["error"])
+    exif = read_exif(data)
+    name = blob_name(actual)
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(data))
+    try:
+        with transaction.atomic():
+            blob = Blob.objects.create(
+                sha256=actual,
+                size=len(data),
+                format=fmt,
+                name=name,
+                width=description["width"],
+                height=description["height"],
+                exif=exif_to_json(exif),
+                received_at=timezone.now(),
+            )
+    except IntegrityError:  # the same file arriving twice at once: the first one stays
+        return Blob.objects.get(pk=actual), False
+    from media_rules import background, services
+
+    background.schedule(blob.sha256)
+    services.media_arrived(blob)
+    return blob, True
+
+
+# --- Resumable uploads ---------------------------------------------------------------------------
+def _part_name(upload: Upload, index: int) -> str:
+    return f"uploads/{upload.pk}/{index:06d}"
+
+
+def _incoming_name(upload: Upload) -> str:
+    return f"incoming/{upload.pk}"
+
+
+def upload_start(*, user, sha256: str, size: int) -> Upload | None:
+    """A resumable upload of the file with this hash, or None when the server already has the file.
+    Starting again for the same file continues the unfinished upload (after an app restart)."""
+    sha256 = check_sha256(sha256)
+    size = check_declared_size(size)
+    if Blob.objects.filter(pk=sha256).exists():
+        return None
+    now = timezone.now()
+    current = (
+        Upload.objects.filter(
+            created_by=user, sha256=sha256, size=size, completed_at__isnull=True, expires_at__gt=now
+        )
+        .order_by("-updated_at")
+        .first()
+    )
+    if current is not None:
+        return current
+    return Upload.objects.create(
+        sha256=sha256,
+        size=size,
+        created_by=user,
+        created_at=now,
+        updated_at=now,
+        expires_at=now + dt.timedelta(hours=settings.MEDIA_UPLOAD_TTL_HOURS),
+    )
+
+
+def _live(upload: Upload) -> None:
+    if upload.completed_at is None and upload.expires_at <= timezone.now():
+        raise DomainError(errors.UPLOAD_EXPIRED)
+
+
+def upload_chunk(*, upload: Upload, offset: int, stream: BinaryIO) -> tuple[Upload, Blob | None]:
+    """Append a chunk at ``offset``, which must be what the server holds (409 with the right offset
+    otherwise, so the phone can continue from it). The last chunk completes the file; sending the
+    last chunk again after a lost answer completes it again (the same file is stored once)."""
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().get(pk=upload.pk)
+        if upload.completed_at is not None:
+            return upload, Blob.objects.filter(pk=upload.sha256).first()
+        _live(upload)
+        if upload.received < upload.size:
+            _append(upload, offset, stream)
+        if upload.received < upload.size:
+            return upload, None
+    return upload, _complete(upload)
+
+
+def _append(upload: Upload, offset: int, stream: BinaryIO) -> None:
+    if offset != upload.received:
+        raise DomainError(
+            errors.UPLOAD_OFFSET_MISMATCH, details={"received": upload.received}, received=upload.received
+        )
+    chunk_limit = min(settings.MEDIA_CHUNK_MAX_BYTES, upload.size - upload.received)
+    data = stream.read(chunk_limit + 1)
+    if len(data) > chunk_limit:
+        if chunk_limit < settings.MEDIA_CHUNK_MAX_BYTES:
+            raise DomainError(
+                errors.MEDIA_SIZE_MISMATCH, declared=upload.size, received=upload.received + len(data)
+            )
+        raise DomainError(errors.UPLOAD_CHUNK_TOO_LARGE, max_bytes=settings.MEDIA_CHUNK_MAX_BYTES)
+    if not data:
+        return
+    default_storage.save(_part_name(upload, upload.parts), ContentFile(data))
+    upload.parts += 1
+    upload.received += len(data)
+    upload.updated_at = timezone.now()
+    upload.save(update_fields=["parts", "received", "updated_at"])
+
+
+def _assemble(upload: Upload) -> tuple[bytes, str]:
+    sha, parts = hashlib.sha256(), []
+    for index in range(upload.parts):
+        with default_storage.open(_part_name(upload, index), "rb") as part:
+            chunk = part.read()
+        sha.update(chunk)
+        parts.append(chunk)
+    return b"".join(parts), sha.hexdigest()
+
+
+def _discard_parts(upload: Upload, parts: int) -> None:
+    for index in range(parts):
+        default_storage.delete(_part_name(upload, index))
+
+
+def _complete(upload: Upload) -> Blob:
+    """Hash and store what the upload gathered. A file other than the one declared (or one we refuse)
+    starts the upload over: its parts are dropped and the error says why."""
+    data, sha = _assemble(upload)
+    try:
+        with transaction.atomic():
+            blob, _ = ingest(data, sha256=sha, declared_sha256=upload.sha256)
+            Upload.objects.filter(pk=upload.pk).update(completed_at=timezone.now())
+    except DomainError:
+        Upload.objects.filter(pk=upload.pk).update(received=0, parts=0, updated_at=timezone.now())
+        _discard_parts(upload, upload.parts)
+        raise
+    _discard_parts(upload, upload.parts)
+    upload.completed_at = timezone.now()
+    return blob
+
+
+# --- Direct upload to S3 -------------------------------------------------------------------------
+def presign(*, upload: Upload, content_type: str) -> dict:
+    """A presigned POST for the phone to send the file straight to the bucket, then confirm."""
+    if not s3.is_s3(default_storage):
+        raise DomainError(errors.PRESIGN_UNAVAILABLE)
+    if content_type not in DIRECT_UPLOAD_TYPES:
+        raise DomainError(UNSUPPORTED_IMAGE)
+    _live(upload)
+    return s3.presigned_post(
+        default_storage,
+        _incoming_name(upload),
+        size=upload.size,
+        content_type=content_type,
+        expires_s=settings.MEDIA_PRESIGN_TTL_S,
+    )
+
+
+def confirm(*, upload: Upload) -> Blob:
+    """The phone says the file is in the bucket: read it back, check its size and hash, store it."""
+    if upload.completed_at is not None:
+        blob = Blob.objects.filter(pk=upload.sha256).first()
+        if blob is not None:
+            return blob
+    _live(upload)
+    name = _incoming_name(upload)
+    size = s3.object_size(default_storage, name) if s3.is_s3(default_storage) else None
+    if size is None:
+        raise DomainError(errors.MEDIA_NOT_RECEIVED)
+    try:
+        if size != upload.size:
+            raise DomainError(errors.MEDIA_SIZE_MISMATCH, declared=upload.size, received=size)
+        with default_storage.open(name, "rb") as stream:
+            data, sha = read_hashed(stream, limit=settings.MEDIA_MAX_BYTES)
+        with transaction.atomic():
+            blob, _ = ingest(data, sha256=sha, declared_sha256=upload.sha256)
+            Upload.objects.filter(pk=upload.pk).update(completed_at=timezone.now())
+    finally:
+        default_storage.delete(name)  # verified and stored, or refused: the phone sends it again
+    return blob

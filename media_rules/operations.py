@@ -1,0 +1,172 @@
+"""The photo record, as a sync operation (``photo.record``) and as the online endpoint's payload
+(mobile_api/photos.py): both parse the same manifest and call ``services.photo_record``.
+
+A photo names its task; when the task has not reached the server yet (created on another phone
+still offline) the operation is held and released when the task arrives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from rest_framework import serializers
+
+from media_rules import errors, services
+from media_rules.intake import check_sha256
+from media_rules.models import Photo, PhotoType
+from server.access import access_outlet, get_visible, projects_for
+from server.errors import DomainError
+from server.fieldwork.models import MonitoringTask
+from server.geo import CoordinateSystem
+from sync.operations import Entity, OpContext, OpType, Outcome, register, register_entity
+
+
+class PhotoManifestPayload(serializers.Serializer):
+    """The capture manifest. Form fields of ``wx.uploadFile`` arrive as strings: they parse too."""
+
+    sha256 = serializers.CharField(
+        max_length=64, help_text="SHA-256 of the photo file, lowercase hex (optional with the file)."
+    )
+    photo_type = serializers.CharField(max_length=40, help_text="A photo type code (GET /photo-types).")
+    task = serializers.UUIDField(required=False, allow_null=True, default=None)
+    outlet = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="The site.")
+    longitude = serializers.FloatField(required=False, allow_null=True, default=None)
+    latitude = serializers.FloatField(required=False, allow_null=True, default=None)
+    coordinate_system = serializers.ChoiceField(
+        choices=CoordinateSystem.choices(),
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The system of longitude/latitude (wx.getLocation gives gcj02 when asked for it).",
+    )
+    accuracy_m = serializers.FloatField(required=False, allow_null=True, default=None)
+    fix_time = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    mock_location = serializers.BooleanField(required=False, default=False)
+    device_time = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="The phone's clock when the photo was taken."
+    )
+    signature = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=1024,
+        help_text="Base64 signature by the device key over the capture message (media_rules/signing.py).",
+    )
+
+    def validate_sha256(self, value: str) -> str:
+        try:
+            return check_sha256(value)
+        except DomainError as exc:
+            raise serializers.ValidationError("须为 64 位十六进制 SHA-256。") from exc
+
+    def validate(self, attrs):
+        located = attrs.get("longitude") is not None, attrs.get("latitude") is not None
+        if any(located) and not all(located):
+            raise serializers.ValidationError({"latitude": "经度和纬度须一起提交。"})
+        if all(located) and not attrs.get("coordinate_system"):
+            raise serializers.ValidationError({"coordinate_system": "请说明坐标系（wgs84、gcj02 或 bd09）。"})
+        if attrs.get("task") is None and attrs.get("outlet") is None:
+            raise serializers.ValidationError({"task": "照片须属于一个监测任务或一个点位（outlet）。"})
+        return attrs
+
+
+def manifest_of(data: dict) -> services.Manifest:
+    return services.Manifest(
+        lon=data.get("longitude"),
+        lat=data.get("latitude"),
+        system=data.get("coordinate_system") or "",
+        accuracy_m=data.get("accuracy_m"),
+        fix_time=data.get("fix_time"),
+        mock=bool(data.get("mock_location")),
+        device_time=data.get("device_time"),
+        signature=data.get("signature") or "",
+    )
+
+
+def visible_tasks(user):
+    return MonitoringTask.objects.filter(project__in=projects_for(user), deleted_at__isnull=True)
+
+
+def record_photo(
+    *, user, device, photo_id, data: dict, clock_offset: dt.timedelta | None
+) -> services.Recorded:
+    """Resolve what the manifest names, as ``user`` may see it, and record the photo."""
+    photo_type = PhotoType.objects.filter(pk=data["photo_type"]).first()
+    if photo_type is None:
+        raise DomainError(errors.PHOTO_TYPE_UNKNOWN, photo_type=data["photo_type"])
+    task = (
+        get_visible(visible_tasks(user).select_related("project"), data["task"]) if data.get("task") else None
+    )
+    outlet = access_outlet(user, data["outlet"]) if data.get("outlet") is not None else None
+    return services.photo_record(
+        actor=user,
+        photo_id=photo_id,
+        sha256=data["sha256"],
+        photo_type=photo_type,
+        manifest=manifest_of(data),
+        task=task,
+        outlet=outlet,
+        device=device,
+        clock_offset=clock_offset,
+    )
+
+
+def _record(ctx: OpContext) -> Outcome:
+    from server.accounts.models import Device
+
+    try:
+        recorded = record_photo(
+            user=ctx.user,
+            device=Device.objects.filter(pk=ctx.device_id).first(),
+            photo_id=ctx.entity_id,
+            data=ctx.payload,
+            clock_offset=ctx.clock_offset,
+        )
+    except DomainError as exc:
+        if exc.error is not errors.PHOTO_CONFLICT:
+            raise
+        stored = Photo.objects.get(pk=ctx.entity_id)
+        return Outcome(
+            entity_id=str(stored.pk),
+            version=stored.version,
+            clashes=[{"field": "sha256", "stored": stored.sha256, "sent": ctx.payload["sha256"]}],
+            conflict_reason="photo_file_differs",
+        )
+    return Outcome(
+        entity_id=str(recorded.photo.pk), version=recorded.photo.version, change_seq=recorded.change_seq
+    )
+
+
+def _task_of(payload: dict) -> list[tuple[str, str]]:
+    return [("task", str(payload["task"]))] if payload.get("task") else []
+
+
+def _exists(entity_id: str) -> bool:
+    try:
+        return Photo.objects.filter(pk=entity_id).exists()
+    except ValidationError:
+        return False
+
+
+def _pull_scope(user) -> Q:
+    # A photo is seen by whoever sees its task; site photos by the agency that took them.
+    return Q(project_id__in=projects_for(user).values("id")) | Q(
+        project_id__isnull=True, agency_id=user.agency_id
+    )
+
+
+def register_operations() -> None:
+    register_entity(Entity(name="photo", exists=_exists, pull_scope=_pull_scope))
+    register(
+        OpType(
+            "photo.record",
+            "photo",
+            PhotoManifestPayload,
+            _record,
+            needs_entity=False,
+            creates=True,
+            prerequisites=_task_of,
+        )
+    )
