@@ -23,6 +23,8 @@ Finding codes (stable, snake_case) and their severities:
   (FAIL), ``modified_after_capture`` (WARN);
 - content: ``editing_software`` (FAIL), ``transfer_software`` (PASS), ``same_file_reused`` (FAIL),
   ``near_duplicate`` (WARN / FAIL), ``signature_invalid`` (FAIL), ``signature_missing`` (WARN);
+- the person (work photos, where ``face_required``): ``face_found`` (PASS), ``face_missing`` (WARN),
+  ``image_blurred`` (WARN);
 - ``rule_error`` (WARN): a rule crashed; the others still ran.
 """
 
@@ -44,6 +46,7 @@ from media_rules.rules_location import (
     rule_mock_location,
 )
 from media_rules.rules_media import rule_editing_software, rule_near_duplicate, rule_same_file, rule_signature
+from media_rules.rules_person import rule_work_photo
 from media_rules.rules_time import (
     capture_time,
     rule_clocks,
@@ -74,6 +77,7 @@ __all__ = [
     "rule_signature",
     "rule_stage_order",
     "rule_task_window",
+    "rule_work_photo",
     "thresholds_for",
 ]
 
@@ -229,6 +233,7 @@ RULES: list[Rule] = [
     rule_same_file,
     rule_near_duplicate,
     rule_signature,
+    rule_work_photo,
 ]
 
 
