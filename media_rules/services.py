@@ -183,9 +183,10 @@ def _capture_fix(photo: Photo) -> CaptureFix | None:
     )
 
 
-def _task_window(photo: Photo) -> tuple[dt.datetime, dt.datetime] | None:
+def _task_window(photo: Photo, receive: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
     """From the task's creation (the phone's corrected clock when it created it, else the server's
-    receipt) to now. The task lifecycle of [F5] narrows it to started..ended."""
+    receipt) to the photo's receipt (nothing is captured after the server has it; a fixed end keeps
+    the verdict the same when judged again). The task lifecycle of [F5] narrows it to started..ended."""
     task = photo.task
     if task is None:
         return None
@@ -199,7 +200,7 @@ def _task_window(photo: Photo) -> tuple[dt.datetime, dt.datetime] | None:
         .first()
     )
     start = min(created, task.created_at) if created else task.created_at
-    return start, timezone.now()
+    return start, max(start, receive)
 
 
 def _stage_neighbours(photo: Photo) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -278,7 +279,7 @@ def context_for(photo: Photo) -> tuple[PhotoContext, Thresholds]:
         site=site,
         device_time=photo.device_time_corrected,
         receive_time=receive,
-        task_window=_task_window(photo),
+        task_window=_task_window(photo, receive),
         photo_type=photo.photo_type_id,
         stage=photo.photo_type.stage,
         same_file_uses=_same_file_uses(photo),
