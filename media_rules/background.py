@@ -33,6 +33,13 @@ def schedule(sha256: str) -> None:
     transaction.on_commit(partial(process_blob.delay, sha256), robust=True)
 
 
+def schedule_site(outlet_id: int) -> None:
+    """Judge a site's photos again once its correction commits (``reevaluate_site``)."""
+    from media_rules.tasks import reevaluate_site
+
+    transaction.on_commit(partial(reevaluate_site.delay, outlet_id), robust=True)
+
+
 def thumbnail_name(sha256: str) -> str:
     return f"thumbs/{sha256[:2]}/{sha256[2:4]}/{sha256}.jpg"
 

@@ -7,3 +7,13 @@ from media_rules import background
 def process_blob(sha256: str) -> bool:
     """Thumbnail, perceptual hashes and the person check of a stored file; then its photos are judged."""
     return background.process_blob(sha256)
+
+
+@shared_task(name="media_rules.reevaluate_site", acks_late=True)
+def reevaluate_site(outlet_id: int) -> int:
+    """A site was moved or its geofence changed: judge its photos again. Returns how many."""
+    from media_rules.services import reevaluate_site as judge_site_photos
+    from server.registry.models import Outlet
+
+    outlet = Outlet.objects.filter(pk=outlet_id).first()
+    return judge_site_photos(outlet) if outlet is not None else 0

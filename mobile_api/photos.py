@@ -25,8 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from media_rules import intake
-from media_rules import errors
+from media_rules import errors, intake
 from media_rules.models import Blob, Photo, PhotoType, Upload
 from media_rules.operations import PhotoManifestPayload, record_photo
 from media_rules.services import completeness, photo_data

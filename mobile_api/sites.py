@@ -151,6 +151,7 @@ class OutletOut(serializers.ModelSerializer):
             "given",
             "display",
             "geofence_radius_m",
+            "photo_thresholds",
         ]
 
     def get_given(self, outlet: Outlet) -> dict:
@@ -188,6 +189,11 @@ class OutletUpdateIn(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
     code = serializers.CharField(max_length=50, required=False, allow_blank=True)
     geofence_radius_m = serializers.IntegerField(required=False)
+    photo_thresholds = serializers.DictField(
+        required=False,
+        help_text="Photo rule thresholds for this site (keys of media_rules.rules.Thresholds), "
+        'e.g. {"geofence_m": 500} for a large plant.',
+    )
     longitude = serializers.FloatField(required=False)
     latitude = serializers.FloatField(required=False)
     coordinate_system = serializers.CharField(max_length=8, required=False)

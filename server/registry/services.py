@@ -507,10 +507,26 @@ def outlet_update(
         .exists()
     ):
         raise DomainError(errors.OUTLET_NAME_TAKEN, name=fields["name"])
+    if "photo_thresholds" in fields:
+        _check_photo_thresholds(fields["photo_thresholds"])
     for name, value in fields.items():
         setattr(outlet, name, value)
     outlet.save(update_fields=[*fields_changed, *fields])
+    if fields_changed or {"geofence_radius_m", "photo_thresholds", "name"} & set(fields):
+        # The site's photos were judged against the old position or geofence: judge them again.
+        from media_rules.background import schedule_site
+
+        schedule_site(outlet.pk)
     return outlet
+
+
+def _check_photo_thresholds(value: Any) -> None:
+    from media_rules.rules import Thresholds, thresholds_for
+
+    try:
+        thresholds_for(Thresholds(), value if isinstance(value, dict) else {"?": value})
+    except (ValueError, TypeError) as exc:
+        raise DomainError(VALIDATION_FAILED, details={"photo_thresholds": [str(exc)]}) from None
 
 
 def _check_instrument(outlet: Outlet, analytes: list[str], range_low, range_high) -> list[str]:
