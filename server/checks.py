@@ -39,3 +39,23 @@ def check_time_zone_support(app_configs, **kwargs):
             id="fieldtrace.E002",
         )
     ]
+
+
+@register()
+def check_photo_rule_thresholds(app_configs, **kwargs):
+    from media_rules.rules import Thresholds, thresholds_for
+
+    value = settings.PHOTO_RULE_THRESHOLDS
+    try:
+        if not isinstance(value, dict):
+            raise ValueError("it must be a JSON object")
+        thresholds_for(Thresholds(), value)
+    except (ValueError, TypeError) as exc:
+        return [
+            Error(
+                f"PHOTO_RULE_THRESHOLDS is invalid: {exc}",
+                hint='Give a JSON object of threshold names and values, e.g. {"geofence_m": 300}.',
+                id="fieldtrace.E010",
+            )
+        ]
+    return []

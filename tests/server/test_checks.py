@@ -28,3 +28,17 @@ def test_use_tz_off_is_an_error():
     with override_settings(USE_TZ=False):
         assert [e.id for e in checks.check_time_zone_support(None)] == ["fieldtrace.E002"]
     assert checks.check_time_zone_support(None) == []
+
+
+def test_invalid_photo_rule_thresholds_stop_the_server(settings):
+    from server.checks import check_photo_rule_thresholds
+
+    assert check_photo_rule_thresholds(None) == []
+    settings.PHOTO_RULE_THRESHOLDS = {"geofence": 100}
+    [error] = check_photo_rule_thresholds(None)
+    assert error.id == "fieldtrace.E010"
+    assert "Unknown threshold" in error.msg
+    settings.PHOTO_RULE_THRESHOLDS = {"clock_warn_s": -5}
+    assert check_photo_rule_thresholds(None)[0].id == "fieldtrace.E010"
+    settings.PHOTO_RULE_THRESHOLDS = [1]
+    assert "JSON object" in check_photo_rule_thresholds(None)[0].msg
