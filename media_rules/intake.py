@@ -282,6 +282,18 @@ def _complete(upload: Upload) -> Blob:
     return blob
 
 
+def expire_uploads(*, now: dt.datetime | None = None) -> int:
+    """Drop unfinished uploads past their lifetime, with their chunks. Returns how many."""
+    now = now or timezone.now()
+    count = 0
+    for upload in Upload.objects.filter(completed_at__isnull=True, expires_at__lte=now).iterator():
+        _discard_parts(upload, upload.parts)
+        default_storage.delete(_incoming_name(upload))
+        upload.delete()
+        count += 1
+    return count
+
+
 # --- Direct upload to S3 -------------------------------------------------------------------------
 def presign(*, upload: Upload, content_type: str) -> dict:
     """A presigned POST for the phone to send the file straight to the bucket, then confirm."""

@@ -17,3 +17,11 @@ def reevaluate_site(outlet_id: int) -> int:
 
     outlet = Outlet.objects.filter(pk=outlet_id).first()
     return judge_site_photos(outlet) if outlet is not None else 0
+
+
+@shared_task(name="media_rules.expire_uploads")
+def expire_uploads() -> int:
+    """Hourly (CELERY_BEAT_SCHEDULE): abandoned resumable uploads and their chunks are removed."""
+    from media_rules.intake import expire_uploads as expire
+
+    return expire()

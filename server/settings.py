@@ -222,6 +222,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3
 CELERY_BEAT_SCHEDULE = {
     # Held sync work is never dropped: past its deadline it is processed or flagged for review.
     "sync-expire-holds": {"task": "sync.expire_holds", "schedule": 3600.0},
+    # Chunks of resumable uploads abandoned past MEDIA_UPLOAD_TTL_HOURS are removed from storage.
+    "media-expire-uploads": {"task": "media_rules.expire_uploads", "schedule": 3600.0},
 }
 
 # --- API ------------------------------------------------------------------------------------------
