@@ -43,8 +43,8 @@ def index_photo(photo: Photo) -> None:
 
 
 def find(photo: Photo, *, max_distance: int) -> list[DuplicateUse]:
-    """Photos of the same agency, on other tasks (or other sites), whose picture is within
-    ``max_distance`` bits of this one's or of its mirror image. The closest first."""
+    """Photos of the same agency, on other tasks (or other sites), recorded no later than this one,
+    whose picture is within ``max_distance`` bits of this one's or of its mirror image. The closest first."""
     blob = photo.blob
     if blob is None or blob.phash is None:
         return []
@@ -67,7 +67,9 @@ def find(photo: Photo, *, max_distance: int) -> list[DuplicateUse]:
     if not ids:
         return []
     others = (
-        Photo.objects.filter(pk__in=ids, blob__phash__isnull=False)
+        # Earlier records only, as for the same file: the later copy is the suspicious one, so the
+        # original keeps its verdict when judged again.
+        Photo.objects.filter(pk__in=ids, blob__phash__isnull=False, recorded_at__lte=photo.recorded_at)
         .exclude(sha256=photo.sha256)  # the same file is the same-file rule's business
         .select_related("blob", "outlet")
         .only("id", "task_id", "outlet__name", "blob__phash")

@@ -42,7 +42,14 @@ class PhotoManifestPayload(serializers.Serializer):
         help_text="The system of longitude/latitude (wx.getLocation gives gcj02 when asked for it).",
     )
     accuracy_m = serializers.FloatField(required=False, allow_null=True, default=None)
-    fix_time = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    fix_time = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The location fix's own timestamp (Android Location.getTime(), iOS CLLocation.timestamp: "
+        "satellite or network time). Not corrected by the phone's clock offset: leave it out when the "
+        "only time known is the phone's clock (wx.getLocation gives none).",
+    )
     mock_location = serializers.BooleanField(required=False, default=False)
     device_time = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="The phone's clock when the photo was taken."
