@@ -162,12 +162,16 @@ def ingest(
                 exif=exif_to_json(exif),
                 received_at=timezone.now(),
             )
+            from media_rules import services
+
+            # In this transaction: requests run in autocommit, and PostgreSQL locks the photos
+            # awaiting this file (select_for_update) only inside one.
+            services.media_arrived(blob)
     except IntegrityError:  # the same file arriving twice at once: the first one stays
         return Blob.objects.get(pk=actual), False
-    from media_rules import background, services
+    from media_rules import background
 
-    background.schedule(blob.sha256)
-    services.media_arrived(blob)
+    background.schedule(blob.sha256)  # after media_arrived: the file's photos now name it
     return blob, True
 
 

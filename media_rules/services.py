@@ -28,7 +28,7 @@ from media_rules.evidence import CaptureFix, DuplicateUse, ExifData, PhotoContex
 from media_rules.exif import exif_from_json
 from media_rules.models import Blob, Photo, PhotoType, Stage
 from media_rules.rules import Thresholds, capture_time, evaluate, thresholds_for
-from server.errors import DomainError
+from server.errors import NOT_FOUND, DomainError
 from server.geo import to_wgs84, validate_point
 from sync.changes import record_change
 
@@ -83,13 +83,17 @@ def photo_record(
     if task is None and outlet is None:
         raise DomainError(errors.PHOTO_SUBJECT_REQUIRED)
     agency_id = task.project.agency_id if task is not None else actor.agency_id
-    if agency_id is None:
+    if agency_id is None or actor.agency_id is None:  # agency staff only, whoever else sees the task
         raise DomainError(errors.PHOTO_NO_AGENCY)
     fix = _fix_fields(manifest)
     corrected = manifest.device_time + clock_offset if manifest.device_time and clock_offset else None
     with transaction.atomic():
         photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
         if photo is not None:
+            from server.access import photos_for
+
+            if not photos_for(actor).filter(pk=photo.pk).exists():  # another agency's photo id
+                raise DomainError(NOT_FOUND)
             if photo.sha256 != sha256:
                 raise DomainError(
                     errors.PHOTO_CONFLICT,
@@ -357,7 +361,7 @@ def media_arrived(blob: Blob) -> None:
 def rejudge(photo: Photo) -> int | None:
     with transaction.atomic():
         photo = (
-            Photo.objects.select_for_update()
+            Photo.objects.select_for_update(of=("self",))  # PostgreSQL: no FOR UPDATE on outer joins
             .select_related("blob", "photo_type", "outlet", "task", "device")
             .get(pk=photo.pk)
         )

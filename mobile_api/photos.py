@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.http import FileResponse
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -131,27 +132,31 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     def create(self, request: Request) -> Response:
         intake.refuse_oversized_body(request.META.get("CONTENT_LENGTH"))
-        if request.content_type.startswith("multipart/"):
+        # A session's CSRF check may have read the body already (then ingest hashes the file).
+        if request.content_type.startswith("multipart/") and not hasattr(request._request, "_files"):
             request._request.upload_handlers = [intake.HashingUploadHandler(request._request)]
         data = parse(PhotoIn, request.data)
         upload = data.get("file")
         if upload is None and not data["sha256"]:
             raise DomainError(errors.MEDIA_FILE_MISSING)
-        if upload is not None:
-            upload.seek(0)
-            blob, _ = intake.ingest(
-                upload.read(),
-                sha256=getattr(upload, "sha256", None),
-                declared_sha256=data["sha256"] or None,
+        # One transaction: a record refused (unknown type, a task out of sight, another file under
+        # this id) leaves no new file row behind.
+        with transaction.atomic():
+            if upload is not None:
+                upload.seek(0)
+                blob, _ = intake.ingest(
+                    upload.read(),
+                    sha256=getattr(upload, "sha256", None),
+                    declared_sha256=data["sha256"] or None,
+                )
+                data["sha256"] = blob.sha256
+            recorded = record_photo(
+                user=request.user,
+                device=_device(request),
+                photo_id=data["id"],
+                data=data,
+                clock_offset=_clock_offset(data["device_clock"]),
             )
-            data["sha256"] = blob.sha256
-        recorded = record_photo(
-            user=request.user,
-            device=_device(request),
-            photo_id=data["id"],
-            data=data,
-            clock_offset=_clock_offset(data["device_clock"]),
-        )
         code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
         return Response(PhotoOut(photo_data(recorded.photo)).data, status=code)
 
@@ -216,7 +221,8 @@ class MediaUploadView(APIView):
     @extend_schema(request={"multipart/form-data": MediaIn}, responses={201: MediaOut, 200: MediaOut})
     def post(self, request: Request) -> Response:
         intake.refuse_oversized_body(request.META.get("CONTENT_LENGTH"))
-        request._request.upload_handlers = [intake.HashingUploadHandler(request._request)]
+        if not hasattr(request._request, "_files"):  # else read already by a session's CSRF check
+            request._request.upload_handlers = [intake.HashingUploadHandler(request._request)]
         data = parse(MediaIn, request.data)
         declared = intake.check_sha256(data["sha256"]) if data["sha256"] else None
         upload = data["file"]

@@ -182,10 +182,8 @@ if S3_BUCKET:
         },
     }
 else:
-    _default_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT},
-    }
+    # No fixed location: FileSystemStorage follows MEDIA_ROOT (and tests that move it).
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {

@@ -103,6 +103,12 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(autouse=True)
+def isolated_media(settings, tmp_path_factory):
+    """Files the tests store go to a temporary folder, never into var/media."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Tests create many accounts; full-strength PBKDF2 would spend most of the suite hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
