@@ -1,6 +1,7 @@
 """The benchmark driver (``make bench``): a fresh throwaway database, migrated, with the test world
 built in it; then every benchmark module in bench/ (each with a ``run_benchmark(world)``), one table,
-and each benchmark's summary line.
+and each benchmark's summary line. BENCH_ONLY=photo,push runs only the modules named (bench/photo.py,
+bench/push.py); every module in bench/ runs without it.
 
 The database is never the developer's: SpatiaLite in a temporary file unless DATABASE_URL names a
 PostgreSQL server, in which case a separate database ``<name>_bench`` is created on that server (with
@@ -87,6 +88,10 @@ def _benchmarks() -> list:
         for info in pkgutil.iter_modules([str(BENCH_DIR)])
         if info.name != "run" and not info.name.startswith("_")
     )
+    only = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
+    if only - set(names):
+        raise SystemExit(f"BENCH_ONLY names no benchmark module: {', '.join(sorted(only - set(names)))}")
+    names = [name for name in names if not only or name in only]
     return [importlib.import_module(f"bench.{name}") for name in names]
 
 
