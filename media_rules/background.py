@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from media_rules.imaging import hash_to_signed64, open_image, phash_pair, thumbnail, upright
+from media_rules.imaging import hash_to_signed64, open_image, thumbnail_and_hashes, upright
 from media_rules.models import Blob, Photo
 from server.errors import DomainError
 
@@ -57,11 +57,11 @@ def measure(blob: Blob, data: bytes, *, person: bool) -> dict:
     """The background measures of one file, as Blob field values."""
     values: dict = {"process_error": ""}
     try:
+        thumb, own, mirror = thumbnail_and_hashes(data, THUMBNAIL_SIZE)
         name = thumbnail_name(blob.sha256)
         if not default_storage.exists(name):
-            name = default_storage.save(name, ContentFile(thumbnail(data, THUMBNAIL_SIZE)))
+            name = default_storage.save(name, ContentFile(thumb))
         values["thumbnail"] = name
-        own, mirror = phash_pair(data)
         values["phash"], values["phash_mirror"] = hash_to_signed64(own), hash_to_signed64(mirror)
         if person:
             from media_rules.faces import measure_person

@@ -234,12 +234,25 @@ def open_image(data: bytes) -> Image.Image:
 
 def thumbnail(data: bytes, size: int = 320) -> bytes:
     """An upright RGB JPEG whose longer side is at most ``size``, without EXIF (no GPS leaks)."""
+    return thumbnail_and_hashes(data, size, hashes=False)[0]
+
+
+def thumbnail_and_hashes(data: bytes, size: int = 320, *, hashes: bool = True) -> tuple[bytes, int, int]:
+    """``thumbnail`` and ``phash_pair`` from one reduced decode (the background's work: decoding
+    is most of its cost). For photos of 2560 px and more both decode at 1/8 scale, so the hashes
+    are those ``phash_pair`` gives; smaller photos are hashed from a sharper decode, a few bits
+    apart at most. Without ``hashes`` the two hashes are 0."""
     if size < 1:
         raise ValueError("size must be positive")
     image, fmt = _open_lazy(data)
     _decode(image, fmt, reduce_to=size)
     with _decode_guard(fmt):
-        thumb = _to_rgb(upright(image))
+        rgb = _to_rgb(upright(image))
+        own = mirrored = 0
+        if hashes:
+            gray = rgb.convert("L")
+            own, mirrored = dhash(gray), dhash(gray.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+        thumb = rgb if rgb is not image else rgb.copy()
         thumb.thumbnail((size, size), Image.Resampling.LANCZOS)
     # Only an RGB colour profile is carried over (a Display P3 iPhone photo looks wrong without it;
     # a CMYK or grey profile would be wrong on RGB pixels). EXIF, XMP and comments are not passed,
@@ -248,7 +261,7 @@ def thumbnail(data: bytes, size: int = 320) -> bytes:
     icc = icc if isinstance(icc, bytes) and icc[16:20] == b"RGB " else None
     out = io.BytesIO()
     thumb.save(out, "JPEG", quality=80, optimize=True, icc_profile=icc, comment=b"")
-    return out.getvalue()
+    return out.getvalue(), own, mirrored
 
 
 # --- Perceptual hash ------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from media_rules.imaging import (
     signed64_to_hash,
     sniff_format,
     thumbnail,
+    thumbnail_and_hashes,
 )
 from server.errors import DomainError, registered_codes
 from tests.shared_data import PHOTOS
@@ -615,3 +616,13 @@ def test_default_bands_catch_every_measured_reencode(photo_hashes):
         copy = phash_pair(encode(upright_rgb(name), "JPEG", quality=60))[0]
         assert hamming(original, copy) <= 3
         assert set(enumerate(hash_bands(original))) & set(enumerate(hash_bands(copy)))
+
+
+def test_thumbnail_and_hashes_match_the_separate_functions(twelve_mp_jpeg):
+    thumb, own, mirrored = thumbnail_and_hashes(twelve_mp_jpeg)
+    assert (own, mirrored) == phash_pair(twelve_mp_jpeg)  # both decode at 1/8 scale
+    assert thumb == thumbnail(twelve_mp_jpeg)
+    small = encode(Image.radial_gradient("L").convert("RGB").resize((640, 480)), "JPEG")
+    _, own, mirrored = thumbnail_and_hashes(small)
+    separate = phash_pair(small)
+    assert hamming(own, separate[0]) <= 4 and hamming(mirrored, separate[1]) <= 4
