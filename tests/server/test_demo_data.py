@@ -196,3 +196,19 @@ def test_the_monitoring_project_has_its_field_staff(demo):
     assert project.agency.kind == Agency.Kind.MONITORING
     posts = set(project.assignments.values_list("post__code", flat=True))
     assert posts == {"sampler", "courier", "lab_analyst"}
+
+
+def test_the_demo_field_day_has_photos_judged_by_the_rules(demo):
+    from media_rules.models import Photo
+
+    photos = {str(p.pk.int - 202611230): p for p in Photo.objects.select_related("blob")}
+    codes = {key: {f["code"] for f in p.findings if f["severity"] != "pass"} for key, p in photos.items()}
+    assert len(photos) == 5
+    assert all(p.blob.thumbnail and p.blob.phash is not None for p in photos.values())
+    verdicts = [p.verdict for _, p in sorted(photos.items())]
+    assert verdicts == ["pass", "fail", "pass", "fail", "fail"]
+    assert "outside_geofence" in codes["1"]
+    assert "near_duplicate" in codes["3"]
+    mirrored = next(f for f in photos["3"].findings if f["code"] == "near_duplicate")
+    assert mirrored["evidence"]["matches"][0]["mirrored"] is True
+    assert "editing_software" in codes["4"]

@@ -15,6 +15,9 @@ command runs. Safe to run again: once the monitoring agency exists, nothing is c
 from __future__ import annotations
 
 import datetime as dt
+import io
+import random
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,13 +25,18 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
+from media_rules.background import process_blob
+from media_rules.intake import ingest
+from media_rules.models import Photo, PhotoType
+from media_rules.services import Manifest, photo_record
 from server.accounts.models import Role, User
 from server.accounts.services import account_create, sub_account_create
 from server.errors import DomainError
 from server.fieldwork.models import MonitoringProject
-from server.fieldwork.services import project_assign, project_create
-from server.geo import CoordinateSystem
+from server.fieldwork.services import project_assign, project_create, task_create
+from server.geo import CoordinateSystem, from_wgs84
 from server.om.models import OmPlan, OmTaskStaff
 from server.om.services import om_task_create
 from server.registry.identifiers import credit_code_check_char, resident_id_check_char
@@ -236,6 +244,41 @@ def _months_before(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def _dms(value: float) -> tuple[float, float, float]:
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    return float(degrees), float(minutes), round((value - degrees - minutes / 60) * 3600, 4)
+
+
+def demo_jpeg(
+    seed: int, when: dt.datetime, lon: float, lat: float, *, software: str = "", mirror: bool = False
+) -> bytes:
+    """A drawn 1600x1200 scene (the seed decides it) with a phone's EXIF: local capture time with
+    its offset, GPS in WGS-84, and Software when given."""
+    rng = random.Random(seed)  # noqa: S311 (pictures, not secrets)
+    image = Image.new("RGB", (1600, 1200), (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(40):
+        x, y = rng.randrange(1600), rng.randrange(1200)
+        colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        draw.rectangle((x, y, x + rng.randrange(60, 500), y + rng.randrange(60, 400)), fill=colour)
+    if mirror:
+        image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    local = timezone.localtime(when)
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "HUAWEI", "ELS-AN00"
+    if software:
+        exif[0x0131] = software
+    details = exif.get_ifd(0x8769)
+    details[0x9003] = local.strftime("%Y:%m:%d %H:%M:%S")
+    details[0x9011] = local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", _dms(lat), "E", _dms(lon)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85, exif=exif)
+    return out.getvalue()
+
+
 class Command(BaseCommand):
     help = "Create the demo data set: a small Shanghai world of field work (idempotent)."
 
@@ -288,6 +331,7 @@ class Command(BaseCommand):
             agencies["monitoring"], mains["monitoring"], contracts, enterprises, employments
         )
         tasks = self._om_tasks(agencies["om"], contracts, outlets, instruments, employments)
+        photos = self._photos(project, employments["陆海峰"])
 
         certificates = sum(e.person.certificates.count() for e in employments.values())
         self._say(
@@ -306,6 +350,10 @@ class Command(BaseCommand):
         self._say(
             f"{len(tasks)} O&M tasks: "
             + "; ".join(f"{t.number} {t.get_kind_display()} ({t.plans.count()} plans)" for t in tasks)
+        )
+        self._say(
+            f"a sampling task with {len(photos)} photos: "
+            + ", ".join(f"{note} → {photo.verdict}" for note, photo in photos)
         )
         self._say(f"{len(self.accounts)} accounts, all with password {DEMO_PASSWORD}:")
         for user, what in self.accounts:
@@ -469,6 +517,58 @@ class Command(BaseCommand):
         ):
             project_assign(project=project, employment=employments[name], post_code=post)
         return project
+
+    def _photos(self, project: MonitoringProject, sampler: Employment) -> list[tuple[str, Photo]]:
+        """This morning's sampling at the incinerator's stack, as four phones' photos would judge:
+        an honest one, one taken 6 km away, the same scene mirrored on another day's task, and one
+        retouched in Photoshop. Pictures are drawn here (no files shipped); judged by the real rules."""
+        user = User.objects.get(person=sampler.person, agency=project.agency)
+        outlet = project.enterprise.outlets.order_by("pk").first()
+        morning = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=10)
+        task, _ = task_create(
+            actor=user, task_id=uuid.UUID(int=20261123), project=project, name="焚烧线烟气采样（上午）"
+        )
+        earlier, _ = task_create(
+            actor=user, task_id=uuid.UUID(int=20261122), project=project, name="焚烧线烟气采样（前日）"
+        )
+        lon, lat = outlet.location.x, outlet.location.y
+        far = (lon + 0.06, lat + 0.01)
+        shots = [
+            ("现场照片", task, demo_jpeg(1, morning, lon, lat), (lon, lat), "sampling_site"),
+            ("6 公里外", task, demo_jpeg(2, morning, *far), far, "sampling_operation"),
+            ("前日照片镜像复用", earlier, demo_jpeg(3, morning, lon, lat), (lon, lat), "sampling_site"),
+            ("镜像", task, demo_jpeg(3, morning, lon, lat, mirror=True), (lon, lat), "sampling_operation"),
+            (
+                "经 Photoshop 处理",
+                task,
+                demo_jpeg(4, morning, lon, lat, software="Adobe Photoshop 25.0"),
+                (lon, lat),
+                "sampling_operation",
+            ),
+        ]
+        made = []
+        for n, (note, on_task, data, (fix_lon, fix_lat), photo_type) in enumerate(shots):
+            blob, _ = ingest(data)
+            process_blob(blob.sha256)  # now, not after the commit: the mirrored copy must be found
+            gcj = from_wgs84(fix_lon, fix_lat, "gcj02")
+            recorded = photo_record(
+                actor=user,
+                photo_id=uuid.UUID(int=202611230 + n),
+                sha256=blob.sha256,
+                photo_type=PhotoType.objects.get(pk=photo_type),
+                task=on_task,
+                outlet=outlet,
+                manifest=Manifest(
+                    lon=gcj[0],
+                    lat=gcj[1],
+                    system="gcj02",
+                    accuracy_m=6.0,
+                    fix_time=morning,
+                    device_time=morning,
+                ),
+            )
+            made.append((note, recorded.photo))
+        return made
 
     def _om_tasks(self, agency, contracts, outlets, instruments, employments) -> list:
         def staff(*technicians: str) -> list[tuple[Employment, str]]:
