@@ -8,6 +8,7 @@ import uuid
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,7 +16,7 @@ from mobile_api.common import parse
 from server import access
 from server.fieldwork import services
 from server.fieldwork.models import MonitoringTask
-from server.fieldwork.operations import TaskCreatePayload, TaskUpdatePayload
+from server.fieldwork.operations import TaskCreatePayload, TaskTransitionPayload, TaskUpdatePayload
 
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key",
@@ -55,6 +56,14 @@ class TaskUpdateOut(serializers.Serializer):
     reason = serializers.CharField(
         help_text="closed_since_base: nothing applied, the change is kept for review."
     )
+
+
+class TaskEventOut(serializers.Serializer):
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    actor = serializers.IntegerField(source="actor_id")
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
 
 
 class TaskFilter(filters.FilterSet):
@@ -99,3 +108,28 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def destroy(self, request: Request, pk=None) -> Response:
         services.task_delete(actor=request.user, task=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=TaskTransitionPayload,
+        responses=TaskOut,
+        parameters=[IDEMPOTENCY],
+        description=(
+            "Start (running), pause (paused), continue (running), save (saved, 暂存) or end (ended) a "
+            "task. Samplers and couriers can only save; a lab analyst ends it once every required "
+            "photo is in (409 task_stages_incomplete lists what is missing). Offline: the sync "
+            "operation task.transition with the same payload."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request: Request, pk=None) -> Response:
+        data = parse(TaskTransitionPayload, request.data)
+        task, _ = services.task_transition(
+            actor=request.user, task=self.get_object(), to=data["to"], reason=data["reason"]
+        )
+        return Response(TaskOut(task).data)
+
+    @extend_schema(responses=TaskEventOut(many=True))
+    @action(detail=True, methods=["get"])
+    def events(self, request: Request, pk=None) -> Response:
+        task = self.get_object()
+        return Response(TaskEventOut(task.events.order_by("at", "id"), many=True).data)

@@ -27,6 +27,9 @@ class StateMachine:
     reason_required: ErrorCode
     needs_reason: set[str] = field(default_factory=set)
     reason_field: str = ""  # where the latest reason is kept on the object, if anywhere
+    # What the actor is, for the table: their account role by default; a task's machine asks which
+    # posts the actor holds on the task's project (sampler, courier, lab analyst).
+    roles_of: Callable[[models.Model, object], set[str]] | None = None
 
     def label(self, model: type[models.Model], value: str) -> str:
         return dict(model._meta.get_field(self.status_field).choices).get(value, value)
@@ -40,9 +43,11 @@ class StateMachine:
         actor,
         reason: str = "",
         check: Callable[[models.Model, str], None] | None = None,
+        at=None,
     ) -> models.Model:
         """Move ``obj`` to ``to`` if the table allows it for the actor's role; ``check`` adds the
-        machine's own conditions (it raises DomainError). Returns the object as saved."""
+        machine's own conditions (it raises DomainError). ``at`` is when the move was made (a
+        phone's corrected clock for offline work; now by default). Returns the object as saved."""
         model = type(obj)
         obj = model.objects.select_for_update().get(pk=obj.pk)
         current = getattr(obj, self.status_field)
@@ -54,7 +59,8 @@ class StateMachine:
                 from_status=self.label(model, current),
                 to_status=self.label(model, to),
             )
-        if actor.role not in roles:
+        held = self.roles_of(obj, actor) if self.roles_of is not None else {actor.role}
+        if not held & roles:
             raise DomainError(self.actor_not_allowed)
         reason = reason.strip()
         if to in self.needs_reason and not reason:
@@ -75,6 +81,6 @@ class StateMachine:
             to_status=to,
             actor=actor,
             reason=reason,
-            at=timezone.now(),
+            at=at or timezone.now(),
         )
         return obj

@@ -17,6 +17,8 @@ from server.fieldwork.models import (
     ProjectAssignment,
     ProjectAttachment,
     ProjectEvent,
+    RequiredPhotoType,
+    TaskEvent,
 )
 from server.fieldwork.services import check_assignment, project_transition
 from server.registry.admin import (
@@ -271,3 +273,21 @@ class MonitoringTaskAdmin(ReadOnlyAdmin):
         "updated_at",
         "deleted_at",
     )
+
+
+@admin.register(TaskEvent)
+class TaskEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "task", "from_status", "to_status", "actor", "reason")
+    list_filter = ("to_status", "from_status")
+    list_select_related = ("task", "actor")
+    search_fields = ("=task__id", "task__name", "actor__username", "reason")
+    date_hierarchy = "at"
+
+
+@admin.register(RequiredPhotoType)
+class RequiredPhotoTypeAdmin(admin.ModelAdmin):
+    """Which photos a monitoring type needs before its task can end: data, tuned here."""
+
+    list_display = ("monitoring_type", "photo_type")
+    list_filter = ("monitoring_type",)
+    list_select_related = ("photo_type",)

@@ -71,3 +71,23 @@ TASK_NOT_DELETABLE = ErrorCode(
     "只有创建人可以删除尚未结束的任务。",
     "Only its creator can delete a task, and only before it ends.",
 )
+TASK_TRANSITION_NOT_ALLOWED = ErrorCode(
+    "task_transition_not_allowed",
+    409,
+    "任务当前为「{from_status}」，不能变为「{to_status}」。",
+    "The task is {from_status}; it cannot become {to_status}.",
+)
+TASK_ACTOR_NOT_ALLOWED = ErrorCode(
+    "task_actor_not_allowed",
+    403,
+    "您在该项目中的岗位不能执行此操作：采样和送样人员只能暂存任务，结束任务须由实验室分析人员操作。",
+    "Your post on this project does not allow this: samplers and couriers can only save a task; "
+    "only a lab analyst ends it.",
+)
+TASK_REASON_REQUIRED = ErrorCode("task_reason_required", 400, "请填写原因。", "Give a reason.")
+TASK_STAGES_INCOMPLETE = ErrorCode(
+    "task_stages_incomplete",
+    409,
+    "以下必传照片尚未上传，任务不能结束：{missing}。",
+    "These required photos are missing, so the task cannot end: {missing}.",
+)

@@ -132,14 +132,17 @@ class ProjectEvent(models.Model):
 
 class MonitoringTask(models.Model):
     """A monitoring task (监测任务), created on a sampler's phone, often offline: its id is the
-    phone's UUID. Stages, photos and the start/pause/end lifecycle arrive with issue [F5]; this is
-    the record the sync engine merges field by field.
+    phone's UUID. Its lifecycle (start, pause, continue, save, end) is the TASK machine in
+    services.py, with a ``TaskEvent`` per move; its editable fields merge field by field in sync.
 
     ``version`` counts applied changes; ``field_stamps`` remembers, for each editable field, the
     version and order key of the change that set it (``sync.merge``)."""
 
     class Status(models.TextChoices):
         CREATED = "created", "已创建"
+        RUNNING = "running", "进行中"
+        PAUSED = "paused", "已暂停"
+        SAVED = "saved", "已暂存"
         ENDED = "ended", "已结束"
 
     EDITABLE_FIELDS = ("name", "sample_codes", "note")
@@ -166,3 +169,44 @@ class MonitoringTask(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TaskEvent(models.Model):
+    """One move of a monitoring task (开始、暂停、继续、暂存、结束): who, when (the phone's corrected
+    clock for offline moves) and from which status. Pauses split the task's GPS track."""
+
+    task = models.ForeignKey(MonitoringTask, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, choices=MonitoringTask.Status.choices)
+    to_status = models.CharField(max_length=16, choices=MonitoringTask.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "任务状态记录"
+        verbose_name_plural = "任务状态记录"
+        ordering = ["task", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.task}: {self.from_status} → {self.to_status}"
+
+
+class RequiredPhotoType(models.Model):
+    """Which photo types a monitoring type needs before its task can end (seed 002: 采样作业照片、
+    采样点现场照片为必传项; delivery and lab photos follow). Data: tuned in the admin."""
+
+    monitoring_type = models.CharField(
+        "监测类型", max_length=20, choices=MonitoringProject.MonitoringType.choices
+    )
+    photo_type = models.ForeignKey("media_rules.PhotoType", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "必传照片类型"
+        verbose_name_plural = "必传照片类型"
+        ordering = ["monitoring_type", "photo_type__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["monitoring_type", "photo_type"], name="required_photo_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_monitoring_type_display()}: {self.photo_type}"

@@ -3,6 +3,8 @@ online endpoint (mobile_api/tasks.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from rest_framework import serializers
@@ -35,6 +37,14 @@ class TaskUpdatePayload(serializers.Serializer):
 
 class EmptyPayload(serializers.Serializer):
     pass
+
+
+class TaskTransitionPayload(serializers.Serializer):
+    to = serializers.ChoiceField(
+        choices=[c for c in MonitoringTask.Status.choices if c[0] != MonitoringTask.Status.CREATED],
+        help_text="running (开始/继续), paused (暂停), saved (暂存), ended (结束, lab analysts only).",
+    )
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
 def _create(ctx: OpContext) -> Outcome:
@@ -74,6 +84,15 @@ def _update(ctx: OpContext) -> Outcome:
     )
 
 
+def _transition(ctx: OpContext) -> Outcome:
+    # The move is dated by the phone's clock, corrected by the push's measured offset.
+    at = dt.datetime.fromtimestamp(ctx.key[1] / 1_000_000, tz=dt.timezone.utc)
+    task, seq = services.task_transition(
+        actor=ctx.user, task=_task(ctx), to=ctx.payload["to"], reason=ctx.payload["reason"], at=at
+    )
+    return Outcome(entity_id=str(task.pk), version=task.version, change_seq=seq)
+
+
 def _delete(ctx: OpContext) -> Outcome:
     task, seq = services.task_delete(actor=ctx.user, task=_task(ctx))
     return Outcome(entity_id=str(task.pk), version=task.version, change_seq=seq)
@@ -95,3 +114,4 @@ def register_operations() -> None:
     register(OpType("task.create", "task", TaskCreatePayload, _create, needs_entity=False, creates=True))
     register(OpType("task.update", "task", TaskUpdatePayload, _update, is_update=True))
     register(OpType("task.delete", "task", EmptyPayload, _delete))
+    register(OpType("task.transition", "task", TaskTransitionPayload, _transition))

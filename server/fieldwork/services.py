@@ -17,6 +17,8 @@ from server.fieldwork.models import (
     ProjectAssignment,
     ProjectAttachment,
     ProjectEvent,
+    RequiredPhotoType,
+    TaskEvent,
 )
 from server.registry.models import Agency, Contract, Employment, Enterprise, Post
 from server.registry.services import ensure_agency_approved, ensure_post_allowed, validate_region_code
@@ -348,4 +350,67 @@ def task_delete(*, actor: User, task: MonitoringTask) -> tuple[MonitoringTask, i
     task.deleted_at = timezone.now()
     task.version += 1
     task.save(update_fields=["deleted_at", "version", "updated_at"])
+    return task, _task_change(task)
+
+
+# --- Task lifecycle (seed 002: 开始 / 暂停 / 继续 / 暂存 / 结束) -------------------------------------
+T = MonitoringTask.Status
+FIELD_POSTS = {"sampler", "courier", "lab_analyst"}
+# Any of the task's field staff may start, pause, continue and save it; samplers and couriers can
+# only save (暂存); only a lab analyst ends it, and only when every required photo is in.
+TASK_TRANSITIONS: dict[tuple[str, str], set[str]] = {
+    (T.CREATED, T.RUNNING): FIELD_POSTS,
+    (T.RUNNING, T.PAUSED): FIELD_POSTS,
+    (T.PAUSED, T.RUNNING): FIELD_POSTS,
+    (T.RUNNING, T.SAVED): FIELD_POSTS,
+    (T.PAUSED, T.SAVED): FIELD_POSTS,
+    (T.SAVED, T.RUNNING): FIELD_POSTS,
+    (T.RUNNING, T.ENDED): {"lab_analyst"},
+    (T.PAUSED, T.ENDED): {"lab_analyst"},
+    (T.SAVED, T.ENDED): {"lab_analyst"},
+}
+
+TASK = StateMachine(
+    status_field="status",
+    moves=TASK_TRANSITIONS,
+    history=TaskEvent,
+    history_fk="task",
+    not_allowed=errors.TASK_TRANSITION_NOT_ALLOWED,
+    actor_not_allowed=errors.TASK_ACTOR_NOT_ALLOWED,
+    reason_required=errors.TASK_REASON_REQUIRED,
+    roles_of=lambda task, actor: _assignment_posts(task.project, actor),
+)
+
+
+def missing_required_photos(task: MonitoringTask) -> list[str]:
+    """The required photo types of the task's monitoring type it has no photo of yet (their names)."""
+    required = RequiredPhotoType.objects.filter(monitoring_type=task.project.monitoring_type).select_related(
+        "photo_type"
+    )
+    present = set(task.photos.values_list("photo_type_id", flat=True))
+    return [r.photo_type.name for r in required if r.photo_type_id not in present]
+
+
+def _stages_complete(task: MonitoringTask, to: str) -> None:
+    if to != T.ENDED:
+        return
+    missing = missing_required_photos(task)
+    if missing:
+        raise DomainError(
+            errors.TASK_STAGES_INCOMPLETE, details={"missing": missing}, missing="、".join(missing)
+        )
+
+
+@transaction.atomic
+def task_transition(
+    *, actor: User, task: MonitoringTask, to: str, reason: str = "", at=None
+) -> tuple[MonitoringTask, int]:
+    """Move a task through TASK_TRANSITIONS (one history row per move, at the phone's corrected
+    time when it came offline). Returns the task and its change sequence."""
+    task = MonitoringTask.objects.select_related("project").get(pk=task.pk)
+    if task.deleted_at is not None:
+        raise DomainError(errors.TASK_DELETED)
+    task = TASK.apply(task, to=to, actor=actor, reason=reason, check=_stages_complete, at=at)
+    task.version += 1
+    task.save(update_fields=["version"])
     return task, _task_change(task)

@@ -18,7 +18,13 @@ from django.utils import timezone
 
 from server.accounts.models import Device, DeviceToken, Role, User, WeChatBinding
 from server.accounts.services import DeviceInfo, account_create, token_issue
-from server.fieldwork.models import MonitoringProject, MonitoringTask, ProjectAttachment, ProjectEvent
+from server.fieldwork.models import (
+    MonitoringProject,
+    MonitoringTask,
+    ProjectAttachment,
+    ProjectEvent,
+    TaskEvent,
+)
 from server.fieldwork.services import project_assign, project_create, project_transition
 from server.om.services import om_task_create
 from server.registry.identifiers import credit_code_check_char, mask_resident_id, resident_id_check_char
@@ -52,6 +58,7 @@ NOT_ADDABLE = {
     ProjectAttachment,
     ProjectEvent,
     MonitoringTask,
+    TaskEvent,
     Device,
     DeviceToken,
     WeChatBinding,
@@ -188,8 +195,11 @@ def make_world(n: int, platform: User) -> dict:
         uploaded_by=main,
         uploaded_at=timezone.now(),
     )
-    MonitoringTask.objects.create(
+    monitoring_task = MonitoringTask.objects.create(
         id=uuid.uuid4(), project=project, name=f"采样任务{n}", created_by=field_user
+    )
+    TaskEvent.objects.create(
+        task=monitoring_task, from_status="created", to_status="running", actor=field_user, at=timezone.now()
     )
     project_transition(project=project, to=MonitoringProject.Status.SUBMITTED, actor=main)
     task = om_task_create(
