@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from mobile_api import auth, photos, registry, sites, sync, tasks, work
+from mobile_api import auth, photos, registry, sites, sync, tasks, tracks, work
 from mobile_api.views import MetaView
 
 app_name = "mobile_api"
@@ -43,5 +43,7 @@ urlpatterns = [
     path("media/uploads/<uuid:upload_id>/presign", photos.PresignView.as_view(), name="media-presign"),
     path("media/uploads/<uuid:upload_id>/confirm", photos.ConfirmView.as_view(), name="media-confirm"),
     path("media/<str:sha256>", photos.MediaStatusView.as_view(), name="media-status"),
+    path("tasks/<uuid:task_id>/track", tracks.TrackView.as_view(), name="task-track"),
+    path("tasks/<uuid:task_id>/track/points", tracks.TrackPointList.as_view(), name="task-track-points"),
     *router.urls,
 ]

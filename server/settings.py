@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "server.registry",
     "server.fieldwork",
     "server.om",
+    "server.tracks",
     "sync",
     "media_rules",
     "server.apps.ServerConfig",

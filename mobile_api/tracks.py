@@ -1,0 +1,207 @@
+"""A task's track (监测航迹) online: append a batch (the same service as the ``track.append`` sync
+operation), draw it as GeoJSON (one simplified LineString per segment), list raw points in a bbox."""
+
+from __future__ import annotations
+
+import math
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_gis.fields import GeometryField
+from rest_framework_gis.pagination import GeoJsonPagination
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from mobile_api.common import parse
+from server.accounts.models import Device
+from server.errors import DomainError
+from server.tracks import errors, services
+from server.tracks.models import TrackPoint
+from server.tracks.operations import TrackBatchIn, points_of, visible_task
+
+
+class TrackIn(TrackBatchIn):
+    device_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The phone that recorded the points; defaults to the token's device.",
+    )
+
+
+class IngestOut(serializers.Serializer):
+    received = serializers.IntegerField()
+    stored = serializers.IntegerField(help_text="New points, kept or filtered.")
+    duplicates = serializers.IntegerField(help_text="Already stored for this device and time.")
+    kept = serializers.IntegerField()
+    filtered = serializers.DictField(child=serializers.IntegerField(), help_text="New points by reason.")
+    rejudged = serializers.IntegerField(help_text="Stored later points judged again after a late batch.")
+
+
+class SegmentProperties(serializers.Serializer):
+    device = serializers.UUIDField(allow_null=True)
+    segment = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField()
+    duration_s = serializers.FloatField()
+    length_m = serializers.FloatField()
+    points = serializers.IntegerField(help_text="Kept points in the segment.")
+    line_points = serializers.IntegerField(help_text="Points of the simplified line.")
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "enum": ["LineString", "Point"]},
+            "coordinates": {"type": "array", "items": {}},
+        },
+    }
+)
+class LineGeometryField(GeometryField):
+    """GeoJSON geometry of a segment's simplified line."""
+
+
+class SegmentFeature(serializers.Serializer):
+    type = serializers.CharField(default="Feature")
+    geometry = LineGeometryField(help_text="A LineString (a Point for a one-point segment), WGS-84.")
+    properties = SegmentProperties()
+
+
+class TrackOut(serializers.Serializer):
+    type = serializers.CharField(default="FeatureCollection")
+    features = SegmentFeature(many=True)
+    length_m = serializers.FloatField()
+    duration_s = serializers.FloatField()
+    stored = serializers.IntegerField()
+    kept = serializers.IntegerField()
+    filtered = serializers.DictField(child=serializers.IntegerField())
+
+
+class TrackPointOut(GeoFeatureModelSerializer):
+    class Meta:
+        model = TrackPoint
+        geo_field = "location"
+        fields = (
+            "id",
+            "device",
+            "recorded_at",
+            "longitude",
+            "latitude",
+            "coordinate_system",
+            "accuracy_m",
+            "speed_mps",
+            "bearing",
+            "altitude_m",
+            "mock",
+            "filtered",
+            "segment",
+        )
+
+
+def _device(request: Request, device_id) -> Device | None:
+    if device_id is not None:
+        device = Device.objects.filter(pk=device_id, user=request.user).first()
+        if device is None:
+            raise DomainError(errors.TRACK_DEVICE_UNKNOWN)
+        return device
+    record = getattr(request, "device_token", None)
+    return record.device if record is not None else None
+
+
+def _feature(segment: services.Segment) -> dict:
+    line = segment.simplified()
+    geometry = (
+        {"type": "LineString", "coordinates": [list(c) for c in line]}
+        if len(line) > 1
+        else {"type": "Point", "coordinates": list(line[0])}
+    )
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {
+            "device": segment.device_id,
+            "segment": segment.number,
+            "started_at": segment.started_at,
+            "ended_at": segment.ended_at,
+            "duration_s": segment.duration_s,
+            "length_m": round(segment.length_m, 3),
+            "points": len(segment.points),
+            "line_points": len(line),
+        },
+    }
+
+
+class TrackView(APIView):
+    @extend_schema(responses=TrackOut, summary="The task's track as GeoJSON, one feature per segment")
+    def get(self, request: Request, task_id) -> Response:
+        summary = services.track_summary(visible_task(request.user, task_id))
+        body = {
+            "type": "FeatureCollection",
+            "features": [_feature(segment) for segment in summary.segments],
+            "length_m": round(summary.length_m, 3),
+            "duration_s": summary.duration_s,
+            "stored": summary.stored,
+            "kept": summary.kept,
+            "filtered": summary.filtered,
+        }
+        return Response(TrackOut(body).data)
+
+    @extend_schema(request=TrackIn, responses=IngestOut, summary="Append a batch of track points")
+    def post(self, request: Request, task_id) -> Response:
+        task = visible_task(request.user, task_id)
+        data = parse(TrackIn, request.data)
+        result = services.track_append(
+            actor=request.user, task=task, device=_device(request, data["device_id"]), points=points_of(data)
+        )
+        return Response(IngestOut(result).data)
+
+
+BBOX = OpenApiParameter(
+    "bbox", str, required=False, description="minlon,minlat,maxlon,maxlat (WGS-84): only points inside."
+)
+
+
+class TrackPointPagination(GeoJsonPagination):
+    page_size = 500
+    max_page_size = 2000
+
+
+def _bbox(value: str) -> tuple[float, float, float, float]:
+    try:
+        numbers = [float(part) for part in value.split(",")]
+    except ValueError:
+        raise DomainError(errors.TRACK_BBOX_INVALID) from None
+    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
+        raise DomainError(errors.TRACK_BBOX_INVALID)
+    min_lon, min_lat, max_lon, max_lat = numbers
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise DomainError(errors.TRACK_BBOX_INVALID)
+    return min_lon, min_lat, max_lon, max_lat
+
+
+class TrackPointList(ListAPIView):
+    """Every raw point of the task, filtered ones with their reason, in time order."""
+
+    queryset = TrackPoint.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = TrackPointOut
+    pagination_class = TrackPointPagination
+
+    def get_queryset(self):
+        from django.contrib.gis.geos import Polygon
+
+        task = visible_task(self.request.user, self.kwargs["task_id"])
+        qs = TrackPoint.objects.filter(task_id=task.pk).order_by("recorded_at", "id")
+        bbox = self.request.query_params.get("bbox")
+        if bbox:
+            polygon = Polygon.from_bbox(_bbox(bbox))
+            polygon.srid = 4326
+            qs = qs.filter(location__within=polygon)
+        return qs
+
+    @extend_schema(parameters=[BBOX], summary="The task's raw track points (GeoJSON, paginated)")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)

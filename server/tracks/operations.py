@@ -1,0 +1,121 @@
+"""The track operation phones push (offline path): ``track.append`` calls the same service as
+``POST /api/v1/tasks/{task_id}/track`` (mobile_api/tracks.py).
+
+Its entity is the track ("track", the task's id), not the task: operations on one entity apply one
+after another, and a phone's stream of track batches must not queue behind (or hold up) edits of the
+task itself. The task is a prerequisite: a batch recorded on a task another phone created offline is
+held until the task reaches the server.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from rest_framework import serializers
+
+from server.access import projects_for
+from server.errors import NOT_FOUND, VALIDATION_FAILED, DomainError
+from server.fieldwork.models import MonitoringTask
+from server.geo import CoordinateSystem
+from server.tracks import services
+from server.tracks.models import TrackPoint
+from sync.operations import Entity, OpContext, OpType, Outcome, register, register_entity
+
+
+class TrackPointIn(serializers.Serializer):
+    """One fix. Ranges are checked by the service (a point at lat 95 refuses the batch with
+    ``track_point_invalid`` naming its index); only the shape is checked here."""
+
+    time = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="The fix's own time (required)."
+    )
+    longitude = serializers.FloatField()
+    latitude = serializers.FloatField()
+    coordinate_system = serializers.ChoiceField(
+        choices=CoordinateSystem.choices(),
+        required=False,
+        help_text="This point's system when it differs from the batch's.",
+    )
+    accuracy_m = serializers.FloatField(required=False, allow_null=True, default=None)
+    speed_mps = serializers.FloatField(required=False, allow_null=True, default=None)
+    bearing = serializers.FloatField(required=False, allow_null=True, default=None)
+    altitude_m = serializers.FloatField(required=False, allow_null=True, default=None)
+    mock = serializers.BooleanField(
+        required=False, default=False, help_text="The OS flagged a mock location."
+    )
+
+
+class TrackBatchIn(serializers.Serializer):
+    coordinate_system = serializers.ChoiceField(
+        choices=CoordinateSystem.choices(), help_text="The system of the points' longitude/latitude."
+    )
+    points = serializers.ListField(
+        child=TrackPointIn(), min_length=1, max_length=services.MAX_BATCH, help_text="Up to 500 points."
+    )
+
+
+class TrackAppendPayload(TrackBatchIn):
+    task = serializers.UUIDField(
+        help_text="The task (the operation's entity_id too): the batch is held until it reaches the server."
+    )
+
+
+def points_of(data: dict) -> list[dict]:
+    return [{"coordinate_system": data["coordinate_system"], **point} for point in data["points"]]
+
+
+def visible_task(user, task_id) -> MonitoringTask:
+    """The task if ``user`` sees its project (deleted ones too: writing to them answers task_deleted)."""
+    try:
+        task = MonitoringTask.objects.filter(pk=task_id, project__in=projects_for(user)).first()
+    except ValidationError:
+        task = None
+    if task is None:
+        raise DomainError(NOT_FOUND)
+    return task
+
+
+def _append(ctx: OpContext) -> Outcome:
+    from server.accounts.models import Device
+
+    if str(ctx.payload["task"]) != str(ctx.entity_id):
+        raise DomainError(VALIDATION_FAILED, details={"task": ["须与 entity_id 相同。"]})
+    task = visible_task(ctx.user, ctx.entity_id)
+    services.track_append(
+        actor=ctx.user,
+        task=task,
+        device=Device.objects.filter(pk=ctx.device_id).first(),
+        points=points_of(ctx.payload),
+    )
+    # The track has no version of its own; the number of points stored for the task stands in.
+    return Outcome(entity_id=str(task.pk), version=TrackPoint.objects.filter(task_id=task.pk).count())
+
+
+def _task_of(payload: dict) -> list[tuple[str, str]]:
+    return [("task", str(payload["task"]))]
+
+
+def _exists(entity_id: str) -> bool:
+    try:
+        return MonitoringTask.objects.filter(pk=entity_id).exists()
+    except ValidationError:
+        return False
+
+
+def _pull_scope(user) -> Q:
+    # Track points are not pulled (phones keep their own; others draw GET .../track).
+    return Q(pk__in=[])
+
+
+def register_operations() -> None:
+    register_entity(Entity(name="track", exists=_exists, pull_scope=_pull_scope))
+    register(
+        OpType(
+            "track.append",
+            "track",
+            TrackAppendPayload,
+            _append,
+            needs_entity=False,
+            prerequisites=_task_of,
+        )
+    )
