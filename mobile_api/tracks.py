@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import math
 
+from django.utils import timezone
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import serializers
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,11 +19,12 @@ from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from mobile_api.common import parse
+from server import access
 from server.accounts.models import Device
-from server.errors import DomainError
+from server.errors import NOT_FOUND, DomainError
 from server.tracks import errors, services
-from server.tracks.models import TrackPoint
-from server.tracks.operations import TrackBatchIn, points_of, visible_task
+from server.tracks.models import CheckIn, TrackPoint
+from server.tracks.operations import CheckInPayload, TrackBatchIn, points_of, record_checkin, visible_task
 
 
 class TrackIn(TrackBatchIn):
@@ -205,3 +209,93 @@ class TrackPointList(ListAPIView):
     @extend_schema(parameters=[BBOX], summary="The task's raw track points (GeoJSON, paginated)")
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
+
+
+# --- Check-ins --------------------------------------------------------------------------------------
+class CheckInIn(CheckInPayload):
+    id = serializers.UUIDField(help_text="The phone's UUID for this check-in (a retry sends it again).")
+    device_clock = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The phone's clock when sending: corrects time.",
+    )
+
+
+class CheckInOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    at = serializers.DateTimeField()
+    task = serializers.UUIDField(source="task_id", allow_null=True)
+    om_task = serializers.IntegerField(source="om_task_id", allow_null=True)
+    outlet = serializers.IntegerField(source="outlet_id", allow_null=True)
+    longitude = serializers.FloatField(source="location.x", help_text="WGS-84.")
+    latitude = serializers.FloatField(source="location.y", help_text="WGS-84.")
+    given = serializers.SerializerMethodField()
+    accuracy_m = serializers.FloatField(allow_null=True)
+    distance_m = serializers.FloatField(allow_null=True)
+    geofence_m = serializers.FloatField(allow_null=True)
+    verdict = serializers.ChoiceField(choices=CheckIn.Verdict.choices)
+    findings = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema_field(serializers.DictField())
+    def get_given(self, checkin: CheckIn) -> dict:
+        return {
+            "longitude": checkin.given_longitude,
+            "latitude": checkin.given_latitude,
+            "system": checkin.given_system,
+        }
+
+
+class CheckInFilter(filters.FilterSet):
+    class Meta:
+        model = CheckIn
+        fields = ["task", "om_task", "outlet", "kind", "verdict"]
+
+
+class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """GPS check-ins (签到) for a monitoring task, or at an O&M task's point."""
+
+    queryset = CheckIn.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = CheckInOut
+    filterset_class = CheckInFilter
+
+    def get_queryset(self):
+        return access.checkins_for(self.request.user).order_by("-at", "id")
+
+    def get_object(self):
+        return access.get_visible(self.get_queryset(), self.kwargs["pk"])
+
+    @extend_schema(
+        request=CheckInIn,
+        responses={201: CheckInOut, 200: CheckInOut},
+        description=(
+            "Check in with the phone's fix (any coordinate system; stored in WGS-84). The answer says "
+            "how far the site is and whether the fix is inside its geofence (accuracy-aware), or a "
+            "coordinate-system mix-up. The same id again answers the stored check-in (200); another "
+            "check-in under that id is 409 checkin_conflict. Offline: the checkin.record operation."
+        ),
+    )
+    def create(self, request: Request) -> Response:
+        data = parse(CheckInIn, request.data)
+        clock = data.get("device_clock")
+        checkin, created = record_checkin(
+            user=request.user,
+            device=_device(request, None),
+            checkin_id=data["id"],
+            data=data,
+            clock_offset=timezone.now() - clock if clock else None,
+            fallback_time=timezone.now(),
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(CheckInOut(checkin).data, status=code)
+
+    @extend_schema(
+        responses={200: CheckInOut}, description="Your latest check-in: the home screen's location."
+    )
+    @action(detail=False, methods=["get"])
+    def latest(self, request: Request) -> Response:
+        checkin = CheckIn.objects.filter(user=request.user).order_by("-at", "-recorded_at").first()
+        if checkin is None:
+            raise DomainError(NOT_FOUND)
+        return Response(CheckInOut(checkin).data)

@@ -19,6 +19,7 @@ router.register("projects", work.ProjectViewSet, basename="project")
 router.register("om-tasks", work.OmTaskViewSet, basename="om-task")
 router.register("tasks", tasks.TaskViewSet, basename="task")
 router.register("photos", photos.PhotoViewSet, basename="photo")
+router.register("checkins", tracks.CheckInViewSet, basename="checkin")
 
 urlpatterns = [
     path("meta", MetaView.as_view(), name="meta"),

@@ -141,6 +141,18 @@ def photos_for(user: User) -> QuerySet:
     return qs.filter(of_tasks | of_sites)
 
 
+def checkins_for(user: User) -> QuerySet:
+    """A check-in is seen by whoever sees its monitoring task or O&M task, and by its author."""
+    from server.tracks.models import CheckIn
+
+    qs = CheckIn.objects.all()
+    if user.role == Role.PLATFORM:
+        return qs
+    return qs.filter(
+        Q(user=user) | Q(task__project__in=projects_for(user)) | Q(om_task__in=om_tasks_for(user))
+    )
+
+
 def om_tasks_for(user: User) -> QuerySet[OmTask]:
     qs = OmTask.objects.all()
     if user.role == Role.PLATFORM:

@@ -7,6 +7,7 @@ phone sent (longitude, latitude and their system) is kept beside it, as everywhe
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Q
 
@@ -63,3 +64,58 @@ class TrackPoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} {self.recorded_at.isoformat()}"
+
+
+class CheckIn(models.Model):
+    """A GPS sign-in (签到) at a site: for a monitoring task or at an O&M task's point, at the start
+    or end of the work or on its own. Stored in WGS-84 with what the phone sent; judged by the same
+    location rules as photos (media_rules.rules: geofence with accuracy credit, coordinate-system
+    mix-ups, poor accuracy, mock location). The latest one is the phone's "current location"."""
+
+    class Kind(models.TextChoices):
+        CHECKIN = "checkin", "签到"
+        START = "start", "开始签到"
+        END = "end", "结束签到"
+
+    class Verdict(models.TextChoices):
+        INSIDE = "inside", "在电子围栏内"
+        OUTSIDE = "outside", "超出电子围栏"
+        COORDINATE_MIXUP = "coordinate_mixup", "坐标系错误"
+        NO_SITE = "no_site", "无点位可比"
+
+    id = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    device = models.ForeignKey(
+        "accounts.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    task = models.ForeignKey(
+        "fieldwork.MonitoringTask", on_delete=models.PROTECT, null=True, blank=True, related_name="checkins"
+    )
+    om_task = models.ForeignKey(
+        "om.OmTask", on_delete=models.PROTECT, null=True, blank=True, related_name="checkins"
+    )
+    outlet = models.ForeignKey(
+        "registry.Outlet", on_delete=models.PROTECT, null=True, blank=True, related_name="checkins"
+    )
+    kind = models.CharField("类型", max_length=8, choices=Kind.choices, default=Kind.CHECKIN)
+    at = models.DateTimeField("签到时间")  # the phone's clock, corrected by its measured offset
+    location = models.PointField("位置 (WGS-84)", srid=4326)
+    given_longitude = models.FloatField()
+    given_latitude = models.FloatField()
+    given_system = models.CharField(max_length=8)
+    accuracy_m = models.FloatField(null=True, blank=True)
+    mock = models.BooleanField(default=False)
+    distance_m = models.FloatField("距点位（米）", null=True, blank=True)
+    geofence_m = models.FloatField(null=True, blank=True)
+    verdict = models.CharField("判定", max_length=16, choices=Verdict.choices)
+    findings = models.JSONField(default=list, blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "签到"
+        verbose_name_plural = "签到"
+        ordering = ["-at", "id"]
+        indexes = [models.Index(fields=["user", "at"], name="checkin_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.at:%Y-%m-%d %H:%M} {self.verdict}"

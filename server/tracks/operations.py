@@ -9,16 +9,18 @@ held until the task reaches the server.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from rest_framework import serializers
 
-from server.access import projects_for
+from server.access import access_om_task, access_outlet, projects_for
 from server.errors import NOT_FOUND, VALIDATION_FAILED, DomainError
 from server.fieldwork.models import MonitoringTask
 from server.geo import CoordinateSystem
-from server.tracks import services
-from server.tracks.models import TrackPoint
+from server.tracks import checkins, services
+from server.tracks.models import CheckIn, TrackPoint
 from sync.operations import Entity, OpContext, OpType, Outcome, register, register_entity
 
 
@@ -107,7 +109,94 @@ def _pull_scope(user) -> Q:
     return Q(pk__in=[])
 
 
+# --- Check-ins -------------------------------------------------------------------------------------
+class CheckInPayload(serializers.Serializer):
+    longitude = serializers.FloatField()
+    latitude = serializers.FloatField()
+    coordinate_system = serializers.ChoiceField(choices=CoordinateSystem.choices())
+    accuracy_m = serializers.FloatField(required=False, allow_null=True, default=None)
+    mock = serializers.BooleanField(
+        required=False, default=False, help_text="The OS flagged a mock location."
+    )
+    time = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="The phone's clock at the check-in."
+    )
+    kind = serializers.ChoiceField(choices=CheckIn.Kind.choices, required=False, default=CheckIn.Kind.CHECKIN)
+    task = serializers.UUIDField(required=False, allow_null=True, default=None)
+    om_task = serializers.IntegerField(required=False, allow_null=True, default=None)
+    outlet = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+def record_checkin(
+    *, user, device, checkin_id, data: dict, clock_offset, fallback_time
+) -> tuple[CheckIn, bool]:
+    """Resolve what the payload names as ``user`` sees it, and record the check-in."""
+    task = visible_task(user, data["task"]) if data.get("task") else None
+    om_task = access_om_task(user, data["om_task"]) if data.get("om_task") is not None else None
+    outlet = access_outlet(user, data["outlet"]) if data.get("outlet") is not None else None
+    at = (
+        data["time"] + clock_offset
+        if data.get("time") and clock_offset
+        else data.get("time") or fallback_time
+    )
+    return checkins.checkin_record(
+        actor=user,
+        checkin_id=checkin_id,
+        position=checkins.Position(
+            lon=data["longitude"],
+            lat=data["latitude"],
+            system=data["coordinate_system"],
+            accuracy_m=data.get("accuracy_m"),
+            mock=data.get("mock", False),
+        ),
+        at=at,
+        kind=data.get("kind") or CheckIn.Kind.CHECKIN,
+        task=task,
+        om_task=om_task,
+        outlet=outlet,
+        device=device,
+    )
+
+
+def _checkin(ctx: OpContext) -> Outcome:
+    from server.accounts.models import Device
+
+    corrected = dt.datetime.fromtimestamp(ctx.key[1] / 1_000_000, tz=dt.timezone.utc)
+    checkin, _ = record_checkin(
+        user=ctx.user,
+        device=Device.objects.filter(pk=ctx.device_id).first(),
+        checkin_id=ctx.entity_id,
+        data=ctx.payload,
+        clock_offset=ctx.clock_offset,
+        fallback_time=corrected,
+    )
+    return Outcome(entity_id=str(checkin.pk), version=1)
+
+
+def _checkin_task(payload: dict) -> list[tuple[str, str]]:
+    return [("task", str(payload["task"]))] if payload.get("task") else []
+
+
+def _checkin_exists(entity_id: str) -> bool:
+    try:
+        return CheckIn.objects.filter(pk=entity_id).exists()
+    except ValidationError:
+        return False
+
+
 def register_operations() -> None:
+    register_entity(Entity(name="checkin", exists=_checkin_exists, pull_scope=_pull_scope))
+    register(
+        OpType(
+            "checkin.record",
+            "checkin",
+            CheckInPayload,
+            _checkin,
+            needs_entity=False,
+            creates=True,
+            prerequisites=_checkin_task,
+        )
+    )
     register_entity(Entity(name="track", exists=_exists, pull_scope=_pull_scope))
     register(
         OpType(
