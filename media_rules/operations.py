@@ -74,8 +74,6 @@ class PhotoManifestPayload(serializers.Serializer):
             raise serializers.ValidationError({"latitude": "经度和纬度须一起提交。"})
         if all(located) and not attrs.get("coordinate_system"):
             raise serializers.ValidationError({"coordinate_system": "请说明坐标系（wgs84、gcj02 或 bd09）。"})
-        if attrs.get("task") is None and attrs.get("outlet") is None:
-            raise serializers.ValidationError({"task": "照片须属于一个监测任务或一个点位（outlet）。"})
         return attrs
 
 

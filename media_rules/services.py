@@ -85,6 +85,10 @@ def photo_record(
     agency_id = task.project.agency_id if task is not None else actor.agency_id
     if agency_id is None or actor.agency_id is None:  # agency staff only, whoever else sees the task
         raise DomainError(errors.PHOTO_NO_AGENCY)
+    if task is not None:  # and of the agency's staff, those on the task's project
+        from server.fieldwork.services import ensure_on_task
+
+        ensure_on_task(task, actor)
     fix = _fix_fields(manifest)
     corrected = manifest.device_time + clock_offset if manifest.device_time and clock_offset else None
     with transaction.atomic():
@@ -260,14 +264,17 @@ def _signature_valid(photo: Photo) -> bool | None:
     key = photo.device.public_key if photo.device_id else ""
     if not key or photo.fix_raw_lon is None or photo.device_time is None:
         return False  # a signature nothing can check proves nothing
-    message = capture_message(
-        sha256=photo.sha256,
-        lon=photo.fix_raw_lon,
-        lat=photo.fix_raw_lat,
-        system=photo.fix_system,
-        capture_time=photo.device_time,
-        task_id=str(photo.task_id) if photo.task_id else "",
-    )
+    try:
+        message = capture_message(
+            sha256=photo.sha256,
+            lon=photo.fix_raw_lon,
+            lat=photo.fix_raw_lat,
+            system=photo.fix_system,
+            capture_time=photo.device_time,
+            task_id=str(photo.task_id) if photo.task_id else "",
+        )
+    except ValueError:  # values no phone could have signed (signing.capture_message says which)
+        return False
     return verify(key, message, photo.signature)
 
 

@@ -173,6 +173,15 @@ def _assignment_posts(project: MonitoringProject, user: User) -> set[str]:
     )
 
 
+def ensure_on_task(task: MonitoringTask, actor: User) -> None:
+    """Work on a task (its photos, track, check-ins, edits) is done by the staff assigned to its
+    project, in any post, while employed; never on a deleted task."""
+    if task.deleted_at is not None:
+        raise DomainError(errors.TASK_DELETED)
+    if not _assignment_posts(task.project, actor):
+        raise DomainError(errors.NOT_ON_PROJECT)
+
+
 def _task_change(task: MonitoringTask) -> int:
     return record_change(
         entity_type="task",
@@ -263,10 +272,7 @@ def task_update(
     from sync.models import Conflict
 
     task = MonitoringTask.objects.select_for_update().select_related("project").get(pk=task.pk)
-    if task.deleted_at is not None:
-        raise DomainError(errors.TASK_DELETED)
-    if not _assignment_posts(task.project, actor):
-        raise DomainError(errors.NOT_ON_PROJECT)
+    ensure_on_task(task, actor)
     if task.project.status not in (S.UNFINISHED, S.RETURNED):
         raise DomainError(errors.PROJECT_NOT_OPEN)
     if base_version > task.version:

@@ -20,10 +20,9 @@ from django.db.models import Count
 
 from server.accounts.models import Device, User
 from server.errors import DomainError
-from server.fieldwork.errors import NOT_ON_PROJECT, TASK_DELETED
-from server.fieldwork.models import MonitoringTask, ProjectAssignment
+from server.fieldwork.models import MonitoringTask
+from server.fieldwork.services import ensure_on_task
 from server.geo import to_wgs84
-from server.registry.models import Employment
 from server.tracks import errors, rules
 from server.tracks.models import TrackPoint
 
@@ -107,16 +106,7 @@ def _fix(row: TrackPoint) -> rules.Fix:
 # --- Writes ---------------------------------------------------------------------------------------
 def ensure_can_record(*, task: MonitoringTask, actor: User) -> None:
     """Only staff assigned to the task's project (in any post, while employed) record its track."""
-    if task.deleted_at is not None:
-        raise DomainError(TASK_DELETED)
-    if actor.person_id is None or not (
-        ProjectAssignment.objects.filter(
-            project_id=task.project_id,
-            employment__person_id=actor.person_id,
-            employment__status=Employment.Status.ACTIVE,
-        ).exists()
-    ):
-        raise DomainError(NOT_ON_PROJECT)
+    ensure_on_task(task, actor)
 
 
 def track_append(

@@ -833,8 +833,17 @@ def test_only_agency_staff_record_photos(world, task, client_for):
         response = post_photo(client_for(user), task=task, photo_id=photo_id, sha256="c" * 64)
         error(response, 403, "photo_no_agency")
         assert not Photo.objects.filter(pk=photo_id).exists()
-    reviewer = post_photo(client_for(sh.reviewer), task=task, sha256="c" * 64)
-    assert reviewer.status_code == 201, reviewer.json()
+    # Agency staff not assigned to the task's project neither.
+    photo_id = uuid.uuid4()
+    error(
+        post_photo(client_for(sh.reviewer), task=task, photo_id=photo_id, sha256="c" * 64),
+        403,
+        "not_on_project",
+    )
+    assert not Photo.objects.filter(pk=photo_id).exists()
+    assigned = post_photo(client_for(sh.field_user), task=task, photo_id=photo_id, sha256="c" * 64)
+    assert assigned.status_code == 201, assigned.json()
+    assert Photo.objects.get(pk=photo_id).taken_by == sh.field_user
 
 
 # --- 9. Reconcile by file hash --------------------------------------------------------------------
@@ -883,7 +892,7 @@ def test_session_uploads_from_the_back_office_pass_the_csrf_check_and_the_limits
     still work (not a 500 for setting upload handlers too late) and still respect the limit."""
     settings.MEDIA_MAX_BYTES = 50_000
     browser = CheckedAPIClient(enforce_csrf_checks=True)
-    browser.force_login(world.shanghai.manager)
+    browser.force_login(world.shanghai.field_user)
     browser.cookies["csrftoken"] = "a" * 32
     csrf = {"X-CSRFToken": "a" * 32}
     data, photo_file = image(color=(11, 12, 13)), image(color=(13, 12, 11))
