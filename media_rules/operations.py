@@ -18,9 +18,11 @@ from media_rules.intake import check_sha256
 from media_rules.models import Photo, PhotoType
 from server.access import access_outlet, get_visible, projects_for
 from server.errors import DomainError
+from server.fieldwork import errors as fieldwork_errors
 from server.fieldwork.models import MonitoringTask
+from server.fieldwork.stages import stage_wait_key
 from server.geo import CoordinateSystem
-from sync.operations import Entity, OpContext, OpType, Outcome, register, register_entity
+from sync.operations import Entity, NotYet, OpContext, OpType, Outcome, register, register_entity
 
 
 class PhotoManifestPayload(serializers.Serializer):
@@ -130,6 +132,11 @@ def _record(ctx: OpContext) -> Outcome:
             clock_offset=ctx.clock_offset,
         )
     except DomainError as exc:
+        if exc.error is fieldwork_errors.PHOTO_STAGE_NOT_OPEN:
+            # Not "not allowed" but "not arrived yet": the earlier stage's photos are on another
+            # phone that has not synced. Held until a photo on the task arrives.
+            task_id = str(ctx.payload["task"])
+            raise NotYet(stage_wait_key(task_id), {"kind": "stages", "task": task_id, **exc.details}) from exc
         if exc.error is not errors.PHOTO_CONFLICT:
             raise
         stored = Photo.objects.get(pk=ctx.entity_id)
@@ -140,7 +147,10 @@ def _record(ctx: OpContext) -> Outcome:
             conflict_reason="photo_file_differs",
         )
     return Outcome(
-        entity_id=str(recorded.photo.pk), version=recorded.photo.version, change_seq=recorded.change_seq
+        entity_id=str(recorded.photo.pk),
+        version=recorded.photo.version,
+        change_seq=recorded.change_seq,
+        releases=recorded.releases,
     )
 
 

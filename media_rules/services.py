@@ -26,13 +26,12 @@ from django.utils import timezone
 from media_rules import errors, near_duplicates
 from media_rules.evidence import CaptureFix, DuplicateUse, ExifData, PhotoContext, Site
 from media_rules.exif import exif_from_json
-from media_rules.models import Blob, Photo, PhotoType, Stage
+from media_rules.models import Blob, Photo, PhotoType
 from media_rules.rules import Thresholds, capture_time, evaluate, thresholds_for
 from server.errors import NOT_FOUND, DomainError
+from server.fieldwork.stages import STAGE_ORDER, ensure_photo_allowed, stage_wait_key
 from server.geo import to_wgs84, validate_point
 from sync.changes import record_change
-
-STAGE_ORDER = {Stage.SAMPLING: 0, Stage.DELIVERY: 1, Stage.LAB: 2}
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,8 @@ class Recorded:
     photo: Photo
     created: bool
     change_seq: int | None
+    # Sync wait keys this record may release (work held for the task's earlier stages).
+    releases: tuple[str, ...] = ()
 
 
 def base_thresholds() -> Thresholds:
@@ -105,6 +106,8 @@ def photo_record(
                     stored=photo.sha256,
                 )
             return _fill_in(photo, manifest, fix, corrected)
+        if task is not None:
+            ensure_photo_allowed(task, photo_type)
         photo = Photo.objects.create(
             id=photo_id,
             sha256=sha256,
@@ -127,7 +130,7 @@ def photo_record(
             from media_rules.background import schedule
 
             schedule(sha256)  # the file came for another photo type: measure the person now
-    return Recorded(photo, True, seq)
+    return Recorded(photo, True, seq, (stage_wait_key(task.pk),) if task is not None else ())
 
 
 def _fix_fields(manifest: Manifest) -> dict[str, Any]:

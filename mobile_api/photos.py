@@ -33,6 +33,7 @@ from media_rules.services import completeness, photo_data
 from mobile_api.common import parse
 from server import access
 from server.errors import NOT_FOUND, DomainError
+from sync import engine as sync_engine
 
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "heic": "image/heic", "heif": "image/heif"}
 
@@ -157,6 +158,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 data=data,
                 clock_offset=_clock_offset(data["device_clock"]),
             )
+        sync_engine.release(recorded.releases)  # offline work held for this task's earlier photos
         code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
         return Response(PhotoOut(photo_data(recorded.photo)).data, status=code)
 

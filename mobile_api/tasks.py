@@ -64,6 +64,10 @@ class TaskEventOut(serializers.Serializer):
     actor = serializers.IntegerField(source="actor_id")
     reason = serializers.CharField()
     at = serializers.DateTimeField()
+    applied = serializers.BooleanField(
+        help_text="False: a move kept in the history that did not fit where it falls in time (made "
+        "offline on one phone before a later move synced from another)."
+    )
 
 
 class TaskFilter(filters.FilterSet):
@@ -123,10 +127,10 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, pk=None) -> Response:
         data = parse(TaskTransitionPayload, request.data)
-        task, _ = services.task_transition(
+        move = services.task_transition(
             actor=request.user, task=self.get_object(), to=data["to"], reason=data["reason"]
         )
-        return Response(TaskOut(task).data)
+        return Response(TaskOut(move.task).data)
 
     @extend_schema(responses=TaskEventOut(many=True))
     @action(detail=True, methods=["get"])

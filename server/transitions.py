@@ -84,3 +84,27 @@ class StateMachine:
             at=at or timezone.now(),
         )
         return obj
+
+    def roles_into(self, to: str) -> set[str]:
+        """Every role that may make some move into ``to``."""
+        return set().union(*(roles for (_, target), roles in self.moves.items() if target == to))
+
+    def replay(self, obj: models.Model, *, initial: str) -> bool:
+        """Derive ``obj``'s status from its whole history in time order (``at``, then arrival): each
+        row whose move the table allows from where the replay stands is applied, the others are
+        kept unapplied. Moves made offline on several devices arrive in any order; replaying them in
+        the order they were made gives the same status whatever the order of arrival. History rows
+        need ``from_status`` and ``applied`` fields; roles were checked when each row was written.
+        Returns whether the status changed; the caller saves ``obj``."""
+        current = initial
+        rows = list(self.history.objects.filter(**{self.history_fk: obj}).order_by("at", "id"))
+        for row in rows:
+            fits = row.to_status != current and (current, row.to_status) in self.moves
+            if (row.from_status, row.applied) != (current, fits):
+                row.from_status, row.applied = current, fits
+                row.save(update_fields=["from_status", "applied"])
+            if fits:
+                current = row.to_status
+        changed = getattr(obj, self.status_field) != current
+        setattr(obj, self.status_field, current)
+        return changed

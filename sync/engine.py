@@ -27,7 +27,7 @@ from server.accounts.models import Device, User
 from server.errors import SERVER_ERROR, VALIDATION_FAILED, DomainError, ErrorCode, registered_codes
 from sync import errors
 from sync.models import DeviceSyncState, Operation, Push
-from sync.operations import OpContext, op_type
+from sync.operations import NotYet, OpContext, op_type
 
 S = Operation.Status
 logger = logging.getLogger(__name__)
@@ -259,6 +259,9 @@ def _process(row: Operation, state: DeviceSyncState) -> list[int]:
     try:
         with transaction.atomic():
             outcome = kind.apply(context)
+    except NotYet as wait:
+        _hold(row, state, wait.waits_for, wait.wait_key)
+        return []
     except DomainError as exc:
         _resolve(
             row, state, S.REJECTED, _rejected(str(row.op_id), exc.error, details=exc.details, **exc.params)
@@ -278,7 +281,7 @@ def _process(row: Operation, state: DeviceSyncState) -> list[int]:
     if result["status"] == "conflict":
         result["conflict"] = {"reason": outcome.conflict_reason or "same_field", "fields": outcome.clashes}
     _resolve(row, state, S.CONFLICT if result["status"] == "conflict" else S.APPLIED, result)
-    follow_ups = _waiting_on_op(row, state)
+    follow_ups = _waiting_on_op(row, state) + _held_on(outcome.releases)
     if kind.creates:
         follow_ups += list(
             Operation.objects.filter(status=S.HELD, wait_key=f"entity:{kind.entity}:{row.entity_id}")
@@ -311,6 +314,23 @@ def _waiting_on_op(row: Operation, state: DeviceSyncState) -> list[int]:
 
 
 # --- Release ------------------------------------------------------------------------------------------
+
+
+def _held_on(wait_keys) -> list[int]:
+    if not wait_keys:
+        return []
+    return list(
+        Operation.objects.filter(status=S.HELD, wait_key__in=list(wait_keys))
+        .order_by("received_at", "device_id", "seq")
+        .values_list("pk", flat=True)
+    )
+
+
+def release(wait_keys) -> None:
+    """Retry the operations held on these keys: an online write may have brought what they wait for
+    (a sampler's photo sent online releases the courier's photo pushed earlier). Call it outside any
+    transaction, after the write has committed."""
+    _release(deque(_held_on(wait_keys)))
 
 
 def _release(pending: deque[int]) -> None:

@@ -37,6 +37,20 @@ class Outcome:
     change_seq: int | None = None
     clashes: list[dict] = field(default_factory=list)
     conflict_reason: str = ""
+    # Wait keys of held operations this one may have unblocked (see NotYet): they are retried.
+    releases: tuple[str, ...] = ()
+
+
+class NotYet(Exception):  # noqa: N818 (not an error: the operation waits)
+    """Raised by a handler when its operation cannot apply *yet* because something it needs has not
+    reached the server (a courier's photo before the sampler's): the operation is held, not rejected,
+    under ``wait_key`` until an operation or online write releases that key (``Outcome.releases``,
+    ``sync.engine.release``), or until the hold deadline flags it for review."""
+
+    def __init__(self, wait_key: str, waits_for: dict):
+        super().__init__(wait_key)
+        self.wait_key = wait_key
+        self.waits_for = waits_for
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from server.fieldwork.models import (
     ProjectAssignment,
     ProjectAttachment,
     ProjectEvent,
-    RequiredPhotoType,
     TaskEvent,
+    TaskPhotoType,
 )
 from server.fieldwork.services import check_assignment, project_transition
 from server.registry.admin import (
@@ -277,17 +277,19 @@ class MonitoringTaskAdmin(ReadOnlyAdmin):
 
 @admin.register(TaskEvent)
 class TaskEventAdmin(ReadOnlyAdmin):
-    list_display = ("at", "task", "from_status", "to_status", "actor", "reason")
-    list_filter = ("to_status", "from_status")
+    list_display = ("at", "task", "from_status", "to_status", "actor", "applied", "reason")
+    list_filter = ("to_status", "from_status", "applied")
     list_select_related = ("task", "actor")
     search_fields = ("=task__id", "task__name", "actor__username", "reason")
     date_hierarchy = "at"
 
 
-@admin.register(RequiredPhotoType)
-class RequiredPhotoTypeAdmin(admin.ModelAdmin):
-    """Which photos a monitoring type needs before its task can end: data, tuned here."""
+@admin.register(TaskPhotoType)
+class TaskPhotoTypeAdmin(admin.ModelAdmin):
+    """Which photo types a monitoring type takes, and which it needs before its task can end: data,
+    tuned here."""
 
-    list_display = ("monitoring_type", "photo_type")
-    list_filter = ("monitoring_type",)
+    list_display = ("monitoring_type", "photo_type", "required")
+    list_editable = ("required",)
+    list_filter = ("monitoring_type", "required")
     list_select_related = ("photo_type",)

@@ -91,3 +91,15 @@ TASK_STAGES_INCOMPLETE = ErrorCode(
     "以下必传照片尚未上传，任务不能结束：{missing}。",
     "These required photos are missing, so the task cannot end: {missing}.",
 )
+PHOTO_TYPE_NOT_FOR_TASK = ErrorCode(
+    "photo_type_not_for_task",
+    422,
+    "照片类型“{photo_type}”不适用于{monitoring_type}监测任务。",
+    "The photo type {photo_type} is not taken on {monitoring_type} monitoring tasks.",
+)
+PHOTO_STAGE_NOT_OPEN = ErrorCode(
+    "photo_stage_not_open",
+    409,
+    "{stage}阶段尚未开始：请先上传{missing}。",
+    "The {stage} stage is not open yet: first upload {missing}.",
+)

@@ -181,6 +181,9 @@ class TaskEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(blank=True)
     at = models.DateTimeField()
+    # Moves from several phones arrive in any order; the status is the history replayed in time order
+    # (services.task_transition). A move that does not fit where it falls in time is kept, unapplied.
+    applied = models.BooleanField("已生效", default=True)
 
     class Meta:
         verbose_name = "任务状态记录"
@@ -191,18 +194,20 @@ class TaskEvent(models.Model):
         return f"{self.task}: {self.from_status} → {self.to_status}"
 
 
-class RequiredPhotoType(models.Model):
-    """Which photo types a monitoring type needs before its task can end (seed 002: 采样作业照片、
-    采样点现场照片为必传项; delivery and lab photos follow). Data: tuned in the admin."""
+class TaskPhotoType(models.Model):
+    """Which photo types a monitoring type's tasks take, and which of them are required before the
+    task can end (seed 002: 采样作业照片、采样点现场照片为必传项; delivery and lab photos follow). A
+    photo type not listed for the task's monitoring type is refused. Data: tuned in the admin."""
 
     monitoring_type = models.CharField(
         "监测类型", max_length=20, choices=MonitoringProject.MonitoringType.choices
     )
     photo_type = models.ForeignKey("media_rules.PhotoType", on_delete=models.PROTECT, related_name="+")
+    required = models.BooleanField("必传", default=True)
 
     class Meta:
-        verbose_name = "必传照片类型"
-        verbose_name_plural = "必传照片类型"
+        verbose_name = "任务照片类型"
+        verbose_name_plural = "任务照片类型"
         ordering = ["monitoring_type", "photo_type__position"]
         constraints = [
             models.UniqueConstraint(fields=["monitoring_type", "photo_type"], name="required_photo_once")

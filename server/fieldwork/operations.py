@@ -10,9 +10,11 @@ from django.db.models import Q
 from rest_framework import serializers
 
 from server.access import access_project, projects_for
-from server.fieldwork import services
+from server.errors import DomainError
+from server.fieldwork import errors, services
 from server.fieldwork.models import MonitoringTask
-from sync.operations import Entity, OpContext, OpType, Outcome, register, register_entity
+from server.fieldwork.stages import stage_wait_key
+from sync.operations import Entity, NotYet, OpContext, OpType, Outcome, register, register_entity
 
 
 class TaskCreatePayload(serializers.Serializer):
@@ -87,10 +89,29 @@ def _update(ctx: OpContext) -> Outcome:
 def _transition(ctx: OpContext) -> Outcome:
     # The move is dated by the phone's clock, corrected by the push's measured offset.
     at = dt.datetime.fromtimestamp(ctx.key[1] / 1_000_000, tz=dt.timezone.utc)
-    task, seq = services.task_transition(
-        actor=ctx.user, task=_task(ctx), to=ctx.payload["to"], reason=ctx.payload["reason"], at=at
-    )
-    return Outcome(entity_id=str(task.pk), version=task.version, change_seq=seq)
+    try:
+        move = services.task_transition(
+            actor=ctx.user,
+            task=_task(ctx),
+            to=ctx.payload["to"],
+            reason=ctx.payload["reason"],
+            at=at,
+            key=ctx.key,
+        )
+    except DomainError as exc:
+        if exc.error is not errors.TASK_STAGES_INCOMPLETE:
+            raise
+        # The analyst ends the task before the courier's photos have synced: held until they arrive.
+        raise NotYet(
+            stage_wait_key(ctx.entity_id), {"kind": "stages", "task": ctx.entity_id, **exc.details}
+        ) from exc
+    outcome = Outcome(entity_id=str(move.task.pk), version=move.task.version, change_seq=move.change_seq)
+    if not move.applied:
+        # Kept in the task's history, unapplied: it does not fit where it falls among the other
+        # phones' moves (a save made before another phone's later continue). Reported for review.
+        outcome.conflict_reason = "transition_superseded"
+        outcome.clashes = [{"field": "status", "kept": move.task.status, "other": ctx.payload["to"]}]
+    return outcome
 
 
 def _delete(ctx: OpContext) -> Outcome:

@@ -17,9 +17,9 @@ from server.fieldwork.models import (
     ProjectAssignment,
     ProjectAttachment,
     ProjectEvent,
-    RequiredPhotoType,
     TaskEvent,
 )
+from server.fieldwork.stages import missing_required_photos
 from server.registry.models import Agency, Contract, Employment, Enterprise, Post
 from server.registry.services import ensure_agency_approved, ensure_post_allowed, validate_region_code
 from server.transitions import StateMachine
@@ -388,15 +388,6 @@ TASK = StateMachine(
 )
 
 
-def missing_required_photos(task: MonitoringTask) -> list[str]:
-    """The required photo types of the task's monitoring type it has no photo of yet (their names)."""
-    required = RequiredPhotoType.objects.filter(monitoring_type=task.project.monitoring_type).select_related(
-        "photo_type"
-    )
-    present = set(task.photos.values_list("photo_type_id", flat=True))
-    return [r.photo_type.name for r in required if r.photo_type_id not in present]
-
-
 def _stages_complete(task: MonitoringTask, to: str) -> None:
     if to != T.ENDED:
         return
@@ -407,16 +398,60 @@ def _stages_complete(task: MonitoringTask, to: str) -> None:
         )
 
 
+@dataclass
+class TaskMove:
+    task: MonitoringTask
+    change_seq: int | None
+    applied: bool  # False: the move was kept in the history but does not fit where it falls in time
+
+
 @transaction.atomic
 def task_transition(
-    *, actor: User, task: MonitoringTask, to: str, reason: str = "", at=None
-) -> tuple[MonitoringTask, int]:
-    """Move a task through TASK_TRANSITIONS (one history row per move, at the phone's corrected
-    time when it came offline). Returns the task and its change sequence."""
-    task = MonitoringTask.objects.select_related("project").get(pk=task.pk)
+    *, actor: User, task: MonitoringTask, to: str, reason: str = "", at=None, key: list | None = None
+) -> TaskMove:
+    """Move a task through TASK_TRANSITIONS, one history row per move.
+
+    Online (``at`` None) the move is made now, from the status the user sees: a move the table does
+    not allow is refused (409), the status the task already has is a no-op. Offline moves come dated
+    by the phone's corrected clock from several phones in any order, so they are never refused for
+    the order they arrive in: the row is written and the history replayed in time order
+    (``StateMachine.replay``), which gives the same status whatever the arrival order; a move that
+    does not fit where it falls in time stays in the history unapplied (``applied`` False). Either
+    way only the task's field staff make moves, only a lab analyst ends a task, and only once every
+    required photo is in."""
+    task = MonitoringTask.objects.select_for_update().select_related("project").get(pk=task.pk)
     if task.deleted_at is not None:
         raise DomainError(errors.TASK_DELETED)
-    task = TASK.apply(task, to=to, actor=actor, reason=reason, check=_stages_complete, at=at)
+    if at is None:
+        if task.status == to:
+            return TaskMove(task, None, True)
+        if (task.status, to) not in TASK_TRANSITIONS:
+            raise DomainError(
+                errors.TASK_TRANSITION_NOT_ALLOWED,
+                details={"from": task.status, "to": to},
+                from_status=T(task.status).label,
+                to_status=T(to).label,
+            )
+    if not TASK.roles_of(task, actor) & TASK.roles_into(to):
+        raise DomainError(errors.TASK_ACTOR_NOT_ALLOWED)
+    _stages_complete(task, to)
+    event = TaskEvent.objects.create(
+        task=task,
+        from_status=task.status,
+        to_status=to,
+        actor=actor,
+        reason=reason.strip(),
+        at=at or timezone.now(),
+    )
+    if not TASK.replay(task, initial=T.CREATED):
+        event.refresh_from_db(fields=["applied"])
+        return TaskMove(task, None, event.applied)
     task.version += 1
-    task.save(update_fields=["version"])
-    return task, _task_change(task)
+    fields = ["status", "version", "updated_at"]
+    if task.status == T.ENDED:
+        # Closed: a later edit made on an older version is a conflict kept for review (task_update).
+        task.field_stamps = {**task.field_stamps, "status": {"v": task.version, "k": key, "op": None}}
+        fields.append("field_stamps")
+    task.save(update_fields=fields)
+    event.refresh_from_db(fields=["applied"])
+    return TaskMove(task, _task_change(task), event.applied)

@@ -575,6 +575,11 @@ def test_a_delivery_photo_taken_before_the_sampling_photo(scene):
     sampled = start + dt.timedelta(hours=2)
     delivered = start + dt.timedelta(hours=1)  # an hour before the sampling photo
     sampling = scene.record(make_photo(17, when=sampled), task=task, device_time=sampled)
+    # The delivery stage opens once both required sampling photos are in (seed 002).
+    operation = scene.record(
+        make_photo(117, when=sampled), task=task, photo_type="sampling_operation", device_time=sampled
+    )
+    assert operation.verdict == "pass", operation.findings
     delivery = scene.record(
         make_photo(18, when=delivered), task=task, photo_type="sample_delivery", device_time=delivered
     )
