@@ -25,6 +25,9 @@ class TrackPoint(models.Model):
         DUPLICATE = "duplicate", "重复点"
         TOO_DENSE = "too_dense", "过密点"
         IMPOSSIBLE_SPEED = "impossible_speed", "速度不可能"
+        TIME_INVALID = "time_invalid", "时间无效（2000年前）"
+        TIME_BEFORE_TASK = "time_before_task", "早于任务创建"
+        TIME_FUTURE = "time_future", "时间晚于服务器接收"
 
     id = models.BigAutoField(primary_key=True)
     task = models.ForeignKey(MonitoringTask, on_delete=models.PROTECT, related_name="track_points")

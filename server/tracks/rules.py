@@ -4,6 +4,10 @@ line simplification. Plain values in, plain values out; no database (tests/track
 Filtering (``filter_reason``) judges a point against the previous *kept* point of the same task and
 device, in time order, as Traccar judges a position against the device's last one. Unlike Traccar,
 nothing is dropped: the point is stored with the reason, so the raw track stays reviewable.
+
+Before that, ``time_reason`` checks the point's time itself, as Traccar's filter.future and
+filter.past do, against a ``TimeWindow`` the caller reads (the task's creation, the batch's receipt):
+a point whose time cannot be right is never a previous point, is in no segment and draws nothing.
 """
 
 from __future__ import annotations
@@ -28,11 +32,31 @@ class Thresholds:
     min_period_s: float = 1.0  # filter.minPeriod with filter.distance: closer in time than this...
     min_distance_m: float = 2.0  # ...and nearer than this: too_dense
     max_gap_s: float = 300.0  # more than 5 minutes between kept points starts a new segment
+    # filter.future: nothing is recorded after the server received it, so this only absorbs the
+    # disagreement of the phone's clock (it stamps the fix) with the server's; phones offline for
+    # days drift by seconds to minutes. Beyond it the phone's clock or date was set wrong.
+    max_future_s: float = 600.0
+    # filter.past, against the task: the app may start recording while the sampler is still filling
+    # in the new task, and the task's creation time is itself a (corrected) phone clock. An hour
+    # covers both; a point from the day before belongs to other work (or a wrong date).
+    max_before_task_s: float = 3600.0
 
 
 THRESHOLDS = Thresholds()
 
 KEPT = ""
+
+# Earlier than any phone of this system recorded: a GPS week-number rollover (the 2019 one sent
+# receivers 1024 weeks back, to 1999), a clock reset to its epoch (1970, or 1901 for the signed
+# 32-bit minimum). Always ``time_invalid``, whatever the window. A later firmware pivot's wrap (to
+# 2006, say) passes this but lands long before any task: ``time_before_task``.
+EARLIEST_VALID = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+
+TIME_INVALID = "time_invalid"
+TIME_BEFORE_TASK = "time_before_task"
+TIME_FUTURE = "time_future"
+TIME_REASONS = frozenset({TIME_INVALID, TIME_BEFORE_TASK, TIME_FUTURE})
+NO_SEGMENT = 0  # the segment of a point whose time cannot be right: it has no place in time order
 
 
 @dataclass(frozen=True)
@@ -44,6 +68,32 @@ class Fix:
     lat: float
     accuracy_m: float | None = None
     mock: bool = False
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """When a task's points can have been recorded: not (much) before the task existed, not (much)
+    after the server received them. ``None`` where the caller does not know that bound."""
+
+    task_created_at: dt.datetime | None = None  # the earliest of the row's and the phone's creation
+    received_at: dt.datetime | None = None  # the server's clock when the batch arrived
+
+
+NO_WINDOW = TimeWindow()  # only the fixed EARLIEST_VALID applies
+
+
+def time_reason(at: dt.datetime, window: TimeWindow, limits: Thresholds = THRESHOLDS) -> str:
+    """Why a point recorded ``at`` cannot be placed in the task's time ("" when it can)."""
+    if at < EARLIEST_VALID:
+        return TIME_INVALID
+    if window.received_at is not None and (at - window.received_at).total_seconds() > limits.max_future_s:
+        return TIME_FUTURE
+    if (
+        window.task_created_at is not None
+        and (window.task_created_at - at).total_seconds() > limits.max_before_task_s
+    ):
+        return TIME_BEFORE_TASK
+    return KEPT
 
 
 def filter_reason(point: Fix, previous: Fix | None, limits: Thresholds = THRESHOLDS) -> str:
@@ -70,13 +120,23 @@ def filter_reason(point: Fix, previous: Fix | None, limits: Thresholds = THRESHO
 
 
 def judge(
-    points: Iterable[Fix], previous: Fix | None, segment: int = 1, limits: Thresholds = THRESHOLDS
+    points: Iterable[Fix],
+    previous: Fix | None,
+    segment: int = 1,
+    limits: Thresholds = THRESHOLDS,
+    window: TimeWindow = NO_WINDOW,
 ) -> list[tuple[str, int]]:
     """(reason, segment number) for each of ``points`` (in time order), continuing after ``previous``,
     the last kept point before them (in ``segment``). A gap over ``max_gap_s`` between kept points
-    starts the next segment; a filtered point carries the segment of the kept point before it."""
+    starts the next segment; a filtered point carries the segment of the kept point before it, except
+    a point outside ``window`` (``time_reason``), which is in no segment (``NO_SEGMENT``) and is never
+    the previous point: a fix stamped tomorrow would make every real one after it look impossible."""
     out = []
     for point in points:
+        reason = time_reason(point.at, window, limits)
+        if reason:
+            out.append((reason, NO_SEGMENT))
+            continue
         reason = filter_reason(point, previous, limits)
         if reason == KEPT:
             if previous is not None and (point.at - previous.at).total_seconds() > limits.max_gap_s:

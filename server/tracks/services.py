@@ -5,6 +5,12 @@ both call ``track_append``.
 Ingest is idempotent per (task, device, time): a re-sent batch stores nothing. A late batch whose
 points fall before points already stored re-judges that device's points from its earliest new point
 on, so the stored reasons and segments are what a single in-order upload would have produced.
+
+Point times are the phone's, not corrected by a push's clock offset: the time is the point's identity,
+and a re-sent batch measured with another offset would be stored twice. A phone whose clock was wrong
+shows instead in the time checks (``rules.time_reason``): a point stamped after the server received
+it, or before the task existed (each beyond its tolerance in ``rules.Thresholds``), or before 2000 is
+stored with its reason and judges nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dataclasses import dataclass, field
 from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from server.accounts.models import Device, User
 from server.errors import DomainError
@@ -103,6 +110,22 @@ def _fix(row: TrackPoint) -> rules.Fix:
     )
 
 
+def task_created_at(task: MonitoringTask) -> dt.datetime:
+    """When the task came to be: the phone's corrected clock when it created the task offline (its
+    ``task.create`` operation), if earlier than the server's row; as media_rules.services._task_window
+    reads a photo's task window."""
+    from sync.models import Operation
+
+    created = (
+        Operation.objects.filter(
+            entity_id=str(task.pk), op_type="task.create", status=Operation.Status.APPLIED
+        )
+        .values_list("corrected_time", flat=True)
+        .first()
+    )
+    return min(created, task.created_at) if created else task.created_at
+
+
 # --- Writes ---------------------------------------------------------------------------------------
 def ensure_can_record(*, task: MonitoringTask, actor: User) -> None:
     """Only staff assigned to the task's project (in any post, while employed) record its track."""
@@ -116,10 +139,20 @@ def track_append(
     return ingest_points(task=task, device=device, points=points)
 
 
-def ingest_points(*, task: MonitoringTask, device: Device | None, points: list[dict]) -> IngestSummary:
+def ingest_points(
+    *,
+    task: MonitoringTask,
+    device: Device | None,
+    points: list[dict],
+    received_at: dt.datetime | None = None,
+) -> IngestSummary:
     """Store a batch of raw points (dicts: time, longitude, latitude, coordinate_system, accuracy_m,
     speed_mps, bearing, altitude_m, mock), each judged and given its segment. A point that cannot be
-    stored at all (no time, lat 95, an unknown coordinate system) refuses the whole batch, naming it."""
+    stored at all (no time, lat 95, an unknown coordinate system) refuses the whole batch, naming it.
+
+    ``received_at`` (default: now) is when the server got the batch, the bound of ``time_future``. A
+    ``track.append`` held for its task is judged when it applies, later than it arrived: that only
+    widens the tolerance, never filters a point that was in time."""
     if len(points) > MAX_BATCH:
         raise DomainError(errors.TRACK_BATCH_TOO_LARGE, limit=MAX_BATCH)
     parsed = [_parse(index, point) for index, point in enumerate(points)]
@@ -129,6 +162,9 @@ def ingest_points(*, task: MonitoringTask, device: Device | None, points: list[d
     by_time: dict[dt.datetime, TrackPoint] = {}
     for row in parsed:
         by_time.setdefault(row.recorded_at, row)
+    window = rules.TimeWindow(
+        task_created_at=task_created_at(task), received_at=received_at or timezone.now()
+    )
     with transaction.atomic():
         # One writer per task at a time: two batches of one device judged concurrently would each
         # miss the other's points.
@@ -143,14 +179,32 @@ def ingest_points(*, task: MonitoringTask, device: Device | None, points: list[d
         summary.duplicates = len(parsed) - len(new)
         if not new:
             return summary
-        start = new[0].recorded_at
-        previous = scope.filter(recorded_at__lt=start, filtered=rules.KEPT).order_by("-recorded_at").first()
-        later = list(scope.filter(recorded_at__gt=start).order_by("recorded_at"))
+        # A point whose time cannot be right judges no other point, so it starts no re-judging: a
+        # single 1999 fix in a batch would otherwise re-judge the device's whole track.
+        in_time = [row for row in new if not rules.time_reason(row.recorded_at, window)]
+        start = in_time[0].recorded_at if in_time else None
+        previous = (
+            scope.filter(recorded_at__lt=start, filtered=rules.KEPT).order_by("-recorded_at").first()
+            if start
+            else None
+        )
+        # A stored time_future point keeps its reason: it was judged against the server's clock when
+        # it arrived, which is not stored; judged against now, its time may have come meanwhile.
+        later = (
+            list(
+                scope.filter(recorded_at__gt=start)
+                .exclude(filtered=rules.TIME_FUTURE)
+                .order_by("recorded_at")
+            )
+            if start
+            else []
+        )
         merged = sorted(new + later, key=lambda r: r.recorded_at)
         verdicts = rules.judge(
             [_fix(row) for row in merged],
             _fix(previous) if previous else None,
             previous.segment if previous else 1,
+            window=window,
         )
         changed = []
         for row, (reason, segment) in zip(merged, verdicts, strict=True):
@@ -220,11 +274,12 @@ def simplified_line(points: list[tuple[float, float]], tolerance_m: float = 5.0)
 
 
 def lifecycle_pauses(task: MonitoringTask) -> list[rules.Pause]:
-    """The task's pauses from its lifecycle history: from each pause or save (暂停、暂存) to the next
-    start or continue; the last one open (None) while the task stays paused or saved."""
+    """The task's pauses from its lifecycle history (the moves applied): from each pause or save
+    (暂停、暂存) to the next start or continue; the last one open (None) while the task stays paused
+    or saved."""
     pauses: list[rules.Pause] = []
     since = None
-    for to, at in task.events.order_by("at", "id").values_list("to_status", "at"):
+    for to, at in task.events.filter(applied=True).order_by("at", "id").values_list("to_status", "at"):
         if to in (MonitoringTask.Status.PAUSED, MonitoringTask.Status.SAVED) and since is None:
             since = at
         elif to == MonitoringTask.Status.RUNNING and since is not None:

@@ -1,5 +1,6 @@
 """Tracks on the real GPX files of ../shared/data/tracks: lengths, filtering reasons, segments,
-simplification, idempotency; the online endpoints and the ``track.append`` sync operation."""
+simplification, idempotency; the online endpoints and the ``track.append`` sync operation. The time
+checks have their own module (test_track_times)."""
 
 from __future__ import annotations
 
@@ -7,56 +8,16 @@ import datetime as dt
 import itertools
 import math
 import uuid
-import xml.etree.ElementTree as ET
 
 import pytest
 from geopy.distance import geodesic
 
 from server.errors import DomainError
-from server.fieldwork.services import task_create
 from server.tracks import rules, services
 from server.tracks.errors import TRACK_POINT_INVALID
 from server.tracks.models import TrackPoint
-from tests.shared_data import TRACKS
 from tests.sync.helpers import Phone
-
-UTC = dt.timezone.utc
-
-
-def gpx_time(text: str | None) -> dt.datetime | None:
-    """A GPX UTC time; fractions beyond microseconds (Mojstrovka has 7 digits) are cut."""
-    if not text:
-        return None
-    whole, _, fraction = text.rstrip("Z").partition(".")
-    parsed = dt.datetime.fromisoformat(whole).replace(tzinfo=UTC)
-    return parsed.replace(microsecond=int((fraction + "000000")[:6])) if fraction else parsed
-
-
-def gpx_segments(name: str) -> list[list[dict]]:
-    """Each <trkseg> of a GPX 1.0/1.1 file as point dicts (time None where the file has none)."""
-    root = ET.parse(TRACKS / name).getroot()  # noqa: S314
-    ns = {"g": root.tag.split("}")[0][1:]}
-    out = []
-    for segment in root.iterfind(".//g:trkseg", ns):
-        points = []
-        for p in segment.findall("g:trkpt", ns):
-            text = p.findtext("g:time", None, ns)
-            points.append(
-                {
-                    "time": gpx_time(text),
-                    "longitude": float(p.get("lon")),
-                    "latitude": float(p.get("lat")),
-                    "altitude_m": float(p.findtext("g:ele", "nan", ns)),
-                    "coordinate_system": "wgs84",
-                }
-            )
-        if points:
-            out.append(points)
-    return out
-
-
-def timed_korita() -> list[dict]:
-    return [p for segment in gpx_segments("korita-zbevnica.gpx") for p in segment if p["time"]]
+from tests.tracks.helpers import TASK_CREATED, UTC, WALK_START, batch, gpx_segments, timed_korita, walk_task
 
 
 def ingest_all(task, device, points):
@@ -64,16 +25,6 @@ def ingest_all(task, device, points):
         services.ingest_points(task=task, device=device, points=points[i : i + services.MAX_BATCH])
         for i in range(0, len(points), services.MAX_BATCH)
     ]
-
-
-@pytest.fixture
-def field(world):
-    side = world.shanghai
-    phone = Phone.enrol(side.field_user)
-    task, _ = task_create(actor=side.field_user, task_id=uuid.uuid4(), project=side.project, name="采样航迹")
-    from server.accounts.models import Device
-
-    return {"side": side, "phone": phone, "task": task, "device": Device.objects.get(pk=phone.device_id)}
 
 
 def kept_rows(task):
@@ -142,6 +93,8 @@ def test_a_broken_gps_clock_collapses_onto_its_few_distinct_times(field):
     points = gpx_segments("Mojstrovka.gpx")[0]
     summary = services.ingest_points(task=field["task"], device=field["device"], points=points)
     assert (summary.received, summary.stored, summary.duplicates) == (184, 2, 182)
+    assert summary.filtered == {"time_invalid": 2}
+    assert services.track_summary(field["task"]).segments == []
 
 
 def test_simplification_keeps_endpoints_and_stays_within_5_m(field):
@@ -240,9 +193,7 @@ def test_a_late_batch_is_judged_as_if_it_had_come_in_order(field, world):
     jump = dict(points[101])
     jump["longitude"] += 0.05  # a glitch kilometres away: impossible_speed in order
     points[101] = jump
-    other, _ = task_create(
-        actor=field["side"].field_user, task_id=uuid.uuid4(), project=field["side"].project, name="对照"
-    )
+    other = walk_task(field["side"], "对照")
     ingest_all(other, field["device"], points)
     # Odd points first, then the even ones arrive late.
     ingest_all(field["task"], field["device"], points[1::2])
@@ -268,21 +219,6 @@ def test_pauses_split_segments_and_drop_points_inside():
 
 
 # --- The API ---------------------------------------------------------------------------------------
-def batch(points):
-    return {
-        "coordinate_system": "wgs84",
-        "points": [
-            {
-                "time": p["time"].isoformat(),
-                "longitude": p["longitude"],
-                "latitude": p["latitude"],
-                "altitude_m": p["altitude_m"],
-            }
-            for p in points
-        ],
-    }
-
-
 def test_lat_95_refuses_the_batch_with_a_stable_code(field):
     body = batch(timed_korita()[:20])
     body["points"][7]["latitude"] = 95
@@ -347,7 +283,10 @@ def test_track_append_is_held_until_its_task_arrives(world):
     side = world.shanghai
     sampler = Phone.enrol(side.field_user)
     task_id = uuid.uuid4()
-    create = sampler.op("task.create", task_id, {"project": side.project.pk, "name": "采样"})
+    # Created offline yesterday, before the walk; the server's row is created only now.
+    create = sampler.op(
+        "task.create", task_id, {"project": side.project.pk, "name": "采样"}, device_time=TASK_CREATED
+    )
     body = {**batch(timed_korita()[:50]), "task": str(task_id)}
     # Another phone of the same sampler pushes first: its track waits for the task.
     other = Phone.enrol(side.field_user)
@@ -357,6 +296,8 @@ def test_track_append_is_held_until_its_task_arrives(world):
     assert held["waits_for"] == {"kind": "entity", "entity": "task", "id": str(task_id)}
     assert sampler.push([create]).json()["results"][0]["status"] == "applied"
     assert TrackPoint.objects.filter(task_id=task_id, device_id=other.device_id).count() == 50
+    # Judged against the phone's (corrected) creation time, not the row's: all in time.
+    assert set(TrackPoint.objects.filter(task_id=task_id).values_list("filtered", flat=True)) == {""}
     # Sent again under a new op id (the phone lost the answer): nothing new is stored.
     again = other.op("track.append", task_id, body)
     assert other.push([again]).json()["results"][0]["status"] == "applied"
@@ -367,7 +308,7 @@ def test_pause_and_continue_in_the_lifecycle_split_the_track(field):
     from server.fieldwork.services import task_transition
 
     task, user = field["task"], field["side"].field_user
-    start = dt.datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    start = WALK_START
     points = [
         {
             "time": start + dt.timedelta(seconds=10 * n),
