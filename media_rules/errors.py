@@ -97,6 +97,13 @@ PHOTO_NO_AGENCY = ErrorCode(
     "只有监测或运维机构的人员可以登记照片。",
     "Only staff of a monitoring or O&M agency can record photos.",
 )
+MEDIA_UNAVAILABLE = ErrorCode(
+    "media_unavailable",
+    503,
+    "照片文件暂时无法从存储中读取，请稍后再试；如持续出现请联系管理员。",
+    "The photo file cannot be read from storage right now; try again later, and tell an "
+    "administrator if it persists.",
+)
 THUMBNAIL_NOT_READY = ErrorCode(
     "thumbnail_not_ready",
     409,

@@ -11,6 +11,7 @@ sync operation (media_rules/operations.py); files go in by one of three ways (me
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -35,7 +36,18 @@ from server import access
 from server.errors import NOT_FOUND, DomainError
 from sync import engine as sync_engine
 
+logger = logging.getLogger(__name__)
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "heic": "image/heic", "heif": "image/heif"}
+
+
+def _open_stored(name: str):
+    """A stored file for reading. Storage that lost it or cannot be reached is a clean 503 with a
+    code (and an error in the log for the operators), not a 500."""
+    try:
+        return default_storage.open(name, "rb")
+    except Exception as exc:  # FileNotFoundError on disk, botocore's ClientError on S3, network errors
+        logger.error("media: stored file %s cannot be read: %r", name, exc)
+        raise DomainError(errors.MEDIA_UNAVAILABLE) from exc
 
 
 def _device(request: Request):
@@ -168,9 +180,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         photo = self.get_object()
         if photo.blob_id is None:
             raise DomainError(errors.MEDIA_NOT_RECEIVED)
-        return FileResponse(
-            default_storage.open(photo.blob.name, "rb"), content_type=CONTENT_TYPES.get(photo.blob.format)
-        )
+        return FileResponse(_open_stored(photo.blob.name), content_type=CONTENT_TYPES.get(photo.blob.format))
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
@@ -178,7 +188,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         photo = self.get_object()
         if photo.blob_id is None or not photo.blob.thumbnail:
             raise DomainError(errors.THUMBNAIL_NOT_READY)
-        return FileResponse(default_storage.open(photo.blob.thumbnail, "rb"), content_type="image/jpeg")
+        return FileResponse(_open_stored(photo.blob.thumbnail), content_type="image/jpeg")
 
 
 # --- Files -----------------------------------------------------------------------------------------

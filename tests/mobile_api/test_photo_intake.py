@@ -966,3 +966,19 @@ def test_a_refused_record_leaves_no_file_row_behind(field, task, world):
     # Sent again correctly, the file is taken (its bytes already on disk are reused).
     assert post_photo(field, task=task, file=data).status_code == 201
     assert Blob.objects.filter(pk=sha(data)).exists()
+
+
+def test_a_stored_file_lost_from_storage_is_a_clean_503_not_a_500(field, task, storage_root, caplog):
+    data = real("landscape_6.jpg")
+    response = post_photo(field, task=task, file=data, **AT_THE_OUTLET)
+    assert response.status_code == 201, response.json()
+    photo_id = response.json()["id"]
+    assert field.get(f"{API}/photos/{photo_id}/file").status_code == 200
+    default_storage.delete(blob_name(sha(data)))  # a disk wiped, an S3 object deleted by hand
+
+    response = field.get(f"{API}/photos/{photo_id}/file", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 503
+    assert response.json()["code"] == "media_unavailable"
+    assert response.json()["message"].startswith("The photo file cannot be read from storage")
+    assert any("cannot be read" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+    assert Photo.objects.get(pk=photo_id).blob_id == sha(data)  # the record stays as it was
