@@ -49,6 +49,7 @@ from server.registry.services import (
     check_can_join,
     ensure_agency_approved,
     ensure_post_allowed,
+    outlet_update,
     staff_depart,
     validate_region_code,
 )
@@ -619,12 +620,25 @@ class OutletAdmin(GISModelAdmin):
         return f"{obj.location.y:.6f}" if obj.location else "-"
 
     def save_model(self, request, obj, form, change):
-        if not change or "location" in form.changed_data:
+        if not change:
             # Placed on the admin's map, which works in WGS-84: that is what was "given".
             obj.given_longitude = obj.location.x
             obj.given_latitude = obj.location.y
             obj.given_system = CoordinateSystem.WGS84.value
-        super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            return
+        # A change goes through the service, as the API's does: a moved outlet or a new geofence
+        # has its photos judged again.
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name != "location"}
+        if "location" in form.changed_data:
+            fields.update(
+                longitude=obj.location.x,
+                latitude=obj.location.y,
+                coordinate_system=CoordinateSystem.WGS84.value,
+            )
+        if fields:
+            outlet_update(outlet=obj, **fields)
+            obj.refresh_from_db()
 
 
 class InstrumentForm(forms.ModelForm):

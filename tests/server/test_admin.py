@@ -658,3 +658,28 @@ def test_a_project_number_stays_unique_when_edited(admin_client, admin_user, wor
     )
     assert response.status_code == 200
     assert f"项目编号 {project.number} 已存在" in response.content.decode()
+
+
+def test_moving_an_outlet_on_the_admin_map_judges_its_photos_again(admin_client, world, monkeypatch):
+    import media_rules.background
+
+    scheduled = []
+    monkeypatch.setattr(media_rules.background, "schedule_site", scheduled.append)
+    outlet = Outlet.objects.filter(kind="wastewater").first()
+    url = reverse("admin:registry_outlet_change", args=[outlet.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {
+        "enterprise": outlet.enterprise_id,
+        "kind": outlet.kind,
+        "name": outlet.name,
+        "code": outlet.code,
+        "location": "SRID=4326;POINT(121.5 31.2)",
+        "geofence_radius_m": form.initial["geofence_radius_m"],
+        **inline_management("instruments"),
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    outlet.refresh_from_db()
+    assert outlet.location.equals_exact(Point(121.5, 31.2, srid=4326), tolerance=1e-9)
+    assert (outlet.given_longitude, outlet.given_latitude, outlet.given_system) == (121.5, 31.2, "wgs84")
+    assert scheduled == [outlet.pk]
