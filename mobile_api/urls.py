@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from mobile_api import auth, photos, registry, sites, sync, tasks, tracks, work
+from mobile_api import auth, photos, registry, sites, sync, tasks, tracks, violations, work
 from mobile_api.views import MetaView
 
 app_name = "mobile_api"
@@ -20,6 +20,8 @@ router.register("om-tasks", work.OmTaskViewSet, basename="om-task")
 router.register("tasks", tasks.TaskViewSet, basename="task")
 router.register("photos", photos.PhotoViewSet, basename="photo")
 router.register("checkins", tracks.CheckInViewSet, basename="checkin")
+router.register("violations", violations.ViolationViewSet, basename="violation")
+router.register("rectifications", violations.RectificationViewSet, basename="rectification")
 
 urlpatterns = [
     path("meta", MetaView.as_view(), name="meta"),

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import ReasonIn, parse
+from mobile_api.common import XLSX, ReasonIn, parse
+from mobile_api.exports import CSV, ExportIn, FileFormatNegotiation, table_response
 from server import access
 from server.fieldwork import services as project_services
-from server.fieldwork.models import MonitoringProject, ProjectAssignment, ProjectAttachment
+from server.fieldwork.models import MonitoringProject, ProjectAssignment, ProjectAttachment, ProjectEvent
 from server.om import services as om_services
 from server.om.models import OmPlan, OmTask, OmTaskStaff
 from server.registry.models import Outlet
@@ -83,6 +87,66 @@ class AssignIn(serializers.Serializer):
 class AttachIn(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ProjectAttachment.Kind.choices)
     file = serializers.FileField(max_length=200)
+
+
+S = MonitoringProject.Status
+# What each move of the project's table means to the people in seed 002 (查询统计: 提交, 退回再提交).
+PROJECT_EVENT_ACTIONS = {
+    (S.UNFINISHED, S.SUBMITTED): "submit",
+    (S.RETURNED, S.SUBMITTED): "resubmit",
+    (S.SUBMITTED, S.RETURNED): "return",
+    (S.SUBMITTED, S.DONE): "accept",
+}
+
+
+class ProjectEventOut(serializers.ModelSerializer):
+    action = serializers.SerializerMethodField(help_text="submit | resubmit | return | accept")
+    from_status_label = serializers.CharField(source="get_from_status_display", read_only=True)
+    to_status_label = serializers.CharField(source="get_to_status_display", read_only=True)
+    actor = serializers.IntegerField(source="actor_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ProjectEvent
+        fields = [
+            "id",
+            "action",
+            "from_status",
+            "from_status_label",
+            "to_status",
+            "to_status_label",
+            "actor",
+            "reason",
+            "at",
+        ]
+
+    def get_action(self, event: ProjectEvent) -> str:
+        return PROJECT_EVENT_ACTIONS.get((event.from_status, event.to_status), "")
+
+
+PROJECT_EXPORT_HEADERS = (
+    "项目编号",
+    "项目名称",
+    "监测类型",
+    "委托企业",
+    "项目区域",
+    "监测状态",
+    "退回原因",
+    "登记时间",
+)
+
+
+def project_export_row(project: MonitoringProject) -> list:
+    return [
+        project.number,
+        project.name,
+        project.get_monitoring_type_display(),
+        project.enterprise.name,
+        project.region_code,
+        project.get_status_display(),
+        project.return_reason,
+        # Local time, to the second: Excel has no time zones, people read Beijing time.
+        timezone.localtime(project.created_at).replace(tzinfo=None, microsecond=0),
+    ]
 
 
 class ProjectFilter(filters.FilterSet):
@@ -172,6 +236,31 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk=None) -> Response:
         return self._transition(request, MonitoringProject.Status.DONE)
+
+    @extend_schema(responses=ProjectEventOut(many=True))
+    @action(detail=True, methods=["get"])
+    def events(self, request: Request, pk=None) -> Response:
+        """The project's status history: submitted, returned with its reason, resubmitted, accepted."""
+        project = access.access_project(request.user, pk)
+        events = ProjectEvent.objects.filter(project=project).order_by("at", "id")
+        return Response(ProjectEventOut(events, many=True).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=["xlsx", "csv"], description="xlsx (default) or csv")
+        ],
+        responses={(200, XLSX): OpenApiTypes.BINARY, (200, CSV): OpenApiTypes.STR},
+        filters=True,
+    )
+    @action(detail=False, methods=["get"], content_negotiation_class=FileFormatNegotiation)
+    def export(self, request: Request) -> HttpResponse | StreamingHttpResponse:
+        """导出: the projects the list shows for the same filters, as Excel or CSV (UTF-8 with BOM)."""
+        file_format = parse(ExportIn, request.query_params)["format"]
+        projects = self.filter_queryset(
+            access.projects_for(request.user).select_related("enterprise").order_by("-created_at", "id")
+        )
+        rows = (project_export_row(p) for p in projects.iterator(chunk_size=500))
+        return table_response(file_format, title="监测项目", headers=PROJECT_EXPORT_HEADERS, rows=rows)
 
 
 # --- O&M tasks ------------------------------------------------------------------------------------

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "server.fieldwork",
     "server.om",
     "server.tracks",
+    "server.notifications",
+    "server.violations",
     "sync",
     "media_rules",
     "server.apps.ServerConfig",
@@ -275,6 +277,7 @@ SPECTACULAR_SETTINGS = {
         "ProjectStatusEnum": "server.fieldwork.models.MonitoringProject.Status",
         "UserRoleEnum": "server.accounts.models.Role",
         "OmStaffRoleEnum": "server.om.models.OmTaskStaff.Role",
+        "ViolationStatusEnum": "server.violations.models.Violation.Status",
     },
 }
 

@@ -4,9 +4,39 @@ The Shanghai side's users read the Shanghai side's objects ("own") and the Jiang
 Outside a user's scope an object is 404, never 403, so that its existence does not leak.
 """
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 OWN, OTHER = "own", "other"
+
+
+def _violation(side):
+    """The side's violation (违规待整改), opened by its regulator, with one rectification."""
+    from server.violations.models import Violation
+    from server.violations.services import rectification_submit, violation_open
+
+    existing = Violation.objects.filter(project=side.project).first()
+    if existing is not None:
+        return existing
+    violation = violation_open(
+        project=side.project,
+        actor=side.regulator,
+        description="采样记录缺少采样人签字",
+        deadline=timezone.localdate() + dt.timedelta(days=7),
+    )
+    rectification_submit(violation=violation, actor=side.main, text="已补签")
+    return violation
+
+
+@pytest.fixture
+def world(world):
+    """The shared world, with a violation and its rectification on each side."""
+    for side in (world.shanghai, world.jiangsu):
+        _violation(side)
+    return world
+
 
 # endpoint -> how to find the object on a side
 OBJECTS = {
@@ -19,6 +49,8 @@ OBJECTS = {
     "projects": lambda side: side.project.pk,
     "om-tasks": lambda side: side.om_task.pk,
     "accounts": lambda side: side.field_user.pk,
+    "violations": lambda side: _violation(side).pk,
+    "rectifications": lambda side: _violation(side).rectifications.get().pk,
 }
 
 # role -> endpoint -> (status for own, status for other)
@@ -35,13 +67,17 @@ EXPECTED = {
         "projects": (200, 404),
         "om-tasks": (200, 404),
         "accounts": (403, 403),
+        "violations": (200, 404),
+        "rectifications": (200, 404),
     },
     "agency_main": dict.fromkeys(OBJECTS, (200, 404)),
     "agency_manager": dict.fromkeys(OBJECTS, (200, 404)),
     # The sampler is on the project, not on the O&M task; field accounts do not manage accounts.
     "agency_field": dict.fromkeys(OBJECTS, (200, 404)) | {"om-tasks": (404, 404), "accounts": (403, 403)},
     "agency_reviewer": dict.fromkeys(OBJECTS, (200, 404)) | {"accounts": (403, 403)},
-    "enterprise": dict.fromkeys(OBJECTS, (200, 404)) | {"staff": (404, 404), "accounts": (403, 403)},
+    # Enterprises see no violations, not even those of their own projects.
+    "enterprise": dict.fromkeys(OBJECTS, (200, 404))
+    | {"staff": (404, 404), "accounts": (403, 403), "violations": (404, 404), "rectifications": (404, 404)},
 }
 
 CASES = [(role, endpoint) for role in EXPECTED for endpoint in OBJECTS]

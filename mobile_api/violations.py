@@ -1,0 +1,302 @@
+"""Violations to rectify (违规待整改) and the rectification history (历史整改记录), seed 002.
+
+Regulators open violations on the projects they see and judge the agency's rectifications; the
+agency's main or manager account rectifies. The rules are in ``server.violations.services``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import FileResponse
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from mobile_api.common import ReasonIn, parse
+from server import access
+from server.errors import NOT_FOUND, DomainError
+from server.violations import selectors, services
+from server.violations.models import Rectification, Violation, ViolationEvent
+
+# --- Output ---------------------------------------------------------------------------------------
+
+
+class RectificationOut(serializers.ModelSerializer):
+    outcome_label = serializers.CharField(source="get_outcome_display", read_only=True)
+    submitted_by = serializers.IntegerField(source="submitted_by_id", read_only=True)
+    reviewed_by = serializers.IntegerField(source="reviewed_by_id", read_only=True, allow_null=True)
+    has_file = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Rectification
+        fields = [
+            "id",
+            "text",
+            "has_file",
+            "file_name",
+            "size",
+            "sha256",
+            "submitted_by",
+            "submitted_at",
+            "outcome",
+            "outcome_label",
+            "rejection_reason",
+            "reviewed_by",
+            "reviewed_at",
+        ]
+
+    def get_has_file(self, rectification: Rectification) -> bool:
+        return bool(rectification.file)
+
+
+class ViolationEventOut(serializers.ModelSerializer):
+    actor = serializers.IntegerField(source="actor_id", read_only=True)
+
+    class Meta:
+        model = ViolationEvent
+        fields = ["from_status", "to_status", "actor", "reason", "at"]
+
+
+class ViolationOut(serializers.ModelSerializer):
+    project_number = serializers.CharField(source="project.number", read_only=True)
+    project_name = serializers.CharField(source="project.name", read_only=True)
+    agency = serializers.IntegerField(source="project.agency_id", read_only=True)
+    agency_name = serializers.CharField(source="project.agency.name", read_only=True)
+    enterprise_name = serializers.CharField(source="project.enterprise.name", read_only=True)
+    region_code = serializers.CharField(source="project.region_code", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    overdue = serializers.BooleanField(read_only=True, help_text="整改期限已过且未销号。")
+    photo = serializers.UUIDField(source="photo_id", read_only=True, allow_null=True)
+    checkin = serializers.UUIDField(source="checkin_id", read_only=True, allow_null=True)
+    opened_by = serializers.IntegerField(source="opened_by_id", read_only=True)
+
+    class Meta:
+        model = Violation
+        fields = [
+            "id",
+            "project",
+            "project_number",
+            "project_name",
+            "agency",
+            "agency_name",
+            "enterprise_name",
+            "region_code",
+            "description",
+            "deadline",
+            "status",
+            "status_label",
+            "overdue",
+            "photo",
+            "checkin",
+            "opened_by",
+            "opened_at",
+        ]
+
+
+class ViolationDetailOut(ViolationOut):
+    rectifications = RectificationOut(many=True, read_only=True)
+    history = ViolationEventOut(many=True, read_only=True, source="events")
+
+    class Meta(ViolationOut.Meta):
+        fields = [*ViolationOut.Meta.fields, "rectifications", "history"]
+
+
+class ViolationSummaryOut(serializers.Serializer):
+    """The violation a rectification answers, read from the rectification's row."""
+
+    id = serializers.IntegerField(source="violation_id")
+    project = serializers.IntegerField(source="violation.project_id")
+    project_number = serializers.CharField(source="violation.project.number")
+    project_name = serializers.CharField(source="violation.project.name")
+    description = serializers.CharField(source="violation.description")
+    deadline = serializers.DateField(source="violation.deadline")
+    status = serializers.CharField(source="violation.status")
+    status_label = serializers.CharField(source="violation.get_status_display")
+    overdue = serializers.BooleanField(source="violation_overdue")
+
+
+class RectificationHistoryOut(RectificationOut):
+    violation = ViolationSummaryOut(source="*", read_only=True)
+
+    class Meta(RectificationOut.Meta):
+        fields = [*RectificationOut.Meta.fields, "violation"]
+
+
+# --- Input ----------------------------------------------------------------------------------------
+
+
+class ViolationIn(serializers.Serializer):
+    project = serializers.IntegerField()
+    description = serializers.CharField(max_length=4000, help_text="违规情况。")
+    deadline = serializers.DateField(help_text="整改期限（不早于今天）。")
+    photo = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="证据：该项目监测任务的照片。"
+    )
+    checkin = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="证据：该项目监测任务的签到记录。"
+    )
+
+
+class RectifyIn(serializers.Serializer):
+    text = serializers.CharField(max_length=4000, help_text="整改情况。")
+    file = serializers.FileField(
+        required=False, allow_null=True, default=None, max_length=200, help_text="整改附件（可选）。"
+    )
+
+
+# --- Filters --------------------------------------------------------------------------------------
+
+
+class ViolationFilter(filters.FilterSet):
+    project_name = filters.CharFilter(field_name="project__name", lookup_expr="icontains")
+    project = filters.NumberFilter(field_name="project_id")
+    status = filters.ChoiceFilter(choices=Violation.Status.choices)
+    deadline_before = filters.DateFilter(field_name="deadline", lookup_expr="lte")
+    deadline_after = filters.DateFilter(field_name="deadline", lookup_expr="gte")
+    # A choice, not a BooleanFilter, so that ``overdue=maybe`` is refused instead of ignored.
+    overdue = filters.ChoiceFilter(
+        choices=[("true", "已逾期"), ("false", "未逾期")],
+        method="filter_overdue",
+        help_text="true：期限已过且未销号；false：其余。",
+    )
+
+    class Meta:
+        model = Violation
+        fields = ["project_name", "project", "status", "deadline_before", "deadline_after", "overdue"]
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(overdue=value == "true")
+
+
+class RectificationFilter(filters.FilterSet):
+    project_name = filters.CharFilter(field_name="violation__project__name", lookup_expr="icontains")
+    project = filters.NumberFilter(field_name="violation__project_id")
+    violation = filters.NumberFilter(field_name="violation_id")
+    outcome = filters.ChoiceFilter(choices=Rectification.Outcome.choices)
+    deadline_before = filters.DateFilter(field_name="violation__deadline", lookup_expr="lte")
+    deadline_after = filters.DateFilter(field_name="violation__deadline", lookup_expr="gte")
+
+    class Meta:
+        model = Rectification
+        fields = ["project_name", "project", "violation", "outcome", "deadline_before", "deadline_after"]
+
+
+# --- Views ----------------------------------------------------------------------------------------
+
+
+class ViolationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """违规待整改: agency accounts see their agency's violations, regulators those of the projects
+    they see; anyone else sees none."""
+
+    queryset = Violation.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = ViolationOut
+    filterset_class = ViolationFilter
+
+    def get_queryset(self):
+        queryset = (
+            selectors.violations_for(self.request.user)
+            .with_overdue()
+            .select_related("project__agency", "project__enterprise")
+        )
+        if self.action != "list":
+            queryset = queryset.prefetch_related(
+                Prefetch("rectifications", queryset=Rectification.objects.order_by("submitted_at", "id")),
+                Prefetch("events", queryset=ViolationEvent.objects.order_by("at", "id")),
+            )
+        return queryset.order_by("-opened_at", "id")
+
+    def get_serializer_class(self):
+        return ViolationOut if self.action == "list" else ViolationDetailOut
+
+    def get_object(self):
+        return access.get_visible(self.get_queryset(), self.kwargs["pk"])
+
+    def _render(self, violation: Violation, code: int = status.HTTP_200_OK) -> Response:
+        return Response(
+            ViolationDetailOut(access.get_visible(self.get_queryset(), violation.pk)).data, status=code
+        )
+
+    @extend_schema(request=ViolationIn, responses={201: ViolationDetailOut})
+    def create(self, request: Request) -> Response:
+        """开具违规: a regulator, on a project it sees; evidence from that project's tasks."""
+        data = parse(ViolationIn, request.data)
+        user = request.user
+        project = access.access_project(user, data["project"])
+        photo = access.get_visible(access.photos_for(user), data["photo"]) if data["photo"] else None
+        checkin = access.get_visible(access.checkins_for(user), data["checkin"]) if data["checkin"] else None
+        violation = services.violation_open(
+            project=project,
+            actor=user,
+            description=data["description"],
+            deadline=data["deadline"],
+            photo=photo,
+            checkin=checkin,
+        )
+        return self._render(violation, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"multipart/form-data": RectifyIn, "application/json": RectifyIn},
+        responses={201: ViolationDetailOut},
+    )
+    @action(detail=True, methods=["post"])
+    def rectify(self, request: Request, pk=None) -> Response:
+        """整改: the agency's main or manager account, on an open violation (multipart for a file)."""
+        violation = self.get_object()
+        data = parse(RectifyIn, request.data)
+        services.rectification_submit(
+            violation=violation, actor=request.user, text=data["text"], upload=data["file"]
+        )
+        return self._render(violation, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReasonIn, responses=ViolationDetailOut)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk=None) -> Response:
+        """销号: the regulator accepts the pending rectification (the reason is an optional note)."""
+        violation = self.get_object()
+        reason = parse(ReasonIn, request.data)["reason"]
+        services.rectification_review(violation=violation, actor=request.user, accept=True, reason=reason)
+        return self._render(violation)
+
+    @extend_schema(request=ReasonIn, responses=ViolationDetailOut)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk=None) -> Response:
+        """退回整改: the regulator rejects the pending rectification; a reason is required."""
+        violation = self.get_object()
+        reason = parse(ReasonIn, request.data)["reason"]
+        services.rectification_review(violation=violation, actor=request.user, accept=False, reason=reason)
+        return self._render(violation)
+
+
+class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """历史整改记录: every rectification submitted, with the violation it answers."""
+
+    queryset = Rectification.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = RectificationHistoryOut
+    filterset_class = RectificationFilter
+
+    def get_queryset(self):
+        return (
+            selectors.rectifications_for(self.request.user)
+            .select_related("violation__project")
+            .order_by("-submitted_at", "id")
+        )
+
+    def get_object(self):
+        return access.get_visible(self.get_queryset(), self.kwargs["pk"])
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def file(self, request: Request, pk=None) -> FileResponse:
+        """The rectification's attachment, as it was uploaded."""
+        rectification = self.get_object()
+        if not rectification.file:
+            raise DomainError(NOT_FOUND)
+        return FileResponse(
+            rectification.file.open("rb"),
+            as_attachment=True,
+            filename=rectification.file_name or rectification.file.name.rsplit("/", 1)[-1],
+        )

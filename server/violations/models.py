@@ -1,0 +1,163 @@
+"""Violations to rectify (违规待整改) and their rectifications (历史整改记录), seed 002.
+
+A regulator opens a violation on a monitoring project with a deadline; the agency answers with a
+rectification; the regulator accepts it (the violation is closed, 销号) or rejects it with a reason
+(the violation is open again). Every rectification is kept. Status moves are the VIOLATION machine
+in services.py, one ``ViolationEvent`` per move.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import ExpressionWrapper, Q
+from django.utils import timezone
+
+from server.fieldwork.models import MonitoringProject
+
+
+def overdue_condition(today: dt.date, prefix: str = "") -> Q:
+    """Overdue: the deadline has passed (the deadline day itself still counts as in time) and the
+    violation is not closed. ``prefix`` reaches a violation through a relation (``"violation__"``)."""
+    return Q(**{f"{prefix}deadline__lt": today}) & ~Q(**{f"{prefix}status": Violation.Status.CLOSED})
+
+
+def overdue_expression(today: dt.date | None = None, prefix: str = "") -> ExpressionWrapper:
+    today = today or timezone.localdate()
+    return ExpressionWrapper(overdue_condition(today, prefix), output_field=models.BooleanField())
+
+
+class ViolationQuerySet(models.QuerySet):
+    def with_overdue(self, today: dt.date | None = None) -> ViolationQuerySet:
+        """Annotate ``overdue`` (a boolean, filterable) as of ``today`` (Asia/Shanghai by default)."""
+        return self.annotate(overdue=overdue_expression(today))
+
+
+class Violation(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "待整改"
+        RECTIFIED = "rectified", "已整改"
+        CLOSED = "closed", "已销号"
+
+    project = models.ForeignKey(
+        MonitoringProject, on_delete=models.PROTECT, related_name="violations", verbose_name="监测项目"
+    )
+    description = models.TextField("违规情况")
+    deadline = models.DateField("整改期限")
+    # Evidence, optional: a photo of one of the project's tasks, a check-in on one of its tasks.
+    photo = models.ForeignKey(
+        "media_rules.Photo",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="violations",
+        verbose_name="证据照片",
+    )
+    checkin = models.ForeignKey(
+        "tracks.CheckIn",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="violations",
+        verbose_name="证据签到",
+    )
+    status = models.CharField(
+        "整改状态", max_length=16, choices=Status.choices, default=Status.OPEN, editable=False
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="开具人"
+    )
+    opened_at = models.DateTimeField("开具时间")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ViolationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "违规待整改"
+        verbose_name_plural = "违规待整改"
+        ordering = ["-opened_at", "id"]
+        indexes = [models.Index(fields=["status", "deadline"], name="violation_status_deadline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.project.number} {self.description[:30]}"
+
+
+class ViolationEvent(models.Model):
+    """One row per violation status change (开具 is the row's creation; the moves are rectified,
+    closed, reopened on rejection)."""
+
+    violation = models.ForeignKey(Violation, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, choices=Violation.Status.choices)
+    to_status = models.CharField(max_length=16, choices=Violation.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "整改状态记录"
+        verbose_name_plural = "整改状态记录"
+        ordering = ["violation", "at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_status=models.F("to_status")), name="violation_event_changes"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.violation_id}: {self.from_status} → {self.to_status}"
+
+
+class Rectification(models.Model):
+    """One rectification the agency submitted (整改), and how the regulator judged it."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "待审核"
+        ACCEPTED = "accepted", "已通过"
+        REJECTED = "rejected", "已退回"
+
+    violation = models.ForeignKey(
+        Violation, on_delete=models.PROTECT, related_name="rectifications", verbose_name="违规"
+    )
+    text = models.TextField("整改情况")
+    file = models.FileField("整改附件", upload_to="rectifications/%Y/%m/", blank=True)
+    file_name = models.CharField("附件名", max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="提交人"
+    )
+    submitted_at = models.DateTimeField("提交时间")
+    outcome = models.CharField(
+        "审核结果", max_length=16, choices=Outcome.choices, default=Outcome.PENDING, editable=False
+    )
+    rejection_reason = models.TextField("退回原因", blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name="审核人",
+    )
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "整改记录"
+        verbose_name_plural = "历史整改记录"
+        ordering = ["-submitted_at", "id"]
+        constraints = [
+            # A violation waits for one rectification at a time (services.rectification_submit).
+            models.UniqueConstraint(
+                fields=["violation"], condition=Q(outcome="pending"), name="one_pending_rectification"
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="rejected") | ~Q(rejection_reason=""),
+                name="rejected_rectification_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.violation_id} @ {self.submitted_at:%Y-%m-%d %H:%M}"

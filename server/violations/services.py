@@ -1,0 +1,182 @@
+"""Violations to rectify (违规待整改, seed 002): regulators open them and judge the agency's
+rectifications; the agency rectifies. Every status move goes through the VIOLATION table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from server.accounts.models import AGENCY_ROLES, Role, User
+from server.errors import VALIDATION_FAILED, DomainError
+from server.fieldwork.models import MonitoringProject
+from server.transitions import StateMachine
+from server.violations import errors
+from server.violations.models import Rectification, Violation, ViolationEvent
+
+S = Violation.Status
+REGULATORS = {Role.REGULATOR, Role.PLATFORM}
+AGENCY_ADMINS = {Role.AGENCY_MAIN, Role.AGENCY_MANAGER}
+
+# Seed 002 违规待整改: the agency rectifies an open violation; the regulator accepts the
+# rectification (销号) or rejects it with a reason, and the violation is open again.
+VIOLATION_TRANSITIONS: dict[tuple[str, str], set[str]] = {
+    (S.OPEN, S.RECTIFIED): AGENCY_ADMINS,
+    (S.RECTIFIED, S.CLOSED): REGULATORS,
+    (S.RECTIFIED, S.OPEN): REGULATORS,
+}
+
+
+def _roles_of(violation: Violation, actor: User) -> set[str]:
+    # An agency account acts only for its own agency's projects, whatever its role.
+    if actor.role in AGENCY_ROLES and actor.agency_id != violation.project.agency_id:
+        return set()
+    return {actor.role}
+
+
+VIOLATION = StateMachine(
+    status_field="status",
+    moves=VIOLATION_TRANSITIONS,
+    history=ViolationEvent,
+    history_fk="violation",
+    not_allowed=errors.VIOLATION_TRANSITION_NOT_ALLOWED,
+    actor_not_allowed=errors.VIOLATION_ACTOR_NOT_ALLOWED,
+    reason_required=errors.REJECTION_REASON_REQUIRED,
+    needs_reason={S.OPEN},
+    roles_of=_roles_of,
+)
+
+
+def _required_text(name: str, value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise DomainError(VALIDATION_FAILED, details={name: ["该字段不能为空。"]})
+    return value
+
+
+def _ensure_evidence_on_project(project: MonitoringProject, photo, checkin) -> None:
+    """Evidence is a photo or a check-in of one of the project's own monitoring tasks."""
+    if photo is not None and (photo.task_id is None or photo.task.project_id != project.pk):
+        raise DomainError(errors.VIOLATION_EVIDENCE_FOREIGN, details={"photo": str(photo.pk)})
+    if checkin is not None and (checkin.task_id is None or checkin.task.project_id != project.pk):
+        raise DomainError(errors.VIOLATION_EVIDENCE_FOREIGN, details={"checkin": str(checkin.pk)})
+
+
+def violation_open(
+    *,
+    project: MonitoringProject,
+    actor: User,
+    description: str,
+    deadline: dt.date,
+    photo=None,
+    checkin=None,
+) -> Violation:
+    """A regulator opens a violation on a project it can see, with a deadline not in the past."""
+    if actor.role not in REGULATORS:
+        raise DomainError(errors.VIOLATION_ACTOR_NOT_ALLOWED)
+    description = _required_text("description", description)
+    today = timezone.localdate()
+    if deadline < today:
+        raise DomainError(
+            errors.VIOLATION_DEADLINE_PAST,
+            details={"deadline": deadline.isoformat(), "today": today.isoformat()},
+            deadline=deadline.isoformat(),
+            today=today.isoformat(),
+        )
+    _ensure_evidence_on_project(project, photo, checkin)
+    return Violation.objects.create(
+        project=project,
+        description=description,
+        deadline=deadline,
+        photo=photo,
+        checkin=checkin,
+        opened_by=actor,
+        opened_at=timezone.now(),
+    )
+
+
+def _ensure_can_rectify(violation: Violation, actor: User) -> None:
+    if violation.status == S.CLOSED:
+        raise DomainError(errors.VIOLATION_CLOSED)
+    if violation.status == S.RECTIFIED:
+        raise DomainError(errors.RECTIFICATION_PENDING)
+    if not _roles_of(violation, actor) & VIOLATION_TRANSITIONS[(S.OPEN, S.RECTIFIED)]:
+        raise DomainError(errors.VIOLATION_ACTOR_NOT_ALLOWED)
+
+
+def _ensure_can_review(violation: Violation, actor: User) -> None:
+    if actor.role not in REGULATORS:
+        raise DomainError(errors.VIOLATION_ACTOR_NOT_ALLOWED)
+    if violation.status == S.CLOSED:
+        raise DomainError(errors.VIOLATION_CLOSED)
+    if violation.status == S.OPEN:
+        raise DomainError(errors.NOTHING_TO_REVIEW)
+
+
+def rectification_submit(
+    *, violation: Violation, actor: User, text: str, upload: UploadedFile | None = None
+) -> Rectification:
+    """The agency's main or manager account answers an open violation (整改): the violation
+    becomes rectified and waits for the regulator. Every submission is kept."""
+    text = _required_text("text", text)
+    # Refused before the file is written, so that a refusal leaves nothing behind; checked again
+    # under the row lock below, where two submissions racing each other are told apart.
+    _ensure_can_rectify(violation, actor)
+    rectification = Rectification(violation=violation, text=text, submitted_by=actor)
+    if upload is not None:
+        limit = settings.MEDIA_MAX_BYTES
+        if upload.size > limit:
+            raise DomainError(
+                errors.RECTIFICATION_FILE_TOO_LARGE,
+                details={"size": upload.size, "limit": limit},
+                limit_mb=limit // (1024 * 1024),
+            )
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        rectification.sha256 = digest.hexdigest()
+        rectification.size = upload.size
+        rectification.file_name = upload.name[:200]
+        # Storage I/O outside the transaction; the file is written before its row, and removed
+        # again if the row is refused.
+        rectification.file.save(f"{rectification.sha256[:16]}-{upload.name[-80:]}", upload, save=False)
+    try:
+        with transaction.atomic():
+            locked = Violation.objects.select_for_update().get(pk=violation.pk)
+            _ensure_can_rectify(locked, actor)
+            VIOLATION.apply(locked, to=S.RECTIFIED, actor=actor)
+            rectification.violation = locked
+            rectification.submitted_at = timezone.now()
+            rectification.save()
+    except BaseException:
+        if rectification.file:
+            rectification.file.delete(save=False)
+        raise
+    return rectification
+
+
+@transaction.atomic
+def rectification_review(*, violation: Violation, actor: User, accept: bool, reason: str = "") -> Violation:
+    """The regulator judges the pending rectification: accepted closes the violation (销号);
+    rejected needs a reason, kept on the rectification, and the violation is open again."""
+    violation = Violation.objects.select_for_update().select_related("project").get(pk=violation.pk)
+    _ensure_can_review(violation, actor)
+    reason = reason.strip()
+    violation = VIOLATION.apply(violation, to=S.CLOSED if accept else S.OPEN, actor=actor, reason=reason)
+    rectification = Rectification.objects.select_for_update().get(
+        violation=violation, outcome=Rectification.Outcome.PENDING
+    )
+    if accept:
+        rectification.outcome = Rectification.Outcome.ACCEPTED
+    else:
+        rectification.outcome = Rectification.Outcome.REJECTED
+        rectification.rejection_reason = reason
+    rectification.reviewed_by = actor
+    rectification.reviewed_at = timezone.now()
+    rectification.save(update_fields=["outcome", "rejection_reason", "reviewed_by", "reviewed_at"])
+    return violation
