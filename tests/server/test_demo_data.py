@@ -212,3 +212,14 @@ def test_the_demo_field_day_has_photos_judged_by_the_rules(demo):
     mirrored = next(f for f in photos["3"].findings if f["code"] == "near_duplicate")
     assert mirrored["evidence"]["matches"][0]["mirrored"] is True
     assert "editing_software" in codes["4"]
+
+
+def test_the_regulator_has_opened_a_violation_from_the_photo_taken_6_km_away(demo):
+    from server.violations.models import Violation
+
+    violation = Violation.objects.select_related("photo", "opened_by").get()
+    assert violation.status == "open"
+    assert violation.opened_by.username == "jianguan"
+    assert violation.photo.pk.int == 202611231
+    assert violation.photo.verdict == "fail"
+    assert violation.deadline > timezone.localdate()

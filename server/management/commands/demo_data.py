@@ -50,6 +50,7 @@ from server.registry.services import (
     outlet_create,
     staff_hire,
 )
+from server.violations.services import violation_open
 
 DEMO_ADMIN = "demo"
 DEMO_PASSWORD = "fieldtrace-demo"  # noqa: S105 (published demo accounts for local runs, never production)
@@ -332,6 +333,14 @@ class Command(BaseCommand):
         )
         tasks = self._om_tasks(agencies["om"], contracts, outlets, instruments, employments)
         photos = self._photos(project, employments["陆海峰"])
+        far = next(photo for note, photo in photos if note == "6 公里外")
+        violation = violation_open(
+            project=project,
+            actor=regulator,
+            description="采样作业照片拍摄位置距排口约 6 公里，不在电子围栏内，请说明并补充现场证据。",
+            deadline=timezone.localdate() + dt.timedelta(days=7),
+            photo=far,
+        )
 
         certificates = sum(e.person.certificates.count() for e in employments.values())
         self._say(
@@ -355,6 +364,7 @@ class Command(BaseCommand):
             f"a sampling task with {len(photos)} photos: "
             + ", ".join(f"{note} → {photo.verdict}" for note, photo in photos)
         )
+        self._say(f"a violation to rectify by {violation.deadline}, opened from the 6 km photo")
         self._say(f"{len(self.accounts)} accounts, all with password {DEMO_PASSWORD}:")
         for user, what in self.accounts:
             self.lines.append(f"  {user.username:<16} {user.get_role_display()}  {what}")
