@@ -16,10 +16,9 @@ from rest_framework import serializers
 from media_rules import errors, services
 from media_rules.intake import check_sha256
 from media_rules.models import Photo, PhotoType
-from server.access import access_outlet, get_visible, projects_for
+from server.access import access_outlet, get_visible, projects_for, tasks_for
 from server.errors import DomainError
 from server.fieldwork import errors as fieldwork_errors
-from server.fieldwork.models import MonitoringTask
 from server.fieldwork.stages import stage_wait_key
 from server.geo import CoordinateSystem
 from sync.operations import Entity, NotYet, OpContext, OpType, Outcome, register, register_entity
@@ -92,10 +91,6 @@ def manifest_of(data: dict) -> services.Manifest:
     )
 
 
-def visible_tasks(user):
-    return MonitoringTask.objects.filter(project__in=projects_for(user), deleted_at__isnull=True)
-
-
 def record_photo(
     *, user, device, photo_id, data: dict, clock_offset: dt.timedelta | None
 ) -> services.Recorded:
@@ -103,9 +98,7 @@ def record_photo(
     photo_type = PhotoType.objects.filter(pk=data["photo_type"]).first()
     if photo_type is None:
         raise DomainError(errors.PHOTO_TYPE_UNKNOWN, photo_type=data["photo_type"])
-    task = (
-        get_visible(visible_tasks(user).select_related("project"), data["task"]) if data.get("task") else None
-    )
+    task = get_visible(tasks_for(user).select_related("project"), data["task"]) if data.get("task") else None
     outlet = access_outlet(user, data["outlet"]) if data.get("outlet") is not None else None
     return services.photo_record(
         actor=user,

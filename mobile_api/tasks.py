@@ -1,10 +1,16 @@
 """Monitoring tasks online: the same services as the task.* sync operations. Writes accept an
-``Idempotency-Key`` header (sync/idempotency.py)."""
+``Idempotency-Key`` header (sync/idempotency.py).
+
+Reads are the phone's 在行项目 / 完成项目数 lists (``?state=running|finished``, ``?search=``) and the
+任务详情 screen (``GET /tasks/{id}``: stages, photos with their verdicts, history, track summary)."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -12,11 +18,17 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from media_rules.models import Photo
+from media_rules.services import photo_data
 from mobile_api.common import parse
+from mobile_api.photos import PhotoOut
+from mobile_api.tracks import SegmentProperties
 from server import access
 from server.fieldwork import services
-from server.fieldwork.models import MonitoringTask
+from server.fieldwork.models import MonitoringTask, TaskEvent
 from server.fieldwork.operations import TaskCreatePayload, TaskTransitionPayload, TaskUpdatePayload
+from server.fieldwork.stages import StageState, task_stages
+from server.tracks.services import TrackSummary, track_summary
 
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key",
@@ -70,10 +82,153 @@ class TaskEventOut(serializers.Serializer):
     )
 
 
+# --- Reads ----------------------------------------------------------------------------------------
+def with_row_data(tasks: QuerySet[MonitoringTask]) -> QuerySet[MonitoringTask]:
+    """What a list row shows beyond the task, in the same query: its project, how many photos it has
+    (``photo_count``) and when its status last changed (``last_move_at``: the latest applied move)."""
+    photos = Photo.objects.filter(task_id=OuterRef("pk")).order_by().values("task_id").annotate(n=Count("pk"))
+    last_move = TaskEvent.objects.filter(task_id=OuterRef("pk"), applied=True).order_by("-at", "-id")
+    return tasks.select_related("project").annotate(
+        photo_count=Coalesce(Subquery(photos.values("n")[:1]), 0),
+        last_move_at=Subquery(last_move.values("at")[:1]),
+    )
+
+
+@dataclass
+class TaskDetail:
+    """A task as the 任务详情 screen shows it; the task's own fields are read through to it."""
+
+    task: MonitoringTask
+    stages: list[StageState]
+    photos: list[dict]
+    events: list[TaskEvent]
+    track: dict
+
+    def __getattr__(self, name: str):
+        if name == "task":  # not set yet (copying): never recurse
+            raise AttributeError(name)
+        return getattr(self.task, name)
+
+
+def _track(summary: TrackSummary) -> dict:
+    """The track summary in the words of ``GET /tasks/{id}/track`` (its feature properties), without
+    the lines: the 监测航迹 screen fetches those when it opens."""
+    return {
+        "segments": [
+            {
+                "device": segment.device_id,
+                "segment": segment.number,
+                "started_at": segment.started_at,
+                "ended_at": segment.ended_at,
+                "duration_s": segment.duration_s,
+                "length_m": round(segment.length_m, 3),
+                "points": len(segment.points),
+            }
+            for segment in summary.segments
+        ],
+        "length_m": round(summary.length_m, 3),
+        "duration_s": summary.duration_s,
+        "stored": summary.stored,
+        "kept": summary.kept,
+        "filtered": summary.filtered,
+    }
+
+
+def task_detail(task: MonitoringTask) -> TaskDetail:
+    """Everything the detail screen shows, in a fixed number of queries whatever the task holds.
+    ``task`` comes with its project (``with_row_data``)."""
+    photos = task.photos.select_related("photo_type").order_by("recorded_at", "id")
+    return TaskDetail(
+        task=task,
+        stages=task_stages(task),
+        photos=[photo_data(photo) for photo in photos],
+        events=list(task.events.order_by("at", "id")),
+        track=_track(track_summary(task)),
+    )
+
+
+STATES = {
+    # 在行项目: every task not ended (created, running, paused or saved); 完成项目数: the ended ones.
+    "running": ~Q(status=MonitoringTask.Status.ENDED),
+    "finished": Q(status=MonitoringTask.Status.ENDED),
+}
+
+
 class TaskFilter(filters.FilterSet):
+    state = filters.ChoiceFilter(
+        choices=[("running", "在行"), ("finished", "已完成")],
+        method="filter_state",
+        help_text="running: not ended (在行项目); finished: ended (完成项目数).",
+    )
+    search = filters.CharFilter(
+        method="filter_search",
+        help_text="Part of the project's or the task's name; several words must all match.",
+    )
+
     class Meta:
         model = MonitoringTask
-        fields = ["project", "status"]
+        fields = ["project", "status", "state", "search"]
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(STATES[value])
+
+    def filter_search(self, queryset, name, value):
+        for word in value.split():
+            queryset = queryset.filter(Q(project__name__icontains=word) | Q(name__icontains=word))
+        return queryset
+
+
+# --- Output ---------------------------------------------------------------------------------------
+class TaskRowOut(TaskOut):
+    """A row of the task lists: the task, its project, its photo count and its last move."""
+
+    status_label = serializers.CharField(source="get_status_display")
+    project_number = serializers.CharField(source="project.number")
+    project_name = serializers.CharField(source="project.name")
+    monitoring_type = serializers.CharField(source="project.monitoring_type")
+    monitoring_type_label = serializers.CharField(source="project.get_monitoring_type_display")
+    photo_count = serializers.IntegerField()
+    last_move_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the status last changed (null: never started)."
+    )
+
+
+class StageTypeOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    hint = serializers.CharField()
+    required = serializers.BooleanField()
+    photos = serializers.IntegerField(help_text="How many photos of this type the task has.")
+
+
+class StageOut(serializers.Serializer):
+    stage = serializers.CharField()
+    label = serializers.CharField()
+    open = serializers.BooleanField(help_text="Its photos may be taken: the earlier stages are complete.")
+    complete = serializers.BooleanField(help_text="Every required type has a photo.")
+    types = StageTypeOut(many=True)
+
+
+class TrackSegmentOut(SegmentProperties):
+    line_points = None  # no line here: GET /tasks/{id}/track draws it
+
+
+class TrackSummaryOut(serializers.Serializer):
+    segments = TrackSegmentOut(many=True, help_text="Per device, split by gaps and by the task's pauses.")
+    length_m = serializers.FloatField()
+    duration_s = serializers.FloatField()
+    stored = serializers.IntegerField()
+    kept = serializers.IntegerField()
+    filtered = serializers.DictField(child=serializers.IntegerField(), help_text="Points by reason.")
+
+
+class TaskDetailOut(TaskRowOut):
+    stages = StageOut(many=True, help_text="Sampling, delivery, lab (and work photos), in order.")
+    photos = PhotoOut(
+        many=True, help_text="The task's photos with their verdicts, as GET /photos gives them."
+    )
+    events = TaskEventOut(many=True, help_text="The lifecycle history, as GET /tasks/{id}/events gives it.")
+    track = TrackSummaryOut()
 
 
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -82,12 +237,18 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     filterset_class = TaskFilter
 
     def get_queryset(self):
-        return MonitoringTask.objects.filter(
-            project__in=access.projects_for(self.request.user), deleted_at__isnull=True
-        ).order_by("-created_at", "id")
+        tasks = access.tasks_for(self.request.user).order_by("-created_at", "id")
+        return with_row_data(tasks) if self.action in ("list", "retrieve") else tasks
+
+    def get_serializer_class(self):
+        return TaskRowOut if self.action == "list" else TaskOut
 
     def get_object(self):
         return access.get_visible(self.get_queryset(), self.kwargs["pk"])
+
+    @extend_schema(responses=TaskDetailOut)
+    def retrieve(self, request: Request, pk=None) -> Response:
+        return Response(TaskDetailOut(task_detail(self.get_object())).data)
 
     @extend_schema(request=TaskIn, responses={201: TaskOut}, parameters=[IDEMPOTENCY])
     def create(self, request: Request) -> Response:

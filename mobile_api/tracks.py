@@ -22,7 +22,7 @@ from mobile_api.common import parse
 from server import access
 from server.accounts.models import Device
 from server.errors import NOT_FOUND, DomainError
-from server.tracks import errors, services
+from server.tracks import checkins, errors, services
 from server.tracks.models import CheckIn, TrackPoint
 from server.tracks.operations import CheckInPayload, TrackBatchIn, points_of, record_checkin, visible_task
 
@@ -295,7 +295,7 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=False, methods=["get"])
     def latest(self, request: Request) -> Response:
-        checkin = CheckIn.objects.filter(user=request.user).order_by("-at", "-recorded_at").first()
+        checkin = checkins.latest_checkin(request.user)
         if checkin is None:
             raise DomainError(NOT_FOUND)
         return Response(CheckInOut(checkin).data)

@@ -1,7 +1,19 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from mobile_api import auth, photos, registry, sites, sync, tasks, tracks, violations, work
+from mobile_api import (
+    auth,
+    home,
+    notifications,
+    photos,
+    registry,
+    sites,
+    sync,
+    tasks,
+    tracks,
+    violations,
+    work,
+)
 from mobile_api.views import MetaView
 
 app_name = "mobile_api"
@@ -20,6 +32,7 @@ router.register("om-tasks", work.OmTaskViewSet, basename="om-task")
 router.register("tasks", tasks.TaskViewSet, basename="task")
 router.register("photos", photos.PhotoViewSet, basename="photo")
 router.register("checkins", tracks.CheckInViewSet, basename="checkin")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
 router.register("violations", violations.ViolationViewSet, basename="violation")
 router.register("rectifications", violations.RectificationViewSet, basename="rectification")
 
@@ -32,6 +45,7 @@ urlpatterns = [
     path("auth/devices", auth.DeviceListView.as_view(), name="devices"),
     path("auth/devices/<uuid:device_id>/revoke", auth.DeviceRevokeView.as_view(), name="device-revoke"),
     path("me", auth.MeView.as_view(), name="me"),
+    path("home", home.HomeView.as_view(), name="home"),
     path("sync/limits", sync.LimitsView.as_view(), name="sync-limits"),
     path("sync/push", sync.PushView.as_view(), name="sync-push"),
     path("sync/pull", sync.PullView.as_view(), name="sync-pull"),

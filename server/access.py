@@ -20,7 +20,7 @@ from django.db.models import Model, Q, QuerySet
 
 from server.accounts.models import AGENCY_ROLES, Role, User
 from server.errors import NOT_FOUND, PERMISSION_DENIED, DomainError
-from server.fieldwork.models import MonitoringProject
+from server.fieldwork.models import MonitoringProject, MonitoringTask
 from server.om.models import OmTask
 from server.registry.models import Agency, Certificate, Contract, Employment, Enterprise, Instrument, Outlet
 
@@ -139,6 +139,12 @@ def photos_for(user: User) -> QuerySet:
     else:
         of_sites = Q(task__isnull=True, outlet__in=outlets_for(user))
     return qs.filter(of_tasks | of_sites)
+
+
+def tasks_for(user: User) -> QuerySet[MonitoringTask]:
+    """The monitoring tasks a user sees: those of the projects they see, not deleted. The task list,
+    the task detail, photo records and the home screen's counts all start here."""
+    return MonitoringTask.objects.filter(project__in=projects_for(user), deleted_at__isnull=True)
 
 
 def checkins_for(user: User) -> QuerySet:

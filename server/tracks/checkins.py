@@ -148,3 +148,8 @@ def checkin_record(
             **judge(position, wgs, outlet),
         )
     return checkin, True
+
+
+def latest_checkin(user) -> CheckIn | None:
+    """The user's own latest check-in, by the phone's time: the home screen's current location."""
+    return CheckIn.objects.filter(user=user).order_by("-at", "-recorded_at").first()

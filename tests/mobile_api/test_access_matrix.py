@@ -30,11 +30,28 @@ def _violation(side):
     return violation
 
 
+def _task(side):
+    """The side's monitoring task, created by its sampler."""
+    import uuid
+
+    from server.fieldwork.models import MonitoringTask
+    from server.fieldwork.services import task_create
+
+    existing = MonitoringTask.objects.filter(project=side.project).first()
+    if existing is not None:
+        return existing
+    task, _ = task_create(
+        actor=side.field_user, task_id=uuid.uuid4(), project=side.project, name="进水口采样"
+    )
+    return task
+
+
 @pytest.fixture
 def world(world):
-    """The shared world, with a violation and its rectification on each side."""
+    """The shared world, with a violation and its rectification, and a monitoring task, on each side."""
     for side in (world.shanghai, world.jiangsu):
         _violation(side)
+        _task(side)
     return world
 
 
@@ -51,6 +68,7 @@ OBJECTS = {
     "accounts": lambda side: side.field_user.pk,
     "violations": lambda side: _violation(side).pk,
     "rectifications": lambda side: _violation(side).rectifications.get().pk,
+    "tasks": lambda side: str(_task(side).pk),
 }
 
 # role -> endpoint -> (status for own, status for other)
@@ -69,6 +87,7 @@ EXPECTED = {
         "accounts": (403, 403),
         "violations": (200, 404),
         "rectifications": (200, 404),
+        "tasks": (200, 404),
     },
     "agency_main": dict.fromkeys(OBJECTS, (200, 404)),
     "agency_manager": dict.fromkeys(OBJECTS, (200, 404)),
@@ -192,3 +211,27 @@ def stored(endpoint: str, pk: int, field: str):
         "agencies": Agency,
     }[endpoint]
     return model.objects.values_list(field, flat=True).get(pk=pk)
+
+
+# --- Notifications: a user's own, whatever the role; anyone else's is 404 -------------------------
+@pytest.mark.parametrize("role", list(EXPECTED))
+def test_notifications_are_their_recipients_own(world, client_for, role):
+    from server.notifications.models import Notification
+    from server.notifications.services import notify
+
+    user = _user(world, role)
+    colleague = world.shanghai.main if user != world.shanghai.main else world.shanghai.manager
+    for recipient in (user, colleague, world.jiangsu.main):
+        notify(recipients=[recipient], kind="task_reminder", title="采样提醒", body="")
+    own = Notification.objects.get(recipient=user)
+    client = client_for(user)
+    assert client.get(f"/api/v1/notifications/{own.pk}").json()["id"] == own.pk
+    for other in Notification.objects.exclude(recipient=user):
+        for response in (
+            client.get(f"/api/v1/notifications/{other.pk}"),
+            client.post(f"/api/v1/notifications/{other.pk}/read"),
+        ):
+            assert response.status_code == 404, (role, response.json())
+            assert response.json()["code"] == "not_found"
+    assert [row["id"] for row in client.get("/api/v1/notifications").json()["results"]] == [own.pk]
+    assert not Notification.objects.exclude(recipient=user).filter(read_at__isnull=False).exists()
