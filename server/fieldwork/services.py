@@ -60,7 +60,23 @@ def project_transition(
     *, project: MonitoringProject, to: str, actor: User, reason: str = ""
 ) -> MonitoringProject:
     """Move a project through its table (PROJECT_TRANSITIONS); submitting needs the contract attached."""
-    return PROJECT.apply(project, to=to, actor=actor, reason=reason, check=_contract_attached)
+    with transaction.atomic():
+        project = PROJECT.apply(project, to=to, actor=actor, reason=reason, check=_contract_attached)
+        if to in (S.RETURNED, S.DONE):
+            from server.notifications import services as notifications
+
+            returned = to == S.RETURNED
+            notifications.notify(
+                recipients=notifications.agency_admins(project.agency_id),
+                kind="project-returned" if returned else "project-accepted",
+                title=(f"项目被退回：{project.name}" if returned else f"项目已审核通过：{project.name}")[
+                    :100
+                ],
+                body=project.return_reason if returned else "",
+                subject_type="project",
+                subject_id=project.pk,
+            )
+    return project
 
 
 @transaction.atomic

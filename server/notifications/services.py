@@ -106,3 +106,12 @@ def access_notification(user: User, pk) -> Notification:
     from server.access import get_visible
 
     return get_visible(notifications_for(user), pk)
+
+
+def agency_admins(agency_id: int) -> QuerySet[User]:
+    """Who acts for an agency on what a regulator decides: its main account and managers."""
+    from server.accounts.models import Role
+
+    return User.objects.filter(
+        agency_id=agency_id, role__in=[Role.AGENCY_MAIN, Role.AGENCY_MANAGER], is_active=True
+    )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from server.accounts.models import AGENCY_ROLES, Role, User
 from server.errors import VALIDATION_FAILED, DomainError
 from server.fieldwork.models import MonitoringProject
+from server.notifications import services as notifications
 from server.transitions import StateMachine
 from server.violations import errors
 from server.violations.models import Rectification, Violation, ViolationEvent
@@ -88,15 +89,25 @@ def violation_open(
             today=today.isoformat(),
         )
     _ensure_evidence_on_project(project, photo, checkin)
-    return Violation.objects.create(
-        project=project,
-        description=description,
-        deadline=deadline,
-        photo=photo,
-        checkin=checkin,
-        opened_by=actor,
-        opened_at=timezone.now(),
-    )
+    with transaction.atomic():
+        violation = Violation.objects.create(
+            project=project,
+            description=description,
+            deadline=deadline,
+            photo=photo,
+            checkin=checkin,
+            opened_by=actor,
+            opened_at=timezone.now(),
+        )
+        notifications.notify(
+            recipients=notifications.agency_admins(project.agency_id),
+            kind="violation-opened",
+            title=f"违规待整改：{project.name}"[:100],
+            body=f"{description}\n整改期限：{deadline.isoformat()}",
+            subject_type="violation",
+            subject_id=violation.pk,
+        )
+    return violation
 
 
 def _ensure_can_rectify(violation: Violation, actor: User) -> None:
@@ -153,6 +164,14 @@ def rectification_submit(
             rectification.violation = locked
             rectification.submitted_at = timezone.now()
             rectification.save()
+            notifications.notify(
+                recipients=[locked.opened_by_id],
+                kind="rectification-submitted",
+                title=f"整改待审核：{locked.project.name}"[:100],
+                body=text,
+                subject_type="violation",
+                subject_id=locked.pk,
+            )
     except BaseException:
         if rectification.file:
             rectification.file.delete(save=False)
@@ -179,4 +198,14 @@ def rectification_review(*, violation: Violation, actor: User, accept: bool, rea
     rectification.reviewed_by = actor
     rectification.reviewed_at = timezone.now()
     rectification.save(update_fields=["outcome", "rejection_reason", "reviewed_by", "reviewed_at"])
+    notifications.notify(
+        recipients=notifications.agency_admins(violation.project.agency_id),
+        kind="rectification-accepted" if accept else "rectification-rejected",
+        title=(
+            f"整改已销号：{violation.project.name}" if accept else f"整改被退回：{violation.project.name}"
+        )[:100],
+        body="" if accept else reason,
+        subject_type="violation",
+        subject_id=violation.pk,
+    )
     return violation
