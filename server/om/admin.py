@@ -9,9 +9,24 @@ from django.db.models import Count
 
 from server.errors import DomainError
 from server.om import errors
-from server.om.models import OmPlan, OmTask, OmTaskStaff
+from server.om.models import (
+    ConfirmedVersion,
+    DayConfirmation,
+    FormTemplate,
+    LimitSet,
+    OmPlan,
+    OmRecord,
+    OmRecordEvent,
+    OmRecordVersion,
+    OmReport,
+    OmTask,
+    OmTaskStaff,
+    Review,
+    ReviewedVersion,
+)
 from server.om.services import _check_plan, _check_staff
 from server.registry.admin import (
+    ReadOnlyAdmin,
     ReadOnlyInline,
     add_domain_error,
     check_number_free,
@@ -159,9 +174,147 @@ class OmPlanForm(forms.ModelForm):
 @admin.register(OmPlan)
 class OmPlanAdmin(admin.ModelAdmin):
     form = OmPlanForm
-    list_display = ("title", "task", "frequency", "interval_days", "window_start", "window_end", "outlet")
+    list_display = (
+        "title",
+        "task",
+        "frequency",
+        "interval_days",
+        "window_start",
+        "window_end",
+        "outlet",
+        "template_code",
+    )
     list_filter = ("frequency",)
     list_select_related = ("task", "outlet__enterprise")
     search_fields = ("title", "task__number", "task__name", "outlet__name")
     date_hierarchy = "window_start"
     autocomplete_fields = ("task", "outlet")
+
+
+# --- Daily records: written on the phones through server/om/records.py, shown here -----------------
+@admin.register(FormTemplate)
+class FormTemplateAdmin(ReadOnlyAdmin):
+    """Loaded from server/om/forms_data by ``manage.py om_forms_load``; a changed form is a new version."""
+
+    list_display = ("code", "version", "name", "outlet_kind", "loaded_at")
+    list_filter = ("outlet_kind",)
+    search_fields = ("code", "name")
+
+
+@admin.register(LimitSet)
+class LimitSetAdmin(admin.ModelAdmin):
+    """Judgement limits: correct a value or confirm its clause here (or in forms_data/limits.json and
+    ``om_forms_load``). Records keep the limit they were judged with."""
+
+    list_display = ("key", "measure", "analyte", "confirmed", "source")
+    list_filter = ("confirmed", "measure", "analyte")
+    search_fields = ("key", "source", "note")
+    readonly_fields = ("key",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OmRecordVersionInline(ReadOnlyInline):
+    model = OmRecordVersion
+    fields = ("number", "saved_by", "saved_at", "note")
+    readonly_fields = fields
+
+
+class OmRecordEventInline(ReadOnlyInline):
+    model = OmRecordEvent
+    fields = ("at", "from_status", "to_status", "actor", "reason")
+    readonly_fields = fields
+
+
+@admin.register(OmRecord)
+class OmRecordAdmin(ReadOnlyAdmin):
+    list_display = ("om_date", "template", "outlet", "task", "filled_by", "status", "version", "submitted_at")
+    list_filter = ("status", "template__outlet_kind", "template__code")
+    list_select_related = ("template", "outlet__enterprise", "task", "filled_by")
+    search_fields = (
+        "=id",
+        "task__number",
+        "task__name",
+        "outlet__name",
+        "enterprise__name",
+        "filled_by__username",
+    )
+    date_hierarchy = "om_date"
+    inlines = (OmRecordVersionInline, OmRecordEventInline)
+    exclude = ("instruments",)
+
+
+@admin.register(OmRecordVersion)
+class OmRecordVersionAdmin(ReadOnlyAdmin):
+    list_display = ("record", "number", "saved_by", "saved_at")
+    list_select_related = ("record__template", "saved_by")
+    search_fields = ("=record__id", "note")
+
+
+@admin.register(OmRecordEvent)
+class OmRecordEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "record", "from_status", "to_status", "actor", "reason")
+    list_filter = ("to_status",)
+    list_select_related = ("record__template", "actor")
+    search_fields = ("=record__id", "actor__username", "reason")
+    date_hierarchy = "at"
+
+
+class ConfirmedVersionInline(ReadOnlyInline):
+    model = ConfirmedVersion
+    fields = ("record", "version", "invalidated_at", "invalidated_by_version")
+    readonly_fields = fields
+
+
+@admin.register(DayConfirmation)
+class DayConfirmationAdmin(ReadOnlyAdmin):
+    list_display = ("om_date", "enterprise", "actor", "at")
+    list_select_related = ("enterprise", "actor")
+    search_fields = ("enterprise__name", "actor__username")
+    date_hierarchy = "om_date"
+    inlines = (ConfirmedVersionInline,)
+
+
+@admin.register(ConfirmedVersion)
+class ConfirmedVersionAdmin(ReadOnlyAdmin):
+    list_display = ("confirmation", "record", "version", "invalidated_at", "invalidated_by_version")
+    list_filter = (("invalidated_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("confirmation__enterprise", "record__template")
+    search_fields = ("=record__id",)
+
+
+class ReviewedVersionInline(ReadOnlyInline):
+    model = ReviewedVersion
+    fields = ("record", "version")
+    readonly_fields = fields
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = ("at", "agency", "actor", "decision", "reason")
+    list_filter = ("decision",)
+    list_select_related = ("agency", "actor")
+    search_fields = ("agency__name", "actor__username", "reason")
+    date_hierarchy = "at"
+    inlines = (ReviewedVersionInline,)
+
+
+@admin.register(ReviewedVersion)
+class ReviewedVersionAdmin(ReadOnlyAdmin):
+    list_display = ("review", "record", "version")
+    list_select_related = ("review__agency", "record__template")
+    search_fields = ("=record__id",)
+
+
+@admin.register(OmReport)
+class OmReportAdmin(ReadOnlyAdmin):
+    list_display = ("name", "category", "task", "uploaded_by", "uploaded_at", "file_size")
+    list_filter = ("category",)
+    list_select_related = ("task", "uploaded_by")
+    search_fields = ("name", "task__number", "task__name", "file_name", "file_sha256")
+    date_hierarchy = "uploaded_at"
+    exclude = ("records",)

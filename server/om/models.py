@@ -3,6 +3,7 @@ Daily records, forms and reviews arrive with issue [F6]."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -22,6 +23,14 @@ class OmTask(models.Model):
     starts_on = models.DateField("任务开始日期")
     ends_on = models.DateField("任务结束日期")
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # What a check-in outside the outlet's geofence does to a record (seed 003 leaves it to the
+    # regulator): it is always stored and flagged; with "block" the record cannot be submitted.
+    geofence_policy = models.CharField(
+        "签到超出围栏时",
+        max_length=8,
+        choices=[("flag", "标记，可提交"), ("block", "不可提交")],
+        default="flag",
+    )
     points = models.ManyToManyField(Outlet, related_name="om_tasks", verbose_name="运维点位")
     instruments = models.ManyToManyField(
         Instrument, related_name="om_tasks", blank=True, verbose_name="运维设备"
@@ -80,6 +89,8 @@ class OmPlan(models.Model):
     window_start = models.DateField("执行开始")
     window_end = models.DateField("执行结束")
     outlet = models.ForeignKey(Outlet, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # 运维内容: the form a visit of this plan fills (a FormTemplate code); blank: any form counts.
+    template_code = models.SlugField("运维内容", max_length=64, blank=True)
 
     class Meta:
         verbose_name = "运维计划"
@@ -96,3 +107,277 @@ class OmPlan(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Daily records ([F6], seed 003 §2.3) -----------------------------------------------------------
+class FormTemplate(models.Model):
+    """One version of an O&M form (运维内容): sections and items as data (``definition``, the JSON of
+    ``server/om/forms_data/templates/<code>.json``), loaded by ``manage.py om_forms_load`` (and the
+    data migration). A record keeps the version it was filled with; a changed form is a new version."""
+
+    code = models.SlugField("编码", max_length=64)
+    version = models.PositiveIntegerField("版本")
+    outlet_kind = models.CharField("排口类型", max_length=16, choices=OutletKind.choices)
+    name = models.CharField("表单名称", max_length=100)
+    definition = models.JSONField("表单定义")
+    loaded_at = models.DateTimeField("载入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "运维表单模板"
+        verbose_name_plural = "运维表单模板"
+        ordering = ["outlet_kind", "code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="om_template_code_version")]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class LimitSet(models.Model):
+    """A judgement limit (限值) for a computed value, with the clause it comes from. ``confirmed`` is
+    false where the value could not be checked against the standard's text: judgements made with it
+    are shown as provisional (待核实). Corrected in ``forms_data/limits.json`` or the admin; never in
+    code."""
+
+    key = models.SlugField("编码", max_length=64, primary_key=True)
+    measure = models.CharField("计算类型", max_length=32)
+    analyte = models.CharField("监测因子", max_length=16, blank=True)
+    definition = models.JSONField("限值定义")  # bands, band_on (see forms_data/README.md)
+    source = models.TextField("依据条款")
+    confirmed = models.BooleanField("已核实", default=False)
+    note = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = "判定限值"
+        verbose_name_plural = "判定限值"
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class OmRecord(models.Model):
+    """One filled O&M form (运维记录) of a task at an outlet, named by the phone's UUID.
+
+    draft → submitted (the technician, after the end check-in) → confirmed (the enterprise, as part of
+    a day's batch) → approved / voided (the agency's reviewer, who is never the filler). An edit after
+    submission makes a new version (``OmRecordVersion``); an edit of a confirmed record takes it back
+    to submitted and invalidates the confirmation for it (``services.record_edit``)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        SUBMITTED = "submitted", "待企业确认"
+        CONFIRMED = "confirmed", "企业已确认"
+        APPROVED = "approved", "审核通过"
+        VOIDED = "voided", "已作废"
+
+    id = models.UUIDField(primary_key=True)
+    task = models.ForeignKey(OmTask, on_delete=models.PROTECT, related_name="records")
+    outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="om_records")
+    template = models.ForeignKey(FormTemplate, on_delete=models.PROTECT, related_name="records")
+    # Denormalised from the task and the outlet: who may see the record, and the enterprise's day list.
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="om_records")
+    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.PROTECT, related_name="om_records")
+    filled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    device = models.ForeignKey(
+        "accounts.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField("版本", default=1)
+    # The day the work was done (待确认日期), Asia/Shanghai: from the start check-in.
+    om_date = models.DateField("运维日期", db_index=True)
+    groups = models.JSONField("检查维护频次", default=list, blank=True)  # daily / weekly / …
+    instruments = models.ManyToManyField(Instrument, related_name="om_records", blank=True)
+    answers = models.JSONField("填报内容", default=dict, blank=True)
+    judgements = models.JSONField("计算判定", default=list, blank=True)
+    start_checkin = models.ForeignKey(
+        "tracks.CheckIn", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_checkin = models.ForeignKey(
+        "tracks.CheckIn", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    work_photo = models.ForeignKey(
+        "media_rules.Photo", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signature = models.ForeignKey(
+        "media_rules.Blob", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    void_reason = models.TextField("作废原因", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "运维记录"
+        verbose_name_plural = "运维记录"
+        ordering = ["-om_date", "-created_at"]
+        indexes = [
+            models.Index(fields=["enterprise", "om_date", "status"], name="om_record_enterprise_day"),
+            models.Index(fields=["task", "om_date"], name="om_record_task_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template.name} {self.om_date}"
+
+
+class OmRecordVersion(models.Model):
+    """A submitted version of a record, frozen: what the enterprise confirmed and the agency reviewed
+    is always one of these. Version 1 is the first submission; each later edit adds one."""
+
+    record = models.ForeignKey(OmRecord, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField("版本")
+    groups = models.JSONField(default=list)
+    instrument_ids = models.JSONField(default=list)
+    answers = models.JSONField(default=dict)
+    judgements = models.JSONField(default=list)
+    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    saved_at = models.DateTimeField()
+    note = models.TextField("修改说明", blank=True)
+
+    class Meta:
+        verbose_name = "运维记录版本"
+        verbose_name_plural = "运维记录版本"
+        ordering = ["record_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["record", "number"], name="om_record_version_once")]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} v{self.number}"
+
+
+class OmRecordEvent(models.Model):
+    """One status move of a record (提交、确认、审核、作废、修改后重新确认), written by
+    ``services.RECORD`` in the move's transaction."""
+
+    record = models.ForeignKey(OmRecord, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, choices=OmRecord.Status.choices)
+    to_status = models.CharField(max_length=16, choices=OmRecord.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField()
+    applied = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "运维记录状态"
+        verbose_name_plural = "运维记录状态"
+        ordering = ["record", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.record_id}: {self.from_status} → {self.to_status}"
+
+
+class SignedAct(models.Model):
+    """What the enterprise's confirmation and the agency's review share: the person, their work photo
+    (a clear face, seed 003) and their handwritten signature, and the phone it came from."""
+
+    id = models.UUIDField(primary_key=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    device = models.ForeignKey(
+        "accounts.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    work_photo = models.ForeignKey("media_rules.Photo", on_delete=models.PROTECT, related_name="+")
+    signature = models.ForeignKey("media_rules.Blob", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class DayConfirmation(SignedAct):
+    """The enterprise confirms a day's records as a batch (seed 003 §3). It pins the versions it saw."""
+
+    enterprise = models.ForeignKey(
+        "registry.Enterprise", on_delete=models.PROTECT, related_name="om_confirmations"
+    )
+    om_date = models.DateField("确认日期")
+
+    class Meta:
+        verbose_name = "企业确认"
+        verbose_name_plural = "企业确认"
+        ordering = ["-om_date", "-at"]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.om_date}"
+
+
+class ConfirmedVersion(models.Model):
+    """One record in a day's confirmation, at the version the enterprise saw. A later edit of the
+    record sets ``invalidated_at``: the record needs confirming again."""
+
+    confirmation = models.ForeignKey(DayConfirmation, on_delete=models.CASCADE, related_name="items")
+    record = models.ForeignKey(OmRecord, on_delete=models.CASCADE, related_name="confirmations")
+    version = models.PositiveIntegerField()
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+    invalidated_by_version = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["confirmation", "record"], name="om_confirmed_once_per_batch")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} v{self.version}"
+
+
+class Review(SignedAct):
+    """The agency's review of one or several confirmed records (机构审核): confirm or void."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", "确认"
+        VOID = "void", "作废"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="om_reviews")
+    decision = models.CharField("审核结果", max_length=8, choices=Decision.choices)
+    reason = models.TextField("作废原因", blank=True)
+
+    class Meta:
+        verbose_name = "机构审核"
+        verbose_name_plural = "机构审核"
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} {self.at:%Y-%m-%d}"
+
+
+class ReviewedVersion(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="items")
+    record = models.ForeignKey(OmRecord, on_delete=models.CASCADE, related_name="reviews")
+    version = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["review", "record"], name="om_reviewed_once_per_batch")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} v{self.version}"
+
+
+class OmReport(models.Model):
+    """A report uploaded against a task (上传报告, seed 003 §2.5), linked to chosen records."""
+
+    class Category(models.TextChoices):
+        MONTHLY = "monthly", "月度运维报告"
+        QUARTERLY = "quarterly", "季度运维报告"
+        ANNUAL = "annual", "年度运维报告"
+        COMPARISON = "comparison", "比对监测报告"
+        REPAIR = "repair", "维修报告"
+        OTHER = "other", "其他"
+
+    task = models.ForeignKey(OmTask, on_delete=models.PROTECT, related_name="reports")
+    name = models.CharField("报告名称", max_length=200)
+    category = models.CharField("报告类别", max_length=16, choices=Category.choices)
+    file = models.FileField("附件", upload_to="om_reports/%Y/%m/", max_length=300)
+    file_name = models.CharField("原文件名", max_length=200)
+    file_sha256 = models.CharField(max_length=64)
+    file_size = models.PositiveBigIntegerField()
+    description = models.TextField("描述", blank=True)
+    records = models.ManyToManyField(OmRecord, related_name="reports", blank=True, verbose_name="关联表单")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField("上传时间")
+
+    class Meta:
+        verbose_name = "运维报告"
+        verbose_name_plural = "运维报告"
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name

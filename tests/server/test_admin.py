@@ -26,6 +26,18 @@ from server.fieldwork.models import (
     TaskEvent,
 )
 from server.fieldwork.services import project_assign, project_create, project_transition
+from server.om.models import (
+    ConfirmedVersion,
+    DayConfirmation,
+    FormTemplate,
+    LimitSet,
+    OmRecord,
+    OmRecordEvent,
+    OmRecordVersion,
+    OmReport,
+    Review,
+    ReviewedVersion,
+)
 from server.om.services import om_task_create
 from server.registry.identifiers import credit_code_check_char, mask_resident_id, resident_id_check_char
 from server.registry.models import (
@@ -62,6 +74,17 @@ NOT_ADDABLE = {
     Device,
     DeviceToken,
     WeChatBinding,
+    # O&M records and what confirms and reviews them are written by the phones' services only.
+    FormTemplate,
+    LimitSet,
+    OmRecord,
+    OmRecordVersion,
+    OmRecordEvent,
+    DayConfirmation,
+    ConfirmedVersion,
+    Review,
+    ReviewedVersion,
+    OmReport,
 }
 MAX_CHANGELIST_QUERIES = 10
 
@@ -222,6 +245,7 @@ def make_world(n: int, platform: User) -> dict:
             }
         ],
     )
+    om_records_of_one_day(n, task, outlet, agency, main, field_user)
     TransferFiling.objects.create(
         person=other.person,
         from_agency=agency,
@@ -247,6 +271,58 @@ def make_world(n: int, platform: User) -> dict:
         "token": issued.record,
         "token_plain": issued.token,
     }
+
+
+def om_records_of_one_day(n, task, outlet, agency, main, field_user) -> None:
+    """A record, its version and history, the enterprise's confirmation, a review and a report (made
+    directly: the admin shows them, the services are tested in tests/om)."""
+    from media_rules.models import Blob, Photo
+
+    now, today = timezone.now(), timezone.localdate()
+    blob = Blob.objects.create(sha256=f"{n:064x}", size=10, format="png", name="x.png", received_at=now)
+    photo = Photo.objects.create(
+        id=uuid.uuid4(),
+        sha256=blob.sha256,
+        blob=blob,
+        photo_type_id="work_photo",
+        outlet=outlet,
+        agency=agency,
+        taken_by=field_user,
+        recorded_at=now,
+    )
+    record = OmRecord.objects.create(
+        id=uuid.uuid4(),
+        task=task,
+        outlet=outlet,
+        template=FormTemplate.objects.get(code="ww_daily_inspection"),
+        agency=agency,
+        enterprise=outlet.enterprise,
+        filled_by=field_user,
+        status="approved",
+        om_date=today,
+    )
+    OmRecordVersion.objects.create(record=record, number=1, saved_by=field_user, saved_at=now)
+    OmRecordEvent.objects.create(
+        record=record, from_status="draft", to_status="submitted", actor=field_user, at=now
+    )
+    signed = {"actor": main, "work_photo": photo, "signature": blob, "at": now}
+    confirmation = DayConfirmation.objects.create(
+        id=uuid.uuid4(), enterprise=outlet.enterprise, om_date=today, **signed
+    )
+    ConfirmedVersion.objects.create(confirmation=confirmation, record=record, version=1)
+    review = Review.objects.create(id=uuid.uuid4(), agency=agency, decision="approve", **signed)
+    ReviewedVersion.objects.create(review=review, record=record, version=1)
+    OmReport.objects.create(
+        task=task,
+        name="十一月运维月报",
+        category="monthly",
+        file="om_reports/x.pdf",
+        file_name="x.pdf",
+        file_sha256="0" * 64,
+        file_size=1,
+        uploaded_by=main,
+        uploaded_at=now,
+    )
 
 
 @pytest.fixture
