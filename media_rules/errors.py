@@ -110,3 +110,14 @@ THUMBNAIL_NOT_READY = ErrorCode(
     "缩略图尚未生成，请稍后再试。",
     "The thumbnail is not ready yet; try again shortly.",
 )
+
+# --- Signatures (media_rules/signatures.py) ---
+SIGNATURE_BLANK = ErrorCode(
+    "signature_blank", 400, "签名为空白，请手写签名。", "The signature is blank; please sign by hand."
+)
+SIGNATURE_IMAGE_INVALID = ErrorCode(
+    "signature_image_invalid",
+    400,
+    "签名须是 PNG 或 JPEG 图片（不超过 {max_kb} KB）。",
+    "A signature must be a PNG or JPEG image of at most {max_kb} KB.",
+)

@@ -83,8 +83,8 @@ def photo_record(
     the stored file stays, it is never silently replaced."""
     if task is None and outlet is None:
         raise DomainError(errors.PHOTO_SUBJECT_REQUIRED)
-    agency_id = task.project.agency_id if task is not None else actor.agency_id
-    if agency_id is None or actor.agency_id is None:  # agency staff only, whoever else sees the task
+    agency_id = _photo_agency(actor, task, outlet)
+    if agency_id is None:  # agency staff, or an enterprise's confirmer at its own outlet
         raise DomainError(errors.PHOTO_NO_AGENCY)
     if task is not None:  # and of the agency's staff, those on the task's project
         from server.fieldwork.services import ensure_on_task
@@ -131,6 +131,27 @@ def photo_record(
 
             schedule(sha256)  # the file came for another photo type: measure the person now
     return Recorded(photo, True, seq, (stage_wait_key(task.pk),) if task is not None else ())
+
+
+def _photo_agency(actor, task, outlet) -> int | None:
+    """Whose photo it is. Agency staff take photos for their agency. An enterprise's confirmer takes
+    a work photo when confirming a day's O&M records (seed 003): it belongs with the agency that runs
+    O&M at that outlet (the latest such task), so that the agency's reviewers and the regulator see it
+    with the records."""
+    if task is not None:
+        return task.project.agency_id if actor.agency_id is not None else None
+    if actor.agency_id is not None:
+        return actor.agency_id
+    if outlet is not None and actor.enterprise_id is not None and outlet.enterprise_id == actor.enterprise_id:
+        from server.om.models import OmTask
+
+        return (
+            OmTask.objects.filter(points=outlet)
+            .order_by("-ends_on", "-id")
+            .values_list("agency_id", flat=True)
+            .first()
+        )
+    return None
 
 
 def _fix_fields(manifest: Manifest) -> dict[str, Any]:

@@ -174,6 +174,21 @@ def om_tasks_for(user: User) -> QuerySet[OmTask]:
     return _nothing(OmTask)
 
 
+def om_records_for(user: User) -> QuerySet:
+    """O&M records: those of the O&M tasks the user sees. Drafts stay with the agency that fills them;
+    the enterprise and the regulator see a record once it is submitted."""
+    from server.om.models import OmRecord
+
+    qs = OmRecord.objects.filter(task__in=om_tasks_for(user))
+    if user.role in (Role.ENTERPRISE, Role.REGULATOR):
+        qs = qs.exclude(status=OmRecord.Status.DRAFT)
+    return qs
+
+
+def access_om_record(user: User, pk, **kw):
+    return get_visible(om_records_for(user), pk, **kw)
+
+
 def get_visible(queryset: QuerySet, pk, *, for_update: bool = False):
     """The object with this pk from a scope, or not_found. ``for_update`` locks the row."""
     if for_update:

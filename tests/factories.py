@@ -132,6 +132,8 @@ class Side:
     project: MonitoringProject
     om_task: OmTask
     users: dict[str, User] = field(default_factory=dict)
+    # The O&M technician's own account (现场运维 fills records; the reviewer reviews them).
+    technician_user: User | None = None
 
 
 def build_side(region_code: str, lon: float, lat: float) -> Side:
@@ -261,6 +263,7 @@ def build_side(region_code: str, lon: float, lat: float) -> Side:
         project=project,
         om_task=om_task,
     )
+    side.technician_user = staff_account(main, technician)
     side.users = {
         "agency_main": main,
         "agency_manager": manager,

@@ -5,3 +5,8 @@ class OmConfig(AppConfig):
     name = "server.om"
     label = "om"
     verbose_name = "运维业务"
+
+    def ready(self) -> None:
+        from server.om.operations import register_operations
+
+        register_operations()

@@ -1,3 +1,4 @@
+import datetime as dt
 from io import StringIO
 
 import pytest
@@ -201,7 +202,9 @@ def test_the_monitoring_project_has_its_field_staff(demo):
 def test_the_demo_field_day_has_photos_judged_by_the_rules(demo):
     from media_rules.models import Photo
 
-    photos = {str(p.pk.int - 202611230): p for p in Photo.objects.select_related("blob")}
+    photos = {
+        str(p.pk.int - 202611230): p for p in Photo.objects.filter(task__isnull=False).select_related("blob")
+    }
     codes = {key: {f["code"] for f in p.findings if f["severity"] != "pass"} for key, p in photos.items()}
     assert len(photos) == 5
     assert all(p.blob.thumbnail and p.blob.phash is not None for p in photos.values())
@@ -223,3 +226,15 @@ def test_the_regulator_has_opened_a_violation_from_the_photo_taken_6_km_away(dem
     assert violation.photo.pk.int == 202611231
     assert violation.photo.verdict == "fail"
     assert violation.deadline > timezone.localdate()
+
+
+def test_the_demo_om_day_awaits_the_enterprise(demo):
+    from server.om.models import OmRecord
+    from server.om.records import day_pending
+
+    record = OmRecord.objects.select_related("end_checkin", "work_photo", "enterprise").get()
+    assert (record.status, record.version, record.template.code) == ("submitted", 1, "ww_daily_inspection")
+    assert record.end_checkin.verdict == "inside"
+    assert record.work_photo.photo_type_id == "work_photo"
+    assert record.om_date == timezone.localdate() - dt.timedelta(days=1)
+    assert list(day_pending(record.enterprise, record.om_date)) == [record]

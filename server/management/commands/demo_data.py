@@ -14,6 +14,7 @@ command runs. Safe to run again: once the monitoring agency exists, nothing is c
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 import random
@@ -37,7 +38,8 @@ from server.errors import DomainError
 from server.fieldwork.models import MonitoringProject
 from server.fieldwork.services import project_assign, project_create, task_create
 from server.geo import CoordinateSystem, from_wgs84
-from server.om.models import OmPlan, OmTaskStaff
+from server.om.models import FormTemplate, OmPlan, OmRecord, OmTaskStaff
+from server.om.records import record_save
 from server.om.services import om_task_create
 from server.registry.identifiers import credit_code_check_char, resident_id_check_char
 from server.registry.models import Agency, Contract, Employment, Instrument, OutletKind, Post
@@ -332,6 +334,7 @@ class Command(BaseCommand):
             agencies["monitoring"], mains["monitoring"], contracts, enterprises, employments
         )
         tasks = self._om_tasks(agencies["om"], contracts, outlets, instruments, employments)
+        om_record = self._om_day(tasks[0], employments["李俊"])
         photos = self._photos(project, employments["陆海峰"])
         far = next(photo for note, photo in photos if note == "6 公里外")
         violation = violation_open(
@@ -365,6 +368,10 @@ class Command(BaseCommand):
             + ", ".join(f"{note} → {photo.verdict}" for note, photo in photos)
         )
         self._say(f"a violation to rectify by {violation.deadline}, opened from the 6 km photo")
+        self._say(
+            f"yesterday's {om_record.template.name} at {om_record.outlet.name}, submitted by the technician, "
+            f"awaits the enterprise's confirmation ({om_record.om_date})"
+        )
         self._say(f"{len(self.accounts)} accounts, all with password {DEMO_PASSWORD}:")
         for user, what in self.accounts:
             self.lines.append(f"  {user.username:<16} {user.get_role_display()}  {what}")
@@ -579,6 +586,86 @@ class Command(BaseCommand):
             )
             made.append((note, recorded.photo))
         return made
+
+    def _om_day(self, task, technician: Employment) -> OmRecord:
+        """Yesterday at the water plant's outlet: the technician checked in, filled the daily and
+        weekly inspection of the COD analyzer with a work photo and a signature, checked out and
+        submitted. The enterprise's confirmer has the day on the list of days to confirm."""
+        from skimage.data import astronaut
+
+        from media_rules.signatures import store_signature
+        from server.tracks.checkins import Position, checkin_record
+        from server.tracks.models import CheckIn
+
+        user = User.objects.get(person=technician.person, agency=task.agency)
+        outlet = task.points.order_by("pk").first()
+        analyzer = task.instruments.filter(outlet=outlet).order_by("pk").first()
+        start = timezone.localtime().replace(hour=9, minute=12, second=0, microsecond=0) - dt.timedelta(
+            days=1
+        )
+        gcj = from_wgs84(outlet.location.x, outlet.location.y + 0.0002, "gcj02")
+        here = Position(lon=gcj[0], lat=gcj[1], system="gcj02", accuracy_m=8.0)
+        checkins = [
+            checkin_record(
+                actor=user,
+                checkin_id=uuid.UUID(int=202611220 + n),
+                position=here,
+                at=at,
+                kind=kind,
+                om_task=task,
+                outlet=outlet,
+            )[0]
+            for n, (kind, at) in enumerate(
+                [(CheckIn.Kind.START, start), (CheckIn.Kind.END, start + dt.timedelta(minutes=48))]
+            )
+        ]
+        face = io.BytesIO()
+        Image.fromarray(astronaut()).save(face, "JPEG", quality=90)
+        blob, _ = ingest(face.getvalue())
+        process_blob(blob.sha256)
+        work_photo = photo_record(
+            actor=user,
+            photo_id=uuid.UUID(int=202611229),
+            sha256=blob.sha256,
+            photo_type=PhotoType.objects.get(pk="work_photo"),
+            outlet=outlet,
+            manifest=Manifest(
+                lon=gcj[0], lat=gcj[1], system="gcj02", accuracy_m=8.0, fix_time=start, device_time=start
+            ),
+        ).photo
+        pad = Image.new("RGBA", (600, 240), (0, 0, 0, 0))
+        ImageDraw.Draw(pad).line(
+            [(40, 150), (110, 80), (170, 170), (250, 70), (330, 160), (420, 90), (540, 140)],
+            fill="black",
+            width=5,
+        )
+        png = io.BytesIO()
+        pad.save(png, "PNG")
+        signature = store_signature(base64.b64encode(png.getvalue()).decode())
+        ok = {"status": "normal", "note": ""}
+        block = {str(analyzer.pk): {"pump_tube_heater": ok, "reagents": ok, "waste_liquid": ok}}
+        answers = {
+            "basic": {"om_time": start.isoformat()},
+            "station_daily": {"remote_status": ok, "station_environment": ok, "data_consistency": ok},
+            "sampling_weekly": {"sampling_unit": ok, "auto_sampler": ok},
+            "instrument_weekly": block,
+            "closing": {"remark": "试剂余量约 60%，下周更换。"},
+        }
+        return record_save(
+            actor=user,
+            record_id=uuid.UUID(int=202611221),
+            task=task,
+            outlet=outlet,
+            template=FormTemplate.objects.filter(code="ww_daily_inspection").order_by("-version").first(),
+            instruments=[analyzer],
+            groups=["daily", "weekly"],
+            answers=answers,
+            start_checkin=checkins[0],
+            end_checkin=checkins[1],
+            work_photo=work_photo,
+            signature=signature,
+            submit=True,
+        ).record
 
     def _om_tasks(self, agency, contracts, outlets, instruments, employments) -> list:
         def staff(*technicians: str) -> list[tuple[Employment, str]]:
