@@ -11,6 +11,7 @@ import os
 import secrets
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from server.env import (
@@ -209,6 +210,12 @@ MEDIA_NEAR_DUPLICATE_WINDOW_DAYS = env_int("MEDIA_NEAR_DUPLICATE_WINDOW_DAYS", 3
 # photo types and sites override these in turn.
 PHOTO_RULE_THRESHOLDS = json.loads(env_str("PHOTO_RULE_THRESHOLDS", "{}") or "{}")
 
+# --- O&M management (server/om/plans.py, server/om/reports.py) ------------------------------------
+# The largest report file accepted (上传报告: scanned PDFs of quarterly reports run to tens of MB).
+OM_REPORT_MAX_BYTES = env_int("OM_REPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+# How far back the overdue list (超期) and its reminders look, in days.
+OM_OVERDUE_LOOKBACK_DAYS = env_int("OM_OVERDUE_LOOKBACK_DAYS", 31, minimum=1)
+
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", "")
 # Without a broker the tasks run inline, in the request that queued them (make run needs no worker).
@@ -225,6 +232,16 @@ CELERY_BEAT_SCHEDULE = {
     "sync-expire-holds": {"task": "sync.expire_holds", "schedule": 3600.0},
     # Chunks of resumable uploads abandoned past MEDIA_UPLOAD_TTL_HOURS are removed from storage.
     "media-expire-uploads": {"task": "media_rules.expire_uploads", "schedule": 3600.0},
+    # Reminders ([F6]), in CELERY_TIMEZONE: the enterprise at the end of the working day of the days it
+    # has not confirmed, the agency and technicians in the morning of overdue O&M plans.
+    "reminders-unconfirmed-days": {
+        "task": "notifications.remind_unconfirmed_days",
+        "schedule": crontab(hour=18, minute=0),
+    },
+    "reminders-overdue-plans": {
+        "task": "notifications.remind_overdue_plans",
+        "schedule": crontab(hour=8, minute=30),
+    },
 }
 
 # --- API ------------------------------------------------------------------------------------------
@@ -287,6 +304,18 @@ WECHAT_APPID = env_str("WECHAT_APPID", "")
 WECHAT_SECRET = env_secret("WECHAT_SECRET", "")
 WECHAT_CODE2SESSION_URL = env_str("WECHAT_CODE2SESSION_URL", "https://api.weixin.qq.com/sns/jscode2session")
 WECHAT_TIMEOUT_SECONDS = env_int("WECHAT_TIMEOUT_SECONDS", 5, minimum=1, maximum=60)
+
+# --- WeChat subscription messages (reminders) ----------------------------------------------------
+# The API's base URL (tests point it at a local stub) and the token endpoint (blank: stable_token
+# under the base URL). Templates map a reminder kind to a subscription template, as JSON:
+#   {"om_day_unconfirmed": {"template_id": "...", "page": "pages/om/confirm?date={date}",
+#                           "fields": {"thing1": "{enterprise}", "date2": "{date}"}}}
+# A kind without a template is reminded in-app only. Checked at start (notifications.E001).
+WECHAT_API_BASE = env_str("WECHAT_API_BASE", "https://api.weixin.qq.com")
+WECHAT_TOKEN_URL = env_str("WECHAT_TOKEN_URL", "")
+WECHAT_MINIPROGRAM_STATE = env_choice("WECHAT_MINIPROGRAM_STATE", ["formal", "trial", "developer"], "formal")
+WECHAT_MESSAGE_LANG = env_choice("WECHAT_MESSAGE_LANG", ["zh_CN", "en_US", "zh_HK", "zh_TW"], "zh_CN")
+WECHAT_SUBSCRIBE_TEMPLATES = json.loads(env_str("WECHAT_SUBSCRIBE_TEMPLATES", "{}") or "{}")
 
 # --- Phone sign-in --------------------------------------------------------------------------------
 # A device token is revoked by its user or an administrator; it also lapses after this many days unused.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from server.notifications.models import Notification
+from server.notifications.models import Notification, OutgoingMessage, SubscriptionQuota, SubscriptionReport
 from server.registry.admin import ReadOnlyAdmin
 
 
@@ -34,3 +34,30 @@ class NotificationAdmin(ReadOnlyAdmin):
     @admin.display(description="对象", ordering="subject_type")
     def subject(self, obj: Notification) -> str:
         return f"{obj.subject_type} {obj.subject_id}" if obj.subject_type else "—"
+
+
+@admin.register(SubscriptionQuota)
+class SubscriptionQuotaAdmin(ReadOnlyAdmin):
+    """What each user's WeChat subscription grants allow us to send (wx.requestSubscribeMessage)."""
+
+    list_display = ("user", "template_id", "remaining", "updated_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "=template_id")
+
+
+@admin.register(SubscriptionReport)
+class SubscriptionReportAdmin(ReadOnlyAdmin):
+    list_display = ("user", "created_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+
+
+@admin.register(OutgoingMessage)
+class OutgoingMessageAdmin(ReadOnlyAdmin):
+    """WeChat subscription messages sent, skipped or failed (at most one per reminder a day)."""
+
+    list_display = ("day", "user", "kind", "status", "errcode", "reason", "attempts")
+    list_filter = ("status", "kind")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "=subject_id", "kind")
+    date_hierarchy = "day"
