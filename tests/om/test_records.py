@@ -233,3 +233,25 @@ def test_a_signature_must_be_an_image_with_ink():
     count, extent = ink(signature_png())
     assert count > 500
     assert extent > 0.5
+
+
+def test_phones_pull_the_records_they_may_see(world, tech):
+    from tests.sync.helpers import Phone
+
+    side = world.shanghai
+    draft_id = uuid.uuid4()
+    body = {"id": str(draft_id), **record_payload(side, start=checkin(tech, side, "start"), answers={})}
+    assert tech.post("/api/v1/om/records", body, format="json").status_code == 201
+    record_id = submitted(side, tech)
+
+    def pulled(user) -> dict[str, dict]:
+        changes = Phone.enrol(user).pull().json()["changes"]
+        return {c["id"]: c["data"] for c in changes if c["entity"] == "om_record"}
+
+    mine = pulled(side.technician_user)
+    assert set(mine) == {str(draft_id), str(record_id)}
+    assert mine[str(record_id)]["status"] == "submitted"
+    assert set(pulled(side.enterprise_user)) == {str(record_id)}  # not the draft
+    assert set(pulled(side.reviewer)) == {str(draft_id), str(record_id)}
+    assert pulled(world.jiangsu.technician_user) == {}
+    assert pulled(world.jiangsu.enterprise_user) == {}
