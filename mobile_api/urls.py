@@ -5,9 +5,13 @@ from mobile_api import (
     auth,
     home,
     notifications,
+    om_forms,
+    om_manage,
+    om_records,
     photos,
     registry,
     sites,
+    subscriptions,
     sync,
     tasks,
     tracks,
@@ -29,6 +33,7 @@ router.register("instruments", sites.InstrumentViewSet, basename="instrument")
 router.register("contracts", sites.ContractViewSet, basename="contract")
 router.register("projects", work.ProjectViewSet, basename="project")
 router.register("om-tasks", work.OmTaskViewSet, basename="om-task")
+router.register("om/records", om_records.OmRecordViewSet, basename="om-record")
 router.register("tasks", tasks.TaskViewSet, basename="task")
 router.register("photos", photos.PhotoViewSet, basename="photo")
 router.register("checkins", tracks.CheckInViewSet, basename="checkin")
@@ -46,6 +51,14 @@ urlpatterns = [
     path("auth/devices/<uuid:device_id>/revoke", auth.DeviceRevokeView.as_view(), name="device-revoke"),
     path("me", auth.MeView.as_view(), name="me"),
     path("home", home.HomeView.as_view(), name="home"),
+    path("om/templates", om_forms.TemplateListView.as_view(), name="om-templates"),
+    path("om/templates/<slug:code>", om_forms.TemplateView.as_view(), name="om-template"),
+    # Before the router's notifications/<pk>, which would take "subscriptions" for an id.
+    path("notifications/subscriptions", subscriptions.SubscriptionsView.as_view(), name="subscriptions"),
+    path("om/days", om_records.DaysView.as_view(), name="om-days"),
+    path("om/days/confirm", om_records.DayConfirmView.as_view(), name="om-day-confirm"),
+    path("om/days/<str:date>", om_records.DayView.as_view(), name="om-day"),
+    path("om/reviews", om_records.ReviewView.as_view(), name="om-reviews"),
     path("sync/limits", sync.LimitsView.as_view(), name="sync-limits"),
     path("sync/push", sync.PushView.as_view(), name="sync-push"),
     path("sync/pull", sync.PullView.as_view(), name="sync-pull"),
@@ -61,6 +74,10 @@ urlpatterns = [
     path("media/uploads/<uuid:upload_id>/confirm", photos.ConfirmView.as_view(), name="media-confirm"),
     path("media/<str:sha256>", photos.MediaStatusView.as_view(), name="media-status"),
     path("tasks/<uuid:task_id>/track", tracks.TrackView.as_view(), name="task-track"),
+    path("om-tasks/<int:task_id>/manage", om_manage.ManageView.as_view(), name="om-task-manage"),
+    path("om-tasks/<int:task_id>/reports", om_manage.ReportListView.as_view(), name="om-task-reports"),
+    path("om/reports/<int:report_id>/file", om_manage.ReportFileView.as_view(), name="om-report-file"),
+    path("om/overdue", om_manage.OverdueView.as_view(), name="om-overdue"),
     path("tasks/<uuid:task_id>/track/points", tracks.TrackPointList.as_view(), name="task-track-points"),
     *router.urls,
 ]

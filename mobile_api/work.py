@@ -269,7 +269,16 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 class PlanOut(serializers.ModelSerializer):
     class Meta:
         model = OmPlan
-        fields = ["id", "title", "frequency", "interval_days", "window_start", "window_end", "outlet"]
+        fields = [
+            "id",
+            "title",
+            "frequency",
+            "interval_days",
+            "window_start",
+            "window_end",
+            "outlet",
+            "template_code",
+        ]
 
 
 class TaskStaffOut(serializers.ModelSerializer):
@@ -317,6 +326,13 @@ class PlanIn(serializers.Serializer):
     window_start = serializers.DateField()
     window_end = serializers.DateField()
     outlet = serializers.IntegerField(required=False, allow_null=True, default=None)
+    template_code = serializers.SlugField(
+        max_length=64,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="运维内容：表单编码；空：任何表单均可。",
+    )
 
 
 class StaffRoleIn(serializers.Serializer):

@@ -378,6 +378,12 @@ class OmReport(models.Model):
         verbose_name = "运维报告"
         verbose_name_plural = "运维报告"
         ordering = ["-uploaded_at", "-id"]
+        constraints = [
+            # The same file under the same name is one report of the task (an upload retried).
+            models.UniqueConstraint(
+                fields=["task", "file_sha256", "file_name"], name="om_report_once_per_task"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from server.errors import VALIDATION_FAILED, DomainError
 from server.om import errors
-from server.om.models import OmPlan, OmTask, OmTaskStaff
+from server.om.models import FormTemplate, OmPlan, OmTask, OmTaskStaff
 from server.registry.models import Agency, Contract, Employment, Instrument, Outlet, Post
 from server.registry.services import ensure_agency_approved, ensure_post_allowed
 
@@ -51,6 +51,21 @@ def _check_plan(
         raise DomainError(VALIDATION_FAILED, details={"interval_days": ["自定义频次须填写间隔天数。"]})
 
 
+def _check_plan_template(task: OmTask, code: str) -> str:
+    """运维内容: blank (any form counts) or a loaded form for the task's kind of outlet."""
+    code = (code or "").strip()
+    if not code:
+        return ""
+    template = FormTemplate.objects.filter(code=code).order_by("-version").first()
+    if template is None:
+        raise DomainError(errors.OM_TEMPLATE_UNKNOWN, details={"template_code": code}, code=code)
+    if template.outlet_kind != task.kind:
+        raise DomainError(
+            errors.OM_TEMPLATE_NOT_FOR_OUTLET, details={"template_code": code}, name=template.name
+        )
+    return code
+
+
 @transaction.atomic
 def om_plan_add(
     *,
@@ -61,10 +76,12 @@ def om_plan_add(
     window_end: dt.date,
     interval_days: int | None = None,
     outlet: Outlet | None = None,
+    template_code: str = "",
 ) -> OmPlan:
     _check_plan(task, window_start, window_end, frequency, interval_days)
     if outlet is not None and not task.points.filter(pk=outlet.pk).exists():
         raise DomainError(errors.OM_POINT_NOT_IN_CONTRACT)
+    template_code = _check_plan_template(task, template_code)
     return OmPlan.objects.create(
         task=task,
         title=title.strip(),
@@ -73,6 +90,7 @@ def om_plan_add(
         window_start=window_start,
         window_end=window_end,
         outlet=outlet,
+        template_code=template_code,
     )
 
 
