@@ -1,7 +1,9 @@
-"""Violations to rectify (违规待整改) and the rectification history (历史整改记录), seed 002.
+"""Violations to rectify (违规待整改) and the rectification history (历史整改记录), seed 002; the
+same endpoints carry rectification orders on O&M tasks (整改单, seed 003 整改单管理).
 
-Regulators open violations on the projects they see and judge the agency's rectifications; the
-agency's main or manager account rectifies. The rules are in ``server.violations.services``.
+Regulators open violations on the projects and O&M tasks they see and judge the agency's
+rectifications; the agency's main or manager account rectifies. The rules are in
+``server.violations.services``.
 """
 
 from __future__ import annotations
@@ -61,13 +63,31 @@ class ViolationEventOut(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "actor", "reason", "at"]
 
 
+def _subject(violation: Violation):
+    return violation.project if violation.project_id is not None else violation.om_task
+
+
+def _enterprise(violation: Violation):
+    if violation.project_id is not None:
+        return violation.project.enterprise
+    return violation.om_task.contract.enterprise
+
+
 class ViolationOut(serializers.ModelSerializer):
-    project_number = serializers.CharField(source="project.number", read_only=True)
-    project_name = serializers.CharField(source="project.name", read_only=True)
-    agency = serializers.IntegerField(source="project.agency_id", read_only=True)
-    agency_name = serializers.CharField(source="project.agency.name", read_only=True)
-    enterprise_name = serializers.CharField(source="project.enterprise.name", read_only=True)
-    region_code = serializers.CharField(source="project.region_code", read_only=True)
+    subject_type = serializers.ChoiceField(
+        choices=[("project", "违规待整改"), ("om_task", "整改单")],
+        read_only=True,
+        help_text="project：监测项目的违规待整改；om_task：运维任务的整改单。",
+    )
+    project_number = serializers.CharField(source="project.number", read_only=True, allow_null=True)
+    project_name = serializers.CharField(source="project.name", read_only=True, allow_null=True)
+    om_task_number = serializers.CharField(source="om_task.number", read_only=True, allow_null=True)
+    om_task_name = serializers.CharField(source="om_task.name", read_only=True, allow_null=True)
+    om_record = serializers.UUIDField(source="om_record_id", read_only=True, allow_null=True)
+    agency = serializers.SerializerMethodField()
+    agency_name = serializers.SerializerMethodField()
+    enterprise_name = serializers.SerializerMethodField()
+    region_code = serializers.SerializerMethodField()
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     overdue = serializers.BooleanField(read_only=True, help_text="整改期限已过且未销号。")
     photo = serializers.UUIDField(source="photo_id", read_only=True, allow_null=True)
@@ -78,9 +98,14 @@ class ViolationOut(serializers.ModelSerializer):
         model = Violation
         fields = [
             "id",
+            "subject_type",
             "project",
             "project_number",
             "project_name",
+            "om_task",
+            "om_task_number",
+            "om_task_name",
+            "om_record",
             "agency",
             "agency_name",
             "enterprise_name",
@@ -96,6 +121,20 @@ class ViolationOut(serializers.ModelSerializer):
             "opened_at",
         ]
 
+    def get_agency(self, violation: Violation) -> int:
+        return _subject(violation).agency_id
+
+    def get_agency_name(self, violation: Violation) -> str:
+        return _subject(violation).agency.name
+
+    def get_enterprise_name(self, violation: Violation) -> str:
+        return _enterprise(violation).name
+
+    def get_region_code(self, violation: Violation) -> str:
+        if violation.project_id is not None:
+            return violation.project.region_code
+        return violation.om_task.contract.enterprise.region_code
+
 
 class ViolationDetailOut(ViolationOut):
     rectifications = RectificationOut(many=True, read_only=True)
@@ -109,9 +148,9 @@ class ViolationSummaryOut(serializers.Serializer):
     """The violation a rectification answers, read from the rectification's row."""
 
     id = serializers.IntegerField(source="violation_id")
-    project = serializers.IntegerField(source="violation.project_id")
-    project_number = serializers.CharField(source="violation.project.number")
-    project_name = serializers.CharField(source="violation.project.name")
+    project = serializers.IntegerField(source="violation.project_id", allow_null=True)
+    project_number = serializers.CharField(source="violation.project.number", allow_null=True)
+    project_name = serializers.CharField(source="violation.project.name", allow_null=True)
     description = serializers.CharField(source="violation.description")
     deadline = serializers.DateField(source="violation.deadline")
     status = serializers.CharField(source="violation.status")
@@ -119,18 +158,35 @@ class ViolationSummaryOut(serializers.Serializer):
     overdue = serializers.BooleanField(source="violation_overdue")
 
 
+class OmTaskRefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    name = serializers.CharField()
+
+
 class RectificationHistoryOut(RectificationOut):
     violation = ViolationSummaryOut(source="*", read_only=True)
+    # The O&M task of a 整改单 (null for a project's violation): beside the violation's summary,
+    # whose keys stay those of a project's violation.
+    om_task = OmTaskRefOut(source="violation.om_task", read_only=True, allow_null=True)
 
     class Meta(RectificationOut.Meta):
-        fields = [*RectificationOut.Meta.fields, "violation"]
+        fields = [*RectificationOut.Meta.fields, "violation", "om_task"]
 
 
 # --- Input ----------------------------------------------------------------------------------------
 
 
 class ViolationIn(serializers.Serializer):
-    project = serializers.IntegerField()
+    project = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="监测项目（与 om_task 二选一）。"
+    )
+    om_task = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="运维任务：开具整改单（与 project 二选一）。"
+    )
+    om_record = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="证据：该运维任务已提交的运维记录。"
+    )
     description = serializers.CharField(max_length=4000, help_text="违规情况。")
     deadline = serializers.DateField(help_text="整改期限（不早于今天）。")
     photo = serializers.UUIDField(
@@ -154,6 +210,12 @@ class RectifyIn(serializers.Serializer):
 class ViolationFilter(filters.FilterSet):
     project_name = filters.CharFilter(field_name="project__name", lookup_expr="icontains")
     project = filters.NumberFilter(field_name="project_id")
+    om_task = filters.NumberFilter(field_name="om_task_id")
+    subject = filters.ChoiceFilter(
+        choices=[("project", "违规待整改"), ("om_task", "整改单")],
+        method="filter_subject",
+        help_text="project：监测项目的违规；om_task：运维任务的整改单。",
+    )
     status = filters.ChoiceFilter(choices=Violation.Status.choices)
     deadline_before = filters.DateFilter(field_name="deadline", lookup_expr="lte")
     deadline_after = filters.DateFilter(field_name="deadline", lookup_expr="gte")
@@ -166,7 +228,19 @@ class ViolationFilter(filters.FilterSet):
 
     class Meta:
         model = Violation
-        fields = ["project_name", "project", "status", "deadline_before", "deadline_after", "overdue"]
+        fields = [
+            "project_name",
+            "project",
+            "om_task",
+            "subject",
+            "status",
+            "deadline_before",
+            "deadline_after",
+            "overdue",
+        ]
+
+    def filter_subject(self, queryset, name, value):
+        return queryset.filter(**{f"{value}__isnull": False})
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(overdue=value == "true")
@@ -175,6 +249,7 @@ class ViolationFilter(filters.FilterSet):
 class RectificationFilter(filters.FilterSet):
     project_name = filters.CharFilter(field_name="violation__project__name", lookup_expr="icontains")
     project = filters.NumberFilter(field_name="violation__project_id")
+    om_task = filters.NumberFilter(field_name="violation__om_task_id")
     violation = filters.NumberFilter(field_name="violation_id")
     outcome = filters.ChoiceFilter(choices=Rectification.Outcome.choices)
     deadline_before = filters.DateFilter(field_name="violation__deadline", lookup_expr="lte")
@@ -182,7 +257,15 @@ class RectificationFilter(filters.FilterSet):
 
     class Meta:
         model = Rectification
-        fields = ["project_name", "project", "violation", "outcome", "deadline_before", "deadline_after"]
+        fields = [
+            "project_name",
+            "project",
+            "om_task",
+            "violation",
+            "outcome",
+            "deadline_before",
+            "deadline_after",
+        ]
 
 
 # --- Views ----------------------------------------------------------------------------------------
@@ -200,7 +283,9 @@ class ViolationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         queryset = (
             selectors.violations_for(self.request.user)
             .with_overdue()
-            .select_related("project__agency", "project__enterprise")
+            .select_related(
+                "project__agency", "project__enterprise", "om_task__agency", "om_task__contract__enterprise"
+            )
         )
         if self.action != "list":
             queryset = queryset.prefetch_related(
@@ -222,14 +307,19 @@ class ViolationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(request=ViolationIn, responses={201: ViolationDetailOut})
     def create(self, request: Request) -> Response:
-        """开具违规: a regulator, on a project it sees; evidence from that project's tasks."""
+        """开具违规 on a project, or 开具整改单 on an O&M task: a regulator, on one it sees; evidence
+        from that project's tasks, or a record or check-in of that O&M task."""
         data = parse(ViolationIn, request.data)
         user = request.user
-        project = access.access_project(user, data["project"])
+        project = access.access_project(user, data["project"]) if data["project"] is not None else None
+        om_task = access.access_om_task(user, data["om_task"]) if data["om_task"] is not None else None
+        om_record = access.access_om_record(user, data["om_record"]) if data["om_record"] else None
         photo = access.get_visible(access.photos_for(user), data["photo"]) if data["photo"] else None
         checkin = access.get_visible(access.checkins_for(user), data["checkin"]) if data["checkin"] else None
         violation = services.violation_open(
             project=project,
+            om_task=om_task,
+            om_record=om_record,
             actor=user,
             description=data["description"],
             deadline=data["deadline"],
@@ -281,7 +371,7 @@ class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def get_queryset(self):
         return (
             selectors.rectifications_for(self.request.user)
-            .select_related("violation__project")
+            .select_related("violation__project", "violation__om_task")
             .order_by("-submitted_at", "id")
         )
 

@@ -51,6 +51,7 @@ class OverdueFilter(admin.SimpleListFilter):
 class ViolationAdmin(ReadOnlyAdmin):
     list_display = (
         "project",
+        "om_task",
         "agency",
         "short_description",
         "deadline",
@@ -60,17 +61,27 @@ class ViolationAdmin(ReadOnlyAdmin):
         "opened_at",
     )
     list_filter = ("status", OverdueFilter, "deadline")
-    list_select_related = ("project__agency", "opened_by")
-    search_fields = ("project__number", "project__name", "project__agency__name", "description")
-    search_help_text = "按项目编号、项目名称、机构或违规情况搜索。"
+    list_select_related = ("project__agency", "om_task__agency", "opened_by")
+    search_fields = (
+        "project__number",
+        "project__name",
+        "project__agency__name",
+        "om_task__number",
+        "om_task__name",
+        "om_task__agency__name",
+        "description",
+    )
+    search_help_text = "按项目或运维任务的编号、名称、机构或违规情况搜索。"
     date_hierarchy = "opened_at"
     fields = (
         "project",
+        "om_task",
         "description",
         "deadline",
         "status",
         "photo",
         "checkin",
+        "om_record",
         "opened_by",
         "opened_at",
         "updated_at",
@@ -80,9 +91,9 @@ class ViolationAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(overdue=overdue_expression())
 
-    @admin.display(description="机构", ordering="project__agency__name")
+    @admin.display(description="机构")
     def agency(self, obj: Violation):
-        return obj.project.agency
+        return (obj.project or obj.om_task).agency
 
     @admin.display(description="违规情况")
     def short_description(self, obj: Violation) -> str:
@@ -106,8 +117,15 @@ class RectificationAdmin(ReadOnlyAdmin):
         "reviewed_at",
     )
     list_filter = ("outcome",)
-    list_select_related = ("violation__project", "submitted_by", "reviewed_by")
-    search_fields = ("violation__project__number", "violation__project__name", "text", "rejection_reason")
+    list_select_related = ("violation__project", "violation__om_task", "submitted_by", "reviewed_by")
+    search_fields = (
+        "violation__project__number",
+        "violation__project__name",
+        "violation__om_task__number",
+        "violation__om_task__name",
+        "text",
+        "rejection_reason",
+    )
     date_hierarchy = "submitted_at"
     fields = (
         "violation",
@@ -124,15 +142,15 @@ class RectificationAdmin(ReadOnlyAdmin):
         "reviewed_at",
     )
 
-    @admin.display(description="监测项目", ordering="violation__project__number")
+    @admin.display(description="监测项目 / 运维任务")
     def project(self, obj: Rectification):
-        return obj.violation.project
+        return obj.violation.project or obj.violation.om_task
 
 
 @admin.register(ViolationEvent)
 class ViolationEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "violation", "from_status", "to_status", "actor", "reason")
     list_filter = ("to_status", "from_status")
-    list_select_related = ("violation__project", "actor")
+    list_select_related = ("violation__project", "violation__om_task", "actor")
     search_fields = ("violation__project__number", "violation__project__name", "actor__username", "reason")
     date_hierarchy = "at"

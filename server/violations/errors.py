@@ -30,8 +30,9 @@ VIOLATION_DEADLINE_PAST = ErrorCode(
 VIOLATION_EVIDENCE_FOREIGN = ErrorCode(
     "violation_evidence_foreign",
     400,
-    "作为证据的照片或签到记录须来自该项目的监测任务。",
-    "Evidence (a photo or a check-in) must come from this project's monitoring tasks.",
+    "作为证据的照片或签到记录须来自该项目的监测任务；整改单的证据须是该运维任务的签到或已提交的运维记录。",
+    "Evidence (a photo or a check-in) must come from this project's monitoring tasks; an O&M "
+    "order's evidence must be a check-in or a submitted record of that O&M task.",
 )
 VIOLATION_CLOSED = ErrorCode(
     "violation_closed", 409, "该违规已销号，不能再整改或审核。", "The violation is closed."
@@ -53,4 +54,10 @@ RECTIFICATION_FILE_TOO_LARGE = ErrorCode(
     413,
     "整改附件不能超过 {limit_mb} MB。",
     "A rectification attachment may be at most {limit_mb} MB.",
+)
+VIOLATION_SUBJECT_REQUIRED = ErrorCode(
+    "violation_subject_required",
+    400,
+    "请指定监测项目或运维任务（二者选一）。",
+    "Name either a monitoring project or an O&M task (exactly one).",
 )

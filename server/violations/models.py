@@ -1,9 +1,10 @@
-"""Violations to rectify (违规待整改) and their rectifications (历史整改记录), seed 002.
+"""Violations to rectify (违规待整改) and their rectifications (历史整改记录), seed 002; the same for
+O&M tasks (整改单, seed 003 整改单管理).
 
-A regulator opens a violation on a monitoring project with a deadline; the agency answers with a
-rectification; the regulator accepts it (the violation is closed, 销号) or rejects it with a reason
-(the violation is open again). Every rectification is kept. Status moves are the VIOLATION machine
-in services.py, one ``ViolationEvent`` per move.
+A regulator opens a violation on a monitoring project or an O&M task with a deadline; the agency
+answers with a rectification; the regulator accepts it (the violation is closed, 销号) or rejects it
+with a reason (the violation is open again). Every rectification is kept. Status moves are the
+VIOLATION machine in services.py, one ``ViolationEvent`` per move.
 """
 
 from __future__ import annotations
@@ -41,8 +42,23 @@ class Violation(models.Model):
         RECTIFIED = "rectified", "已整改"
         CLOSED = "closed", "已销号"
 
+    # The subject: a monitoring project (违规待整改, seed 002) or an O&M task (整改单, seed 003);
+    # exactly one of them (violation_one_subject).
     project = models.ForeignKey(
-        MonitoringProject, on_delete=models.PROTECT, related_name="violations", verbose_name="监测项目"
+        MonitoringProject,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="violations",
+        verbose_name="监测项目",
+    )
+    om_task = models.ForeignKey(
+        "om.OmTask",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="violations",
+        verbose_name="运维任务",
     )
     description = models.TextField("违规情况")
     deadline = models.DateField("整改期限")
@@ -63,6 +79,15 @@ class Violation(models.Model):
         related_name="violations",
         verbose_name="证据签到",
     )
+    # Evidence of an O&M task's order, optional: one of the task's records.
+    om_record = models.ForeignKey(
+        "om.OmRecord",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="violations",
+        verbose_name="证据运维记录",
+    )
     status = models.CharField(
         "整改状态", max_length=16, choices=Status.choices, default=Status.OPEN, editable=False
     )
@@ -79,9 +104,26 @@ class Violation(models.Model):
         verbose_name_plural = "违规待整改"
         ordering = ["-opened_at", "id"]
         indexes = [models.Index(fields=["status", "deadline"], name="violation_status_deadline_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(project__isnull=False, om_task__isnull=True)
+                | Q(project__isnull=True, om_task__isnull=False),
+                name="violation_one_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(om_record__isnull=True) | Q(om_task__isnull=False),
+                name="violation_om_record_needs_om_task",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.project.number} {self.description[:30]}"
+        subject = self.project if self.project_id is not None else self.om_task
+        return f"{subject.number} {self.description[:30]}"
+
+    @property
+    def subject_type(self) -> str:
+        """``project`` (违规待整改) or ``om_task`` (整改单)."""
+        return "project" if self.project_id is not None else "om_task"
 
 
 class ViolationEvent(models.Model):

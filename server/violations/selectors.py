@@ -1,10 +1,11 @@
 """Who sees which violations and rectifications: regulators and platform administrators those of
-the projects they can see; agency accounts their agency's (field staff: the projects they are on);
-enterprises and everyone else nothing. Outside the scope an object is not found (404)."""
+the projects and O&M tasks they can see; agency accounts their agency's (field staff: the projects
+and O&M tasks they are on; reviewers: all projects, the O&M tasks they are on); enterprises and
+everyone else nothing. Outside the scope an object is not found (404)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from server import access
 from server.accounts.models import AGENCY_ROLES, Role, User
@@ -18,7 +19,9 @@ def violations_for(user: User) -> QuerySet[Violation]:
         return Violation.objects.none()
     if user.role == Role.PLATFORM:
         return Violation.objects.all()
-    return Violation.objects.filter(project__in=access.projects_for(user))
+    return Violation.objects.filter(
+        Q(project__in=access.projects_for(user)) | Q(om_task__in=access.om_tasks_for(user))
+    )
 
 
 def rectifications_for(user: User) -> QuerySet[Rectification]:

@@ -1,5 +1,6 @@
-"""Violations to rectify (违规待整改, seed 002): regulators open them and judge the agency's
-rectifications; the agency rectifies. Every status move goes through the VIOLATION table."""
+"""Violations to rectify (违规待整改, seed 002) and rectification orders on O&M tasks (整改单, seed
+003): regulators open them and judge the agency's rectifications; the agency rectifies. Every status
+move goes through the VIOLATION table, whichever the subject."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from server.accounts.models import AGENCY_ROLES, Role, User
 from server.errors import VALIDATION_FAILED, DomainError
 from server.fieldwork.models import MonitoringProject
 from server.notifications import services as notifications
+from server.om.models import OmRecord, OmTask
 from server.transitions import StateMachine
 from server.violations import errors
 from server.violations.models import Rectification, Violation, ViolationEvent
@@ -32,9 +34,19 @@ VIOLATION_TRANSITIONS: dict[tuple[str, str], set[str]] = {
 }
 
 
+def subject_of(violation: Violation) -> MonitoringProject | OmTask:
+    """What the violation is about: its monitoring project or its O&M task."""
+    return violation.project if violation.project_id is not None else violation.om_task
+
+
+def _title(violation: Violation, what: str) -> str:
+    """A notification title: what happened, and the project's or the task's name."""
+    return f"{what}：{subject_of(violation).name}"[:100]
+
+
 def _roles_of(violation: Violation, actor: User) -> set[str]:
-    # An agency account acts only for its own agency's projects, whatever its role.
-    if actor.role in AGENCY_ROLES and actor.agency_id != violation.project.agency_id:
+    # An agency account acts only for its own agency's projects and tasks, whatever its role.
+    if actor.role in AGENCY_ROLES and actor.agency_id != subject_of(violation).agency_id:
         return set()
     return {actor.role}
 
@@ -67,16 +79,34 @@ def _ensure_evidence_on_project(project: MonitoringProject, photo, checkin) -> N
         raise DomainError(errors.VIOLATION_EVIDENCE_FOREIGN, details={"checkin": str(checkin.pk)})
 
 
+def _ensure_evidence_on_om_task(task: OmTask, photo, checkin, record: OmRecord | None) -> None:
+    """Evidence of an O&M task's order is one of its submitted records or one of its check-ins;
+    photos are evidence of monitoring tasks only (an O&M record carries its own photos)."""
+    if photo is not None:
+        raise DomainError(errors.VIOLATION_EVIDENCE_FOREIGN, details={"photo": str(photo.pk)})
+    if checkin is not None and checkin.om_task_id != task.pk:
+        raise DomainError(errors.VIOLATION_EVIDENCE_FOREIGN, details={"checkin": str(checkin.pk)})
+    if record is not None and (record.task_id != task.pk or record.status == OmRecord.Status.DRAFT):
+        raise DomainError(errors.VIOLATION_EVIDENCE_FOREIGN, details={"om_record": str(record.pk)})
+
+
 def violation_open(
     *,
-    project: MonitoringProject,
     actor: User,
     description: str,
     deadline: dt.date,
+    project: MonitoringProject | None = None,
+    om_task: OmTask | None = None,
+    om_record: OmRecord | None = None,
     photo=None,
     checkin=None,
 ) -> Violation:
-    """A regulator opens a violation on a project it can see, with a deadline not in the past."""
+    """A regulator opens a violation on a project it can see (违规待整改), or a rectification order
+    on an O&M task it can see (整改单), with a deadline not in the past."""
+    if (project is None) == (om_task is None):
+        raise DomainError(errors.VIOLATION_SUBJECT_REQUIRED)
+    if om_record is not None and om_task is None:
+        raise DomainError(errors.VIOLATION_EVIDENCE_FOREIGN, details={"om_record": str(om_record.pk)})
     if actor.role not in REGULATORS:
         raise DomainError(errors.VIOLATION_ACTOR_NOT_ALLOWED)
     description = _required_text("description", description)
@@ -88,10 +118,16 @@ def violation_open(
             deadline=deadline.isoformat(),
             today=today.isoformat(),
         )
-    _ensure_evidence_on_project(project, photo, checkin)
+    if project is not None:
+        _ensure_evidence_on_project(project, photo, checkin)
+    else:
+        _ensure_evidence_on_om_task(om_task, photo, checkin, om_record)
+    subject = project if project is not None else om_task
     with transaction.atomic():
         violation = Violation.objects.create(
             project=project,
+            om_task=om_task,
+            om_record=om_record,
             description=description,
             deadline=deadline,
             photo=photo,
@@ -100,9 +136,9 @@ def violation_open(
             opened_at=timezone.now(),
         )
         notifications.notify(
-            recipients=notifications.agency_admins(project.agency_id),
+            recipients=notifications.agency_admins(subject.agency_id),
             kind="violation-opened",
-            title=f"违规待整改：{project.name}"[:100],
+            title=_title(violation, "违规待整改" if project is not None else "整改单"),
             body=f"{description}\n整改期限：{deadline.isoformat()}",
             subject_type="violation",
             subject_id=violation.pk,
@@ -167,7 +203,7 @@ def rectification_submit(
             notifications.notify(
                 recipients=[locked.opened_by_id],
                 kind="rectification-submitted",
-                title=f"整改待审核：{locked.project.name}"[:100],
+                title=_title(locked, "整改待审核"),
                 body=text,
                 subject_type="violation",
                 subject_id=locked.pk,
@@ -183,7 +219,11 @@ def rectification_submit(
 def rectification_review(*, violation: Violation, actor: User, accept: bool, reason: str = "") -> Violation:
     """The regulator judges the pending rectification: accepted closes the violation (销号);
     rejected needs a reason, kept on the rectification, and the violation is open again."""
-    violation = Violation.objects.select_for_update().select_related("project").get(pk=violation.pk)
+    violation = (
+        Violation.objects.select_for_update(of=("self",))
+        .select_related("project", "om_task")
+        .get(pk=violation.pk)
+    )
     _ensure_can_review(violation, actor)
     reason = reason.strip()
     violation = VIOLATION.apply(violation, to=S.CLOSED if accept else S.OPEN, actor=actor, reason=reason)
@@ -199,11 +239,9 @@ def rectification_review(*, violation: Violation, actor: User, accept: bool, rea
     rectification.reviewed_at = timezone.now()
     rectification.save(update_fields=["outcome", "rejection_reason", "reviewed_by", "reviewed_at"])
     notifications.notify(
-        recipients=notifications.agency_admins(violation.project.agency_id),
+        recipients=notifications.agency_admins(subject_of(violation).agency_id),
         kind="rectification-accepted" if accept else "rectification-rejected",
-        title=(
-            f"整改已销号：{violation.project.name}" if accept else f"整改被退回：{violation.project.name}"
-        )[:100],
+        title=_title(violation, "整改已销号" if accept else "整改被退回"),
         body="" if accept else reason,
         subject_type="violation",
         subject_id=violation.pk,
