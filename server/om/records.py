@@ -57,28 +57,26 @@ RECORD_MOVES: dict[tuple[str, str], set[str]] = {
 }
 
 
-def is_reviewer(task: OmTask, user: User) -> bool:
+def _on_task(task: OmTask, user: User, role: str) -> bool:
     return (
         user.person_id is not None
         and OmTaskStaff.objects.filter(
             task=task,
-            role=OmTaskStaff.Role.REVIEWER,
+            role=role,
             employment__person_id=user.person_id,
             employment__status=Employment.Status.ACTIVE,
         ).exists()
     )
+
+
+def is_reviewer(task: OmTask, user: User) -> bool:
+    """运维审核: may confirm or void the task's records (never their own)."""
+    return _on_task(task, user, OmTaskStaff.Role.REVIEWER)
 
 
 def is_technician(task: OmTask, user: User) -> bool:
-    return (
-        user.person_id is not None
-        and OmTaskStaff.objects.filter(
-            task=task,
-            role=OmTaskStaff.Role.TECHNICIAN,
-            employment__person_id=user.person_id,
-            employment__status=Employment.Status.ACTIVE,
-        ).exists()
-    )
+    """现场运维: may fill the task's records."""
+    return _on_task(task, user, OmTaskStaff.Role.TECHNICIAN)
 
 
 def _record_roles(record: OmRecord, actor: User) -> set[str]:

@@ -31,11 +31,13 @@ import urllib.parse
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
+
+from tests.support.loopback import LoopbackServer, bypass_proxy
 
 TOKEN_PATH = "/cgi-bin/stable_token"
 SEND_PATH = "/cgi-bin/message/subscribe/send"
@@ -66,7 +68,7 @@ class _Reply:
     status: int = 200
 
 
-class WeChatApiStub:
+class WeChatApiStub(LoopbackServer):
     """The stub's state: its credentials, tokens, known openids, scripted replies, what it received."""
 
     def __init__(self, appid: str = STUB_APPID, secret: str = STUB_SECRET) -> None:
@@ -80,14 +82,11 @@ class WeChatApiStub:
         self._token_replies: deque[_Reply] = deque()
         self._send_replies: dict[str, deque[_Reply]] = {}
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._serve, name="wechat-api-stub", daemon=True)
+        self._listen()
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.address
 
     # --- What was received ----------------------------------------------------------------------------
     @property
@@ -221,28 +220,12 @@ class WeChatApiStub:
 
         return Handler
 
-    # --- Lifecycle ------------------------------------------------------------------------------------
-    def _serve(self) -> None:
-        self._server.serve_forever(poll_interval=0.05)
-
-    def start(self) -> WeChatApiStub:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
 
 @pytest.fixture(name="wechat_api")
 def wechat_api_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[WeChatApiStub]:
     """A running stub with the WECHAT_* settings pointed at it (timeout 1 s, the TEMPLATES above)
     and an empty cache, so that no token outlives the test."""
-    # An HTTP(S)_PROXY in the environment must not swallow requests meant for the stub.
-    no_proxy = os.environ.get("no_proxy") or os.environ.get("NO_PROXY") or ""
-    monkeypatch.setenv("no_proxy", ",".join(filter(None, [no_proxy, "127.0.0.1"])))
+    bypass_proxy(monkeypatch)
     stub = WeChatApiStub().start()
     cache.clear()
     try:

@@ -21,15 +21,16 @@ globals; the function is called ``wechat_fixture`` so the ``wechat`` argument sh
 from __future__ import annotations
 
 import json
-import os
 import threading
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.test import override_settings
+
+from tests.support.loopback import LoopbackServer, bypass_proxy
 
 PATH = "/sns/jscode2session"
 STUB_APPID = "wx-stub-appid"
@@ -47,7 +48,7 @@ def _json(payload: dict) -> bytes:
     return json.dumps(payload).encode()
 
 
-class WeChatStub:
+class WeChatStub(LoopbackServer):
     """The stub's state: what it knows (appid, secret, codes), what it was told, what it received."""
 
     def __init__(self, appid: str = STUB_APPID, secret: str = STUB_SECRET) -> None:
@@ -58,14 +59,11 @@ class WeChatStub:
         self._used: set[str] = set()
         self._scripted: dict[str, _Reply] = {}
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._serve, name="wechat-stub", daemon=True)
+        self._listen()
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{PATH}"
+        return self.address + PATH
 
     # --- Telling it what to answer -------------------------------------------------------------------
     def add_code(
@@ -139,27 +137,11 @@ class WeChatStub:
 
         return Handler
 
-    # --- Lifecycle ----------------------------------------------------------------------------------
-    def _serve(self) -> None:
-        self._server.serve_forever(poll_interval=0.05)
-
-    def start(self) -> WeChatStub:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
 
 @pytest.fixture(name="wechat")
 def wechat_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[WeChatStub]:
     """A running WeChat stub with the WECHAT_* settings pointed at it (timeout 1 s)."""
-    # An HTTP(S)_PROXY in the environment must not swallow requests meant for the stub.
-    no_proxy = os.environ.get("no_proxy") or os.environ.get("NO_PROXY") or ""
-    monkeypatch.setenv("no_proxy", ",".join(filter(None, [no_proxy, "127.0.0.1"])))
+    bypass_proxy(monkeypatch)
     stub = WeChatStub().start()
     try:
         with override_settings(

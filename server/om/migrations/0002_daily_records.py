@@ -6,230 +6,559 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_user_scope_devices_tokens'),
-        ('media_rules', '0002_photo_types'),
-        ('om', '0001_initial'),
-        ('registry', '0003_outlet_photo_thresholds'),
-        ('tracks', '0003_time_filter_reasons'),
+        ("accounts", "0002_user_scope_devices_tokens"),
+        ("media_rules", "0002_photo_types"),
+        ("om", "0001_initial"),
+        ("registry", "0003_outlet_photo_thresholds"),
+        ("tracks", "0003_time_filter_reasons"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LimitSet',
+            name="LimitSet",
             fields=[
-                ('key', models.SlugField(max_length=64, primary_key=True, serialize=False, verbose_name='编码')),
-                ('measure', models.CharField(max_length=32, verbose_name='计算类型')),
-                ('analyte', models.CharField(blank=True, max_length=16, verbose_name='监测因子')),
-                ('definition', models.JSONField(verbose_name='限值定义')),
-                ('source', models.TextField(verbose_name='依据条款')),
-                ('confirmed', models.BooleanField(default=False, verbose_name='已核实')),
-                ('note', models.TextField(blank=True, verbose_name='说明')),
+                (
+                    "key",
+                    models.SlugField(max_length=64, primary_key=True, serialize=False, verbose_name="编码"),
+                ),
+                ("measure", models.CharField(max_length=32, verbose_name="计算类型")),
+                ("analyte", models.CharField(blank=True, max_length=16, verbose_name="监测因子")),
+                ("definition", models.JSONField(verbose_name="限值定义")),
+                ("source", models.TextField(verbose_name="依据条款")),
+                ("confirmed", models.BooleanField(default=False, verbose_name="已核实")),
+                ("note", models.TextField(blank=True, verbose_name="说明")),
             ],
             options={
-                'verbose_name': '判定限值',
-                'verbose_name_plural': '判定限值',
-                'ordering': ['key'],
+                "verbose_name": "判定限值",
+                "verbose_name_plural": "判定限值",
+                "ordering": ["key"],
             },
         ),
         migrations.AddField(
-            model_name='omplan',
-            name='template_code',
-            field=models.SlugField(blank=True, max_length=64, verbose_name='运维内容'),
+            model_name="omplan",
+            name="template_code",
+            field=models.SlugField(blank=True, max_length=64, verbose_name="运维内容"),
         ),
         migrations.AddField(
-            model_name='omtask',
-            name='geofence_policy',
-            field=models.CharField(choices=[('flag', '标记，可提交'), ('block', '不可提交')], default='flag', max_length=8, verbose_name='签到超出围栏时'),
+            model_name="omtask",
+            name="geofence_policy",
+            field=models.CharField(
+                choices=[("flag", "标记，可提交"), ("block", "不可提交")],
+                default="flag",
+                max_length=8,
+                verbose_name="签到超出围栏时",
+            ),
         ),
         migrations.CreateModel(
-            name='DayConfirmation',
+            name="DayConfirmation",
             fields=[
-                ('id', models.UUIDField(primary_key=True, serialize=False)),
-                ('at', models.DateTimeField()),
-                ('om_date', models.DateField(verbose_name='确认日期')),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('device', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.device')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='om_confirmations', to='registry.enterprise')),
-                ('signature', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='media_rules.blob')),
-                ('work_photo', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='media_rules.photo')),
+                ("id", models.UUIDField(primary_key=True, serialize=False)),
+                ("at", models.DateTimeField()),
+                ("om_date", models.DateField(verbose_name="确认日期")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.device",
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="om_confirmations",
+                        to="registry.enterprise",
+                    ),
+                ),
+                (
+                    "signature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="media_rules.blob"
+                    ),
+                ),
+                (
+                    "work_photo",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="media_rules.photo"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '企业确认',
-                'verbose_name_plural': '企业确认',
-                'ordering': ['-om_date', '-at'],
+                "verbose_name": "企业确认",
+                "verbose_name_plural": "企业确认",
+                "ordering": ["-om_date", "-at"],
             },
         ),
         migrations.CreateModel(
-            name='FormTemplate',
+            name="FormTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=64, verbose_name='编码')),
-                ('version', models.PositiveIntegerField(verbose_name='版本')),
-                ('outlet_kind', models.CharField(choices=[('wastewater', '废水'), ('waste_gas', '废气')], max_length=16, verbose_name='排口类型')),
-                ('name', models.CharField(max_length=100, verbose_name='表单名称')),
-                ('definition', models.JSONField(verbose_name='表单定义')),
-                ('loaded_at', models.DateTimeField(auto_now_add=True, verbose_name='载入时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=64, verbose_name="编码")),
+                ("version", models.PositiveIntegerField(verbose_name="版本")),
+                (
+                    "outlet_kind",
+                    models.CharField(
+                        choices=[("wastewater", "废水"), ("waste_gas", "废气")],
+                        max_length=16,
+                        verbose_name="排口类型",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="表单名称")),
+                ("definition", models.JSONField(verbose_name="表单定义")),
+                ("loaded_at", models.DateTimeField(auto_now_add=True, verbose_name="载入时间")),
             ],
             options={
-                'verbose_name': '运维表单模板',
-                'verbose_name_plural': '运维表单模板',
-                'ordering': ['outlet_kind', 'code', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('code', 'version'), name='om_template_code_version')],
+                "verbose_name": "运维表单模板",
+                "verbose_name_plural": "运维表单模板",
+                "ordering": ["outlet_kind", "code", "-version"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("code", "version"), name="om_template_code_version")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OmRecord',
+            name="OmRecord",
             fields=[
-                ('id', models.UUIDField(primary_key=True, serialize=False)),
-                ('status', models.CharField(choices=[('draft', '草稿'), ('submitted', '待企业确认'), ('confirmed', '企业已确认'), ('approved', '审核通过'), ('voided', '已作废')], default='draft', max_length=16, verbose_name='状态')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='版本')),
-                ('om_date', models.DateField(db_index=True, verbose_name='运维日期')),
-                ('groups', models.JSONField(blank=True, default=list, verbose_name='检查维护频次')),
-                ('answers', models.JSONField(blank=True, default=dict, verbose_name='填报内容')),
-                ('judgements', models.JSONField(blank=True, default=list, verbose_name='计算判定')),
-                ('void_reason', models.TextField(blank=True, verbose_name='作废原因')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='提交时间')),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='om_records', to='registry.agency')),
-                ('device', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.device')),
-                ('end_checkin', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tracks.checkin')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='om_records', to='registry.enterprise')),
-                ('filled_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('instruments', models.ManyToManyField(blank=True, related_name='om_records', to='registry.instrument')),
-                ('outlet', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='om_records', to='registry.outlet')),
-                ('signature', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='media_rules.blob')),
-                ('start_checkin', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tracks.checkin')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='records', to='om.omtask')),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='records', to='om.formtemplate')),
-                ('work_photo', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='media_rules.photo')),
+                ("id", models.UUIDField(primary_key=True, serialize=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "草稿"),
+                            ("submitted", "待企业确认"),
+                            ("confirmed", "企业已确认"),
+                            ("approved", "审核通过"),
+                            ("voided", "已作废"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="版本")),
+                ("om_date", models.DateField(db_index=True, verbose_name="运维日期")),
+                ("groups", models.JSONField(blank=True, default=list, verbose_name="检查维护频次")),
+                ("answers", models.JSONField(blank=True, default=dict, verbose_name="填报内容")),
+                ("judgements", models.JSONField(blank=True, default=list, verbose_name="计算判定")),
+                ("void_reason", models.TextField(blank=True, verbose_name="作废原因")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True, verbose_name="提交时间")),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="om_records",
+                        to="registry.agency",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.device",
+                    ),
+                ),
+                (
+                    "end_checkin",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tracks.checkin",
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="om_records",
+                        to="registry.enterprise",
+                    ),
+                ),
+                (
+                    "filled_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "instruments",
+                    models.ManyToManyField(blank=True, related_name="om_records", to="registry.instrument"),
+                ),
+                (
+                    "outlet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="om_records",
+                        to="registry.outlet",
+                    ),
+                ),
+                (
+                    "signature",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="media_rules.blob",
+                    ),
+                ),
+                (
+                    "start_checkin",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tracks.checkin",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="records", to="om.omtask"
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="records",
+                        to="om.formtemplate",
+                    ),
+                ),
+                (
+                    "work_photo",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="media_rules.photo",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '运维记录',
-                'verbose_name_plural': '运维记录',
-                'ordering': ['-om_date', '-created_at'],
+                "verbose_name": "运维记录",
+                "verbose_name_plural": "运维记录",
+                "ordering": ["-om_date", "-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ConfirmedVersion',
+            name="ConfirmedVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('invalidated_at', models.DateTimeField(blank=True, null=True)),
-                ('invalidated_by_version', models.PositiveIntegerField(blank=True, null=True)),
-                ('confirmation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='om.dayconfirmation')),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='confirmations', to='om.omrecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("invalidated_at", models.DateTimeField(blank=True, null=True)),
+                ("invalidated_by_version", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "confirmation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="om.dayconfirmation",
+                    ),
+                ),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="confirmations",
+                        to="om.omrecord",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='OmRecordEvent',
+            name="OmRecordEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(choices=[('draft', '草稿'), ('submitted', '待企业确认'), ('confirmed', '企业已确认'), ('approved', '审核通过'), ('voided', '已作废')], max_length=16)),
-                ('to_status', models.CharField(choices=[('draft', '草稿'), ('submitted', '待企业确认'), ('confirmed', '企业已确认'), ('approved', '审核通过'), ('voided', '已作废')], max_length=16)),
-                ('reason', models.TextField(blank=True)),
-                ('at', models.DateTimeField()),
-                ('applied', models.BooleanField(default=True)),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='om.omrecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "草稿"),
+                            ("submitted", "待企业确认"),
+                            ("confirmed", "企业已确认"),
+                            ("approved", "审核通过"),
+                            ("voided", "已作废"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "草稿"),
+                            ("submitted", "待企业确认"),
+                            ("confirmed", "企业已确认"),
+                            ("approved", "审核通过"),
+                            ("voided", "已作废"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("at", models.DateTimeField()),
+                ("applied", models.BooleanField(default=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="om.omrecord"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '运维记录状态',
-                'verbose_name_plural': '运维记录状态',
-                'ordering': ['record', 'at', 'id'],
+                "verbose_name": "运维记录状态",
+                "verbose_name_plural": "运维记录状态",
+                "ordering": ["record", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='OmRecordVersion',
+            name="OmRecordVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='版本')),
-                ('groups', models.JSONField(default=list)),
-                ('instrument_ids', models.JSONField(default=list)),
-                ('answers', models.JSONField(default=dict)),
-                ('judgements', models.JSONField(default=list)),
-                ('saved_at', models.DateTimeField()),
-                ('note', models.TextField(blank=True, verbose_name='修改说明')),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='om.omrecord')),
-                ('saved_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="版本")),
+                ("groups", models.JSONField(default=list)),
+                ("instrument_ids", models.JSONField(default=list)),
+                ("answers", models.JSONField(default=dict)),
+                ("judgements", models.JSONField(default=list)),
+                ("saved_at", models.DateTimeField()),
+                ("note", models.TextField(blank=True, verbose_name="修改说明")),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="versions", to="om.omrecord"
+                    ),
+                ),
+                (
+                    "saved_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '运维记录版本',
-                'verbose_name_plural': '运维记录版本',
-                'ordering': ['record_id', 'number'],
+                "verbose_name": "运维记录版本",
+                "verbose_name_plural": "运维记录版本",
+                "ordering": ["record_id", "number"],
             },
         ),
         migrations.CreateModel(
-            name='OmReport',
+            name="OmReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='报告名称')),
-                ('category', models.CharField(choices=[('monthly', '月度运维报告'), ('quarterly', '季度运维报告'), ('annual', '年度运维报告'), ('comparison', '比对监测报告'), ('repair', '维修报告'), ('other', '其他')], max_length=16, verbose_name='报告类别')),
-                ('file', models.FileField(max_length=300, upload_to='om_reports/%Y/%m/', verbose_name='附件')),
-                ('file_name', models.CharField(max_length=200, verbose_name='原文件名')),
-                ('file_sha256', models.CharField(max_length=64)),
-                ('file_size', models.PositiveBigIntegerField()),
-                ('description', models.TextField(blank=True, verbose_name='描述')),
-                ('uploaded_at', models.DateTimeField(verbose_name='上传时间')),
-                ('records', models.ManyToManyField(blank=True, related_name='reports', to='om.omrecord', verbose_name='关联表单')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='om.omtask')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="报告名称")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("monthly", "月度运维报告"),
+                            ("quarterly", "季度运维报告"),
+                            ("annual", "年度运维报告"),
+                            ("comparison", "比对监测报告"),
+                            ("repair", "维修报告"),
+                            ("other", "其他"),
+                        ],
+                        max_length=16,
+                        verbose_name="报告类别",
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(max_length=300, upload_to="om_reports/%Y/%m/", verbose_name="附件"),
+                ),
+                ("file_name", models.CharField(max_length=200, verbose_name="原文件名")),
+                ("file_sha256", models.CharField(max_length=64)),
+                ("file_size", models.PositiveBigIntegerField()),
+                ("description", models.TextField(blank=True, verbose_name="描述")),
+                ("uploaded_at", models.DateTimeField(verbose_name="上传时间")),
+                (
+                    "records",
+                    models.ManyToManyField(
+                        blank=True, related_name="reports", to="om.omrecord", verbose_name="关联表单"
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="reports", to="om.omtask"
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '运维报告',
-                'verbose_name_plural': '运维报告',
-                'ordering': ['-uploaded_at', '-id'],
+                "verbose_name": "运维报告",
+                "verbose_name_plural": "运维报告",
+                "ordering": ["-uploaded_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Review',
+            name="Review",
             fields=[
-                ('id', models.UUIDField(primary_key=True, serialize=False)),
-                ('at', models.DateTimeField()),
-                ('decision', models.CharField(choices=[('approve', '确认'), ('void', '作废')], max_length=8, verbose_name='审核结果')),
-                ('reason', models.TextField(blank=True, verbose_name='作废原因')),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='om_reviews', to='registry.agency')),
-                ('device', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.device')),
-                ('signature', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='media_rules.blob')),
-                ('work_photo', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='media_rules.photo')),
+                ("id", models.UUIDField(primary_key=True, serialize=False)),
+                ("at", models.DateTimeField()),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[("approve", "确认"), ("void", "作废")], max_length=8, verbose_name="审核结果"
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="作废原因")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="om_reviews",
+                        to="registry.agency",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.device",
+                    ),
+                ),
+                (
+                    "signature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="media_rules.blob"
+                    ),
+                ),
+                (
+                    "work_photo",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="media_rules.photo"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '机构审核',
-                'verbose_name_plural': '机构审核',
-                'ordering': ['-at'],
+                "verbose_name": "机构审核",
+                "verbose_name_plural": "机构审核",
+                "ordering": ["-at"],
             },
         ),
         migrations.CreateModel(
-            name='ReviewedVersion',
+            name="ReviewedVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='om.omrecord')),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='om.review')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reviews", to="om.omrecord"
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="items", to="om.review"
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='omrecord',
-            index=models.Index(fields=['enterprise', 'om_date', 'status'], name='om_record_enterprise_day'),
+            model_name="omrecord",
+            index=models.Index(fields=["enterprise", "om_date", "status"], name="om_record_enterprise_day"),
         ),
         migrations.AddIndex(
-            model_name='omrecord',
-            index=models.Index(fields=['task', 'om_date'], name='om_record_task_day'),
+            model_name="omrecord",
+            index=models.Index(fields=["task", "om_date"], name="om_record_task_day"),
         ),
         migrations.AddConstraint(
-            model_name='confirmedversion',
-            constraint=models.UniqueConstraint(fields=('confirmation', 'record'), name='om_confirmed_once_per_batch'),
+            model_name="confirmedversion",
+            constraint=models.UniqueConstraint(
+                fields=("confirmation", "record"), name="om_confirmed_once_per_batch"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='omrecordversion',
-            constraint=models.UniqueConstraint(fields=('record', 'number'), name='om_record_version_once'),
+            model_name="omrecordversion",
+            constraint=models.UniqueConstraint(fields=("record", "number"), name="om_record_version_once"),
         ),
         migrations.AddConstraint(
-            model_name='reviewedversion',
-            constraint=models.UniqueConstraint(fields=('review', 'record'), name='om_reviewed_once_per_batch'),
+            model_name="reviewedversion",
+            constraint=models.UniqueConstraint(
+                fields=("review", "record"), name="om_reviewed_once_per_batch"
+            ),
         ),
     ]
