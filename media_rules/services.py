@@ -28,6 +28,7 @@ from media_rules.evidence import CaptureFix, DuplicateUse, ExifData, PhotoContex
 from media_rules.exif import exif_from_json
 from media_rules.models import Blob, Photo, PhotoType
 from media_rules.rules import Thresholds, capture_time, evaluate, thresholds_for
+from server.audit import services as audit
 from server.errors import NOT_FOUND, DomainError
 from server.fieldwork.stages import STAGE_ORDER, ensure_photo_allowed, stage_wait_key
 from server.geo import to_wgs84, validate_point
@@ -125,6 +126,13 @@ def photo_record(
             **fix,
         )
         seq = judge(photo, force_change=True, created=True)
+        audit.record(
+            "photo.created",
+            subject=photo,
+            actor=actor,
+            summary=f"拍照：{photo_type.name}",
+            changes={"photo_type": photo_type.pk, "sha256": sha256},
+        )
         face_required = (photo_type.thresholds or {}).get("face_required")
         if face_required and photo.blob is not None and photo.blob.face_count is None:
             from media_rules.background import schedule

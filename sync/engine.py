@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from server.accounts.models import Device, User
+from server.audit.context import operation_origin
 from server.errors import SERVER_ERROR, VALIDATION_FAILED, DomainError, ErrorCode, registered_codes
 from sync import errors
 from sync.models import DeviceSyncState, Operation, Push
@@ -257,7 +258,8 @@ def _process(row: Operation, state: DeviceSyncState) -> list[int]:
         clock_offset=row.corrected_time - row.device_time,
     )
     try:
-        with transaction.atomic():
+        # Audit entries the handler writes name this operation and its device.
+        with operation_origin(row), transaction.atomic():
             outcome = kind.apply(context)
     except NotYet as wait:
         _hold(row, state, wait.waits_for, wait.wait_key)

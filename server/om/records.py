@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from media_rules.models import Blob, Photo
 from server.accounts.models import Device, Role, User
+from server.audit import services as audit
 from server.errors import DomainError
 from server.notifications.services import notify
 from server.om import errors, forms
@@ -301,6 +302,7 @@ def _freeze(saved: Saved, *, actor: User, instruments: list[Instrument], note: s
         judgements=record.judgements,
     )
     saved.new_version = True
+    was = record.status
     if record.status == S.DRAFT:
         record = RECORD.apply(record, to=S.SUBMITTED, actor=actor, at=at)
         record.submitted_at = now
@@ -316,6 +318,18 @@ def _freeze(saved: Saved, *, actor: User, instruments: list[Instrument], note: s
     record.save(update_fields=["version", "submitted_at", "updated_at"])
     saved.record = record
     saved.change_seq = _changed(record)
+    audit.record(
+        "om_record.submitted" if was == S.DRAFT else "om_record.edited",
+        subject=record,
+        actor=actor,
+        summary=f"{'提交' if was == S.DRAFT else '修改'}：{record.template.name}（{record.om_date:%m-%d}）",
+        changes={
+            "status": [was, record.status],
+            "version": number,
+            "note": note.strip(),
+            **({"invalidated": saved.invalidated} if saved.invalidated else {}),
+        },
+    )
     if saved.invalidated:
         notify(
             recipients=User.objects.filter(
@@ -417,6 +431,17 @@ def day_confirm(
             continue
         record = RECORD.apply(record, to=S.CONFIRMED, actor=actor, at=at)
         _changed(record)
+        audit.record(
+            "om_day.confirmed",
+            subject=record,
+            actor=actor,
+            summary=f"企业确认：{om_date:%m月%d日}",
+            changes={
+                "status": [S.SUBMITTED, S.CONFIRMED],
+                "version": version,
+                "confirmation": confirmation.pk,
+            },
+        )
         confirmed.append(rid)
     if not confirmed and not stale:
         raise DomainError(errors.OM_DAY_NOTHING_TO_CONFIRM, date=om_date.isoformat())
@@ -473,6 +498,19 @@ def records_review(
         ReviewedVersion.objects.create(review=review, record=record, version=record.version)
         record = RECORD.apply(record, to=to, actor=actor, reason=reason if to == S.VOIDED else "", at=at)
         _changed(record)
+        audit.record(
+            "om_record.reviewed",
+            subject=record,
+            actor=actor,
+            summary=f"审核通过（第{record.version}版）" if to == S.APPROVED else f"作废：{reason}",
+            changes={
+                "status": [S.CONFIRMED, to],
+                "decision": decision,
+                "version": record.version,
+                "review": review.pk,
+            }
+            | ({"reason": reason} if to == S.VOIDED else {}),
+        )
         if to == S.VOIDED:
             notify(
                 recipients=[record.filled_by_id],

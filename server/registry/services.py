@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from server.accounts.models import Role, User
+from server.audit import services as audit
 from server.errors import VALIDATION_FAILED, DomainError
 from server.geo import to_wgs84
 from server.registry import errors
@@ -94,13 +95,22 @@ def _regulator_of_region(agency: Agency, to: str, actor: User) -> None:
 
 def agency_transition(*, agency: Agency, to: str, actor: User, reason: str = "") -> Agency:
     """Move a filing through its table (FILING_TRANSITIONS); a regulator acts only in its region."""
-    return FILING.apply(
-        agency,
-        to=to,
-        actor=actor,
-        reason=reason,
-        check=lambda obj, target: _regulator_of_region(obj, target, actor),
-    )
+    with transaction.atomic():
+        agency = FILING.apply(
+            agency,
+            to=to,
+            actor=actor,
+            reason=reason,
+            check=lambda obj, target: _regulator_of_region(obj, target, actor),
+        )
+        audit.record(
+            "agency.filing_transition",
+            subject=agency,
+            actor=actor,
+            summary=f"备案状态：{F(to).label}",
+            changes=audit.last_move(agency.filing_events),
+        )
+    return agency
 
 
 @transaction.atomic
@@ -326,6 +336,13 @@ def staff_hire(
         # Another request hired the same person at the same moment; the constraint decided.
         raise DomainError(errors.PERSON_ACTIVE_ELSEWHERE, details={}, agency="?") from None
     employment.posts.set(chosen)
+    audit.record(
+        "staff.hired",
+        subject=employment,
+        actor=None,
+        summary=f"入职：{person.name}",
+        changes={"hired_on": hired_on, "posts": [post.code for post in chosen]},
+    )
     return employment
 
 
@@ -358,6 +375,13 @@ def staff_depart(*, employment: Employment, departed_on: dt.date) -> Employment:
     employment.status = Employment.Status.DEPARTED
     employment.departed_on = departed_on
     employment.save(update_fields=["status", "departed_on"])
+    audit.record(
+        "staff.departed",
+        subject=employment,
+        actor=None,
+        summary=f"离职：{employment.person.name}",
+        changes={"status": [Employment.Status.ACTIVE, employment.status], "departed_on": departed_on},
+    )
     return employment
 
 
@@ -487,6 +511,7 @@ def outlet_update(
     **fields: Any,
 ) -> Outlet:
     outlet = Outlet.objects.select_for_update().get(pk=outlet.pk)
+    before = audit.snapshot(outlet)
     moved = (longitude, latitude, coordinate_system)
     if any(v is not None for v in moved):
         if any(v is None for v in moved):
@@ -512,6 +537,11 @@ def outlet_update(
     for name, value in fields.items():
         setattr(outlet, name, value)
     outlet.save(update_fields=[*fields_changed, *fields])
+    changes = audit.diff(before, outlet)
+    if changes:
+        audit.record(
+            "outlet.updated", subject=outlet, actor=None, summary=f"修改排口：{outlet.name}", changes=changes
+        )
     if fields_changed or {"geofence_radius_m", "photo_thresholds", "name"} & set(fields):
         # The site's photos were judged against the old position or geofence: judge them again.
         from media_rules.background import schedule_site

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from server.accounts.models import AGENCY_ROLES, Role, User
+from server.audit import services as audit
 from server.errors import VALIDATION_FAILED, DomainError
 from server.fieldwork.models import MonitoringProject
 from server.notifications import services as notifications
@@ -135,6 +136,13 @@ def violation_open(
             opened_by=actor,
             opened_at=timezone.now(),
         )
+        audit.record(
+            "violation.opened",
+            subject=violation,
+            actor=actor,
+            summary=_title(violation, "违规待整改" if project is not None else "整改单"),
+            changes={"description": description, "deadline": deadline},
+        )
         notifications.notify(
             recipients=notifications.agency_admins(subject.agency_id),
             kind="violation-opened",
@@ -200,6 +208,13 @@ def rectification_submit(
             rectification.violation = locked
             rectification.submitted_at = timezone.now()
             rectification.save()
+            audit.record(
+                "violation.rectified",
+                subject=locked,
+                actor=actor,
+                summary=_title(locked, "提交整改"),
+                changes={"status": [S.OPEN, S.RECTIFIED], "rectification": rectification.pk, "text": text},
+            )
             notifications.notify(
                 recipients=[locked.opened_by_id],
                 kind="rectification-submitted",
@@ -238,6 +253,13 @@ def rectification_review(*, violation: Violation, actor: User, accept: bool, rea
     rectification.reviewed_by = actor
     rectification.reviewed_at = timezone.now()
     rectification.save(update_fields=["outcome", "rejection_reason", "reviewed_by", "reviewed_at"])
+    audit.record(
+        "rectification.accepted" if accept else "rectification.rejected",
+        subject=violation,
+        actor=actor,
+        summary=_title(violation, "整改销号" if accept else f"整改退回（{reason}）"),
+        changes={**audit.last_move(violation.events), "rectification": rectification.pk},
+    )
     notifications.notify(
         recipients=notifications.agency_admins(subject_of(violation).agency_id),
         kind="rectification-accepted" if accept else "rectification-rejected",
