@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Count, Prefetch
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -20,6 +20,15 @@ from rest_framework.views import APIView
 
 from media_rules.services import photo_data
 from mobile_api.common import parse
+from mobile_api.exports import (
+    FORMAT_PARAMETER,
+    OM_RECORD_EXPORT_HEADERS,
+    TABLE_RESPONSES,
+    ExportIn,
+    FileFormatNegotiation,
+    om_record_export_row,
+    table_response,
+)
 from mobile_api.photos import CONTENT_TYPES, _open_stored
 from mobile_api.tracks import CheckInOut
 from server import access
@@ -225,6 +234,15 @@ class OmRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise DomainError(NOT_FOUND)
         blob = record.signature
         return FileResponse(_open_stored(blob.name), content_type=CONTENT_TYPES.get(blob.format))
+
+    @extend_schema(parameters=[FORMAT_PARAMETER], responses=TABLE_RESPONSES, filters=True)
+    @action(detail=False, methods=["get"], content_negotiation_class=FileFormatNegotiation)
+    def export(self, request: Request) -> HttpResponse | StreamingHttpResponse:
+        """导出: the records the list shows for the same filters, as Excel or CSV."""
+        file_format = parse(ExportIn, request.query_params)["format"]
+        records = self.filter_queryset(self.get_queryset().select_related("task", "enterprise"))
+        rows = (om_record_export_row(r) for r in records.iterator(chunk_size=500))
+        return table_response(file_format, title="运维记录", headers=OM_RECORD_EXPORT_HEADERS, rows=rows)
 
 
 class DaysView(APIView):

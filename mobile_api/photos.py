@@ -15,7 +15,7 @@ import logging
 
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import FileResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -31,6 +31,7 @@ from media_rules import errors, intake
 from media_rules.models import Blob, Photo, PhotoType, Upload
 from media_rules.operations import PhotoManifestPayload, record_photo
 from media_rules.services import completeness, photo_data
+from mobile_api import exports
 from mobile_api.common import parse
 from server import access
 from server.errors import NOT_FOUND, DomainError
@@ -189,6 +190,29 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if photo.blob_id is None or not photo.blob.thumbnail:
             raise DomainError(errors.THUMBNAIL_NOT_READY)
         return FileResponse(_open_stored(photo.blob.thumbnail), content_type="image/jpeg")
+
+    @extend_schema(
+        operation_id="v1_photos_export_zip",
+        parameters=[exports.DayPhotosIn],
+        responses={(200, exports.ZIP): OpenApiTypes.BINARY},
+        filters=True,
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="export.zip",
+        url_name="export-zip",
+        content_negotiation_class=exports.FileFormatNegotiation,
+    )
+    def export_zip(self, request: Request) -> StreamingHttpResponse:
+        """A day's photos (those the list shows, for its filters too) as a ZIP, streamed, with
+        manifest.csv and manifest.json, as GET /tasks/{id}/photos.zip."""
+        data = parse(exports.DayPhotosIn, request.query_params)
+        photos = exports.taken_on(
+            self.filter_queryset(self.get_queryset()), data["date"], data.get("agency")
+        ).select_related("blob")
+        scope = {"date": data["date"].isoformat(), "agency": data.get("agency")}
+        return exports.photos_zip_response(list(photos), f"photos-{data['date']}.zip", scope)
 
 
 # --- Files -----------------------------------------------------------------------------------------

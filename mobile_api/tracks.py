@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import math
 
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -18,7 +20,15 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from mobile_api.common import parse
+from mobile_api.common import XLSX, parse
+from mobile_api.exports import (
+    CRS_PARAMETER,
+    CSV,
+    GEOJSON,
+    CheckInExportIn,
+    FileFormatNegotiation,
+    checkin_export,
+)
 from server import access
 from server.accounts.models import Device
 from server.errors import NOT_FOUND, DomainError
@@ -299,3 +309,23 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if checkin is None:
             raise DomainError(NOT_FOUND)
         return Response(CheckInOut(checkin).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=["xlsx", "csv", "geojson"], description="xlsx (default)"),
+            CRS_PARAMETER,
+        ],
+        responses={
+            (200, XLSX): OpenApiTypes.BINARY,
+            (200, CSV): OpenApiTypes.STR,
+            (200, GEOJSON): OpenApiTypes.OBJECT,
+        },
+        filters=True,
+    )
+    @action(detail=False, methods=["get"], content_negotiation_class=FileFormatNegotiation)
+    def export(self, request: Request) -> HttpResponse | StreamingHttpResponse:
+        """导出: the check-ins the list shows for the same filters, as Excel, CSV or GeoJSON (a
+        FeatureCollection of points with verdict, distance, accuracy and times)."""
+        data = parse(CheckInExportIn, request.query_params)
+        related = self.get_queryset().select_related("user__person", "task", "om_task", "outlet")
+        return checkin_export(self.filter_queryset(related), data["format"], data["crs"])

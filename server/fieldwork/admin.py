@@ -224,12 +224,23 @@ class ProjectAssignmentAdmin(admin.ModelAdmin):
 class ProjectAttachmentAdmin(ReadOnlyAdmin):
     """Attachments are stored by ``services.project_attach`` (checksummed once); shown here only."""
 
-    list_display = ("name", "project", "kind", "size", "uploaded_by", "uploaded_at")
+    list_display = ("name", "project", "kind", "number", "issued_on", "size", "uploaded_by", "uploaded_at")
     list_filter = ("kind",)
     list_select_related = ("project", "uploaded_by")
-    search_fields = ("name", "sha256", "project__number", "project__name")
+    search_fields = ("name", "=number", "sha256", "project__number", "project__name")
     date_hierarchy = "uploaded_at"
-    fields = ("project", "kind", "name", "file", "sha256", "size", "uploaded_by", "uploaded_at")
+    fields = (
+        "project",
+        "kind",
+        "name",
+        "number",
+        "issued_on",
+        "file",
+        "sha256",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
+    )
 
 
 @admin.register(ProjectEvent)

@@ -103,3 +103,15 @@ PHOTO_STAGE_NOT_OPEN = ErrorCode(
     "{stage}阶段尚未开始：请先上传{missing}。",
     "The {stage} stage is not open yet: first upload {missing}.",
 )
+REPORT_NUMBER_TAKEN = ErrorCode(
+    "report_number_taken",
+    409,
+    "本机构已有报告编号为 {number} 的监测报告。",
+    "The agency already has a monitoring report numbered {number}.",
+)
+REPORT_NUMBER_NOT_A_REPORT = ErrorCode(
+    "report_number_not_a_report",
+    400,
+    "只有监测报告附件可填写报告编号和签发日期。",
+    "Only a monitoring report attachment takes a report number and issue date.",
+)

@@ -95,6 +95,11 @@ class ProjectAttachment(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField()
+    # A monitoring report's number and issue date as printed on it: the public look-up (seed 002
+    # 监测业务公开端) finds a report by its number. Unique per agency: ``services.project_attach``
+    # checks it under a lock of the agency row (the agency is the project's, beyond a constraint).
+    number = models.CharField("报告编号", max_length=64, blank=True, default="")
+    issued_on = models.DateField("签发日期", null=True, blank=True)
 
     class Meta:
         verbose_name = "项目附件"
@@ -102,6 +107,9 @@ class ProjectAttachment(models.Model):
         ordering = ["project_id", "uploaded_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["project", "sha256"], name="attachment_once_per_project")
+        ]
+        indexes = [
+            models.Index(fields=["number"], condition=~Q(number=""), name="attachment_report_number"),
         ]
 
     def __str__(self) -> str:

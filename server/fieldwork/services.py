@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from server.accounts.models import Role, User
+from server.audit import services as audit
 from server.errors import VALIDATION_FAILED, DomainError
 from server.fieldwork import errors
 from server.fieldwork.models import (
@@ -49,6 +51,13 @@ PROJECT = StateMachine(
     reason_field="return_reason",
 )
 
+# The audit trail's action and summary for each project move.
+PROJECT_AUDIT = {
+    S.SUBMITTED: ("project.submitted", "提交审核"),
+    S.RETURNED: ("project.returned", "退回"),
+    S.DONE: ("project.accepted", "审核通过"),
+}
+
 
 def _contract_attached(project: MonitoringProject, to: str) -> None:
     if to == S.SUBMITTED and not project.attachments.filter(kind=ProjectAttachment.Kind.CONTRACT).exists():
@@ -62,6 +71,14 @@ def project_transition(
     """Move a project through its table (PROJECT_TRANSITIONS); submitting needs the contract attached."""
     with transaction.atomic():
         project = PROJECT.apply(project, to=to, actor=actor, reason=reason, check=_contract_attached)
+        action, what = PROJECT_AUDIT[to]
+        audit.record(
+            action,
+            subject=project,
+            actor=actor,
+            summary=f"{what}：{project.name}",
+            changes=audit.last_move(project.events),
+        )
         if to in (S.RETURNED, S.DONE):
             from server.notifications import services as notifications
 
@@ -100,7 +117,7 @@ def project_create(
         raise DomainError(errors.PROJECT_CONTRACT_NOT_ACTIVE)
     if MonitoringProject.objects.filter(agency=agency, number=number.strip()).exists():
         raise DomainError(errors.PROJECT_NUMBER_TAKEN, number=number)
-    return MonitoringProject.objects.create(
+    project = MonitoringProject.objects.create(
         agency=agency,
         number=number.strip(),
         name=name.strip(),
@@ -110,6 +127,10 @@ def project_create(
         region_code=validate_region_code(region_code),
         created_by=actor,
     )
+    audit.record(
+        "project.created", subject=project, actor=actor, summary=f"登记项目：{project.number} {project.name}"
+    )
+    return project
 
 
 def _ensure_editable(project: MonitoringProject) -> None:
@@ -150,9 +171,21 @@ def project_unassign(*, assignment: ProjectAssignment) -> None:
     assignment.delete()
 
 
-def project_attach(*, project: MonitoringProject, kind: str, upload, actor: User) -> ProjectAttachment:
-    """Store a project attachment once (by SHA-256); the same file sent again returns the first."""
+def project_attach(
+    *,
+    project: MonitoringProject,
+    kind: str,
+    upload,
+    actor: User,
+    number: str = "",
+    issued_on: dt.date | None = None,
+) -> ProjectAttachment:
+    """Store a project attachment once (by SHA-256); the same file sent again returns the first.
+    A monitoring report may carry its number (报告编号, unique within the agency) and issue date."""
     _ensure_editable(project)
+    number = number.strip()
+    if (number or issued_on) and kind != ProjectAttachment.Kind.REPORT:
+        raise DomainError(errors.REPORT_NUMBER_NOT_A_REPORT)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -169,11 +202,25 @@ def project_attach(*, project: MonitoringProject, kind: str, upload, actor: User
         size=upload.size,
         uploaded_by=actor,
         uploaded_at=timezone.now(),
+        number=number,
+        issued_on=issued_on,
     )
+    _ensure_report_number_free(project, number)
     # The file is written before the row: a crash leaves an orphan file, never a row without its file.
     attachment.file.save(f"{sha256[:16]}-{upload.name[-80:]}", upload, save=False)
-    attachment.save()
+    with transaction.atomic():
+        if number:
+            # Two uploads of one number race: the agency's row lock makes the second wait and see the first.
+            Agency.objects.select_for_update().get(pk=project.agency_id)
+            _ensure_report_number_free(project, number)
+        attachment.save()
     return attachment
+
+
+def _ensure_report_number_free(project: MonitoringProject, number: str) -> None:
+    taken = ProjectAttachment.objects.filter(project__agency_id=project.agency_id, number=number)
+    if number and taken.exists():
+        raise DomainError(errors.REPORT_NUMBER_TAKEN, number=number)
 
 
 # --- Monitoring tasks ------------------------------------------------------------------------------
@@ -261,6 +308,7 @@ def task_create(
         created_by=actor,
         field_stamps={name: dict(stamp) for name in MonitoringTask.EDITABLE_FIELDS},
     )
+    audit.record("task.created", subject=task, actor=actor, summary=f"创建任务：{task.name}")
     return task, _task_change(task)
 
 
@@ -459,8 +507,21 @@ def task_transition(
         reason=reason.strip(),
         at=at or timezone.now(),
     )
-    if not TASK.replay(task, initial=T.CREATED):
-        event.refresh_from_db(fields=["applied"])
+    moved = TASK.replay(task, initial=T.CREATED)
+    event.refresh_from_db(fields=["applied", "from_status"])
+    audit.record(
+        "task.transition",
+        subject=task,
+        actor=actor,
+        summary=f"{T(event.from_status).label} → {T(to).label}" + ("" if event.applied else "（未生效）"),
+        changes={
+            "status": [event.from_status, to],
+            "applied": event.applied,
+            "at": event.at,
+            "reason": event.reason,
+        },
+    )
+    if not moved:
         return TaskMove(task, None, event.applied)
     task.version += 1
     fields = ["status", "version", "updated_at"]
