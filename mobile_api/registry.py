@@ -7,7 +7,7 @@ and renders with an output serializer. Enterprises, outlets, instruments and con
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -98,13 +98,36 @@ class FilingEventOut(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "actor", "reason", "at"]
 
 
+AGENCY_CAPABILITIES = {
+    # 检测能力 / 运维能力 (seed 003 §4.2 机构查询): read from the agency's kind; 检测运维机构 has both.
+    "monitoring": (Agency.Kind.MONITORING, Agency.Kind.BOTH),
+    "om": (Agency.Kind.OM, Agency.Kind.BOTH),
+}
+
+
 class AgencyFilter(filters.FilterSet):
     name = filters.CharFilter(lookup_expr="icontains")
     region = filters.CharFilter(field_name="region_code", lookup_expr="startswith")
+    keyword = filters.CharFilter(
+        method="filter_keyword", help_text="关键字: part of the name, the credit code or the contact's name."
+    )
+    capability = filters.ChoiceFilter(
+        choices=[("monitoring", "检测能力"), ("om", "运维能力")],
+        method="filter_capability",
+        help_text="monitoring: 监测机构 and 检测运维机构; om: 运维机构 and 检测运维机构.",
+    )
 
     class Meta:
         model = Agency
-        fields = ["kind", "filing_status", "credit_code"]
+        fields = ["kind", "filing_status", "credit_code", "capability", "keyword"]
+
+    def filter_keyword(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value) | Q(credit_code__icontains=value) | Q(contact_name__icontains=value)
+        )
+
+    def filter_capability(self, queryset, name, value):
+        return queryset.filter(kind__in=AGENCY_CAPABILITIES[value])
 
 
 class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

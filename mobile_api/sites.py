@@ -410,10 +410,16 @@ class ContractIn(serializers.Serializer):
 
 class ContractFilter(filters.FilterSet):
     title = filters.CharFilter(lookup_expr="icontains")
+    enterprise_name = filters.CharFilter(
+        field_name="enterprise__name", lookup_expr="icontains", help_text="甲方筛选: part of the name."
+    )
+    # The performance period (履行开始/结束) overlaps [since, until].
+    since = filters.DateFilter(field_name="ends_on", lookup_expr="gte", help_text="In force on or after.")
+    until = filters.DateFilter(field_name="starts_on", lookup_expr="lte", help_text="In force on or before.")
 
     class Meta:
         model = Contract
-        fields = ["nature", "status", "enterprise", "agency"]
+        fields = ["nature", "status", "enterprise", "agency", "enterprise_name", "since", "until"]
 
 
 class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpResponse, StreamingHttpResponse
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -21,6 +23,21 @@ from rest_framework.response import Response
 from media_rules.models import Photo
 from media_rules.services import photo_data
 from mobile_api.common import parse
+from mobile_api.exports import (
+    CRS_PARAMETER,
+    FORMAT_PARAMETER,
+    GEOJSON,
+    TABLE_RESPONSES,
+    TASK_EXPORT_HEADERS,
+    ZIP,
+    CrsIn,
+    ExportIn,
+    FileFormatNegotiation,
+    photos_zip_response,
+    table_response,
+    task_export_row,
+    track_geojson_response,
+)
 from mobile_api.photos import PhotoOut
 from mobile_api.tracks import SegmentProperties
 from server import access
@@ -164,10 +181,18 @@ class TaskFilter(filters.FilterSet):
         method="filter_search",
         help_text="Part of the project's or the task's name; several words must all match.",
     )
+    agency = filters.NumberFilter(field_name="project__agency_id")
+    enterprise = filters.NumberFilter(field_name="project__enterprise_id")
+    since = filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", help_text="Created on or after (Asia/Shanghai)."
+    )
+    until = filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", help_text="Created on or before (Asia/Shanghai)."
+    )
 
     class Meta:
         model = MonitoringTask
-        fields = ["project", "status", "state", "search"]
+        fields = ["project", "status", "state", "search", "agency", "enterprise", "since", "until"]
 
     def filter_state(self, queryset, name, value):
         return queryset.filter(STATES[value])
@@ -298,3 +323,49 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def events(self, request: Request, pk=None) -> Response:
         task = self.get_object()
         return Response(TaskEventOut(task.events.order_by("at", "id"), many=True).data)
+
+    # --- Exports ------------------------------------------------------------------------------------
+    @extend_schema(parameters=[FORMAT_PARAMETER], responses=TABLE_RESPONSES, filters=True)
+    @action(detail=False, methods=["get"], content_negotiation_class=FileFormatNegotiation)
+    def export(self, request: Request) -> HttpResponse | StreamingHttpResponse:
+        """导出: the tasks the list shows for the same filters, as Excel or CSV."""
+        file_format = parse(ExportIn, request.query_params)["format"]
+        tasks = self.filter_queryset(with_row_data(self.get_queryset()))
+        rows = (task_export_row(task) for task in tasks.iterator(chunk_size=500))
+        return table_response(file_format, title="监测任务", headers=TASK_EXPORT_HEADERS, rows=rows)
+
+    @extend_schema(operation_id="v1_tasks_photos_zip", responses={(200, ZIP): OpenApiTypes.BINARY})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="photos.zip",
+        url_name="photos-zip",
+        content_negotiation_class=FileFormatNegotiation,
+    )
+    def photos_zip(self, request: Request, pk=None) -> StreamingHttpResponse:
+        """The task's photos as a ZIP, streamed, with manifest.csv and manifest.json (id, type, stage,
+        sha256, size, capture time, verdict, finding codes, file name; a file storage lacks is listed
+        as missing, a photo whose file never arrived as awaiting_media)."""
+        task = self.get_object()
+        photos = task.photos.select_related("blob", "photo_type").order_by("recorded_at", "id")
+        scope = {"task": str(task.pk), "task_name": task.name}
+        return photos_zip_response(list(photos), f"photos-{task.pk}.zip", scope)
+
+    @extend_schema(
+        operation_id="v1_tasks_track_geojson",
+        parameters=[CRS_PARAMETER],
+        responses={(200, GEOJSON): OpenApiTypes.OBJECT},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="track.geojson",
+        url_name="track-geojson",
+        content_negotiation_class=FileFormatNegotiation,
+    )
+    def track_geojson(self, request: Request, pk=None) -> StreamingHttpResponse:
+        """The track to download: one feature per segment with every kept point (not simplified) and
+        each point's time (coordTimes); GET /tasks/{id}/track draws the simplified line."""
+        crs = parse(CrsIn, request.query_params)["crs"]
+        task = self.get_object()
+        return track_geojson_response(task, track_summary(task), crs)

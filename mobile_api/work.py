@@ -39,7 +39,7 @@ class AssignmentOut(serializers.ModelSerializer):
 class AttachmentOut(serializers.ModelSerializer):
     class Meta:
         model = ProjectAttachment
-        fields = ["id", "kind", "name", "sha256", "size", "uploaded_at"]
+        fields = ["id", "kind", "name", "sha256", "size", "uploaded_at", "number", "issued_on"]
 
 
 class ProjectOut(serializers.ModelSerializer):
@@ -87,6 +87,16 @@ class AssignIn(serializers.Serializer):
 class AttachIn(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ProjectAttachment.Kind.choices)
     file = serializers.FileField(max_length=200)
+    number = serializers.CharField(
+        max_length=64,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="报告编号 (kind report only): unique within the agency; the public look-up finds it.",
+    )
+    issued_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="签发日期 (kind report only)."
+    )
 
 
 S = MonitoringProject.Status
@@ -152,10 +162,16 @@ def project_export_row(project: MonitoringProject) -> list:
 class ProjectFilter(filters.FilterSet):
     name = filters.CharFilter(lookup_expr="icontains")
     region = filters.CharFilter(field_name="region_code", lookup_expr="startswith")
+    since = filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", help_text="Registered on or after (Asia/Shanghai)."
+    )
+    until = filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", help_text="Registered on or before (Asia/Shanghai)."
+    )
 
     class Meta:
         model = MonitoringProject
-        fields = ["status", "number", "monitoring_type", "enterprise"]
+        fields = ["status", "number", "monitoring_type", "enterprise", "agency", "contract", "since", "until"]
 
 
 class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -212,7 +228,12 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         access.require_agency_admin(request.user, project.agency)
         data = parse(AttachIn, request.data)
         project_services.project_attach(
-            project=project, kind=data["kind"], upload=data["file"], actor=request.user
+            project=project,
+            kind=data["kind"],
+            upload=data["file"],
+            actor=request.user,
+            number=data["number"],
+            issued_on=data["issued_on"],
         )
         return self._render(project, status.HTTP_201_CREATED)
 
@@ -355,10 +376,14 @@ class OmTaskIn(serializers.Serializer):
 
 class OmTaskFilter(filters.FilterSet):
     name = filters.CharFilter(lookup_expr="icontains")
+    enterprise = filters.NumberFilter(field_name="contract__enterprise_id")
+    # The task's period (任务开始/结束日期) overlaps [since, until].
+    since = filters.DateFilter(field_name="ends_on", lookup_expr="gte", help_text="Running on or after.")
+    until = filters.DateFilter(field_name="starts_on", lookup_expr="lte", help_text="Running on or before.")
 
     class Meta:
         model = OmTask
-        fields = ["status", "kind", "contract", "number"]
+        fields = ["status", "kind", "contract", "number", "agency", "enterprise", "since", "until"]
 
 
 class OmTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
