@@ -7,6 +7,7 @@ from django.forms import ModelForm
 
 from media_rules.models import Blob, Photo, PhotoType, Upload
 from media_rules.rules import Thresholds, thresholds_for
+from server.maps.widgets import MapAdminMixin, point_map
 from sync.admin import ReadOnly
 
 
@@ -52,12 +53,14 @@ class BlobAdmin(ReadOnly):
 
 
 @admin.register(Photo)
-class PhotoAdmin(ReadOnly):
+class PhotoAdmin(MapAdminMixin, ReadOnly):
     list_display = ["id", "photo_type", "verdict", "task", "outlet", "agency", "captured_at", "recorded_at"]
     list_filter = ["verdict", "photo_type", "mock_location"]
     search_fields = ["=id", "=sha256", "=task__id"]
     list_select_related = ["photo_type", "task", "outlet", "agency"]
     date_hierarchy = "recorded_at"
+    readonly_fields = ["fix_location_map"]
+    fix_location_map = point_map("fix_location", "拍摄定位地图")
 
 
 @admin.register(Upload)

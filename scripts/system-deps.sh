@@ -25,12 +25,26 @@ for lib in "${!wanted[@]}"; do
 done
 # binutils gives ctypes.util.find_library the tools it uses to find the libraries above.
 command -v objdump >/dev/null || missing+=(binutils)
+# Headless Chromium and its driver, for the map page's browser test (tests/maps). Only the tests
+# need them: without root they are named, and the test skips outside CI instead of failing set-up.
+browser=()
+command -v chromium >/dev/null || browser+=(chromium)
+command -v chromedriver >/dev/null || browser+=(chromium-driver)
+# A Chinese font, so that the page's screenshot (a CI artifact) can be read: 1.6 MB.
+compgen -G "/usr/share/fonts/truetype/wqy/wqy-microhei*" >/dev/null || browser+=(fonts-wqy-microhei)
+if [ ${#browser[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    missing+=("${browser[@]}")
+  else
+    echo "The map page's browser test needs: ${browser[*]} (sudo apt-get install ${browser[*]})" >&2
+  fi
+fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-  echo "Installing the system libraries GeoDjango needs: $packages"
+  echo "Installing the system packages Fieldtrace needs: $packages"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   # shellcheck disable=SC2086

@@ -18,13 +18,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.gis.admin import GISModelAdmin
 from django.db.models import Count, Model, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
 from server.errors import VALIDATION_FAILED, DomainError
 from server.geo import CoordinateSystem
+from server.maps.widgets import MapAdminMixin
 from server.registry import errors
 from server.registry.identifiers import mask_resident_id, validate_credit_code, validate_resident_id
 from server.registry.models import (
@@ -575,10 +575,10 @@ class OutletForm(forms.ModelForm):
 
 
 @admin.register(Outlet)
-class OutletAdmin(GISModelAdmin):
+class OutletAdmin(MapAdminMixin, admin.ModelAdmin):
     form = OutletForm
-    # The map opens on Shanghai; OpenLayers' default OpenStreetMap tiles.
-    gis_widget_kwargs = {"attrs": {"default_lon": 121.47, "default_lat": 31.23, "default_zoom": 9}}
+    # A new outlet's map opens on Shanghai; the tiles are the map page's (MAP_TILE_URL).
+    settings_overrides = {"DEFAULT_CENTER": (31.23, 121.47), "DEFAULT_ZOOM": 9}
     list_display = (
         "name",
         "enterprise",
