@@ -2,15 +2,19 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from mobile_api import (
+    audit,
     auth,
+    evidence,
     home,
     notifications,
     om_forms,
     om_manage,
     om_records,
     photos,
+    public,
     registry,
     sites,
+    statistics,
     subscriptions,
     sync,
     tasks,
@@ -43,6 +47,8 @@ router.register("rectifications", violations.RectificationViewSet, basename="rec
 
 urlpatterns = [
     path("meta", MetaView.as_view(), name="meta"),
+    path("public/agencies", public.PublicAgencyList.as_view(), name="public-agencies"),
+    path("public/reports/<path:number>", public.PublicReportView.as_view(), name="public-report"),
     path("auth/login", auth.PasswordLoginView.as_view(), name="login"),
     path("auth/wechat/login", auth.WeChatLoginView.as_view(), name="wechat-login"),
     path("auth/wechat/bind", auth.WeChatBindView.as_view(), name="wechat-bind"),
@@ -78,6 +84,12 @@ urlpatterns = [
     path("om-tasks/<int:task_id>/reports", om_manage.ReportListView.as_view(), name="om-task-reports"),
     path("om/reports/<int:report_id>/file", om_manage.ReportFileView.as_view(), name="om-report-file"),
     path("om/overdue", om_manage.OverdueView.as_view(), name="om-overdue"),
+    path("evidence", evidence.EvidenceView.as_view(), name="evidence"),
+    path("statistics", statistics.StatisticsView.as_view(), name="statistics"),
     path("tasks/<uuid:task_id>/track/points", tracks.TrackPointList.as_view(), name="task-track-points"),
+    path("audit", audit.AuditListView.as_view(), name="audit"),
+    path(
+        "audit/<slug:subject_type>/<str:subject_id>", audit.SubjectHistoryView.as_view(), name="audit-subject"
+    ),
     *router.urls,
 ]

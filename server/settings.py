@@ -57,7 +57,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "server.apps.AdminConfig",  # django.contrib.admin, with regulators (server/admin_scope.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "leaflet",
     "server.accounts",
     "server.registry",
     "server.fieldwork",
@@ -76,8 +77,10 @@ INSTALLED_APPS = [
     "server.tracks",
     "server.notifications",
     "server.violations",
+    "server.audit",
     "sync",
     "media_rules",
+    "server.maps",
     "server.apps.ServerConfig",
 ]
 
@@ -94,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sync.idempotency.IdempotencyMiddleware",
+    # Who and which phone: audit entries written during the request name its device token.
+    "server.audit.context.AuditOriginMiddleware",
 ]
 
 ROOT_URLCONF = "server.urls"
@@ -216,6 +221,23 @@ OM_REPORT_MAX_BYTES = env_int("OM_REPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1
 # How far back the overdue list (超期) and its reminders look, in days.
 OM_OVERDUE_LOOKBACK_DAYS = env_int("OM_OVERDUE_LOOKBACK_DAYS", 31, minimum=1)
 
+# --- Maps (the map page /map/ and the admin's map widgets; server/maps) ----------------------------
+# The base map's tiles. Points are stored in WGS-84; on GCJ-02 tiles (Gaode, Tencent) they are drawn
+# shifted by server.geo.from_wgs84, on WGS-84 / CGCS2000 tiles (OpenStreetMap, Tianditu) as they are.
+MAP_TILE_URL = env_str("MAP_TILE_URL", "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env_str(
+    "MAP_TILE_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+)
+MAP_TILE_SYSTEM = env_choice("MAP_TILE_SYSTEM", ["wgs84", "gcj02"], "wgs84")
+LEAFLET_CONFIG = {
+    "DEFAULT_CENTER": (35.0, 105.0),  # (lat, lon): China
+    "DEFAULT_ZOOM": 4,
+    "MIN_ZOOM": 3,
+    "MAX_ZOOM": 18,
+    "TILES": [("底图", MAP_TILE_URL, {"attribution": MAP_TILE_ATTRIBUTION, "maxZoom": 18})],
+    "RESET_VIEW": False,
+}
+
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", "")
 # Without a broker the tasks run inline, in the request that queued them (make run needs no worker).
@@ -267,6 +289,8 @@ REST_FRAMEWORK = {
         # Per client address: guessing passwords or flooding sign-ups is slowed, a field team is not.
         "sign_in": env_str("THROTTLE_SIGN_IN", "30/min"),
         "register": env_str("THROTTLE_REGISTER", "20/hour"),
+        # The public look-up of agencies and reports (no sign-in): people typing, not scrapers.
+        "public_lookup": env_str("THROTTLE_PUBLIC_LOOKUP", "30/min"),
     },
 }
 

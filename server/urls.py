@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include("mobile_api.urls")),
     path("admin/", admin.site.urls),
+    path("map/", include("server.maps.urls")),
 ]
 
 handler400 = "server.errors.bad_request"
