@@ -368,6 +368,13 @@ def task_update(
         task.version += 1
         task.save(update_fields=[*outcome.values, "field_stamps", "version", "updated_at"])
         change_seq = _task_change(task)
+        audit.record(
+            "task.updated",
+            subject=task,
+            actor=actor,
+            summary=f"修改任务：{task.name}",
+            changes=outcome.values,
+        )
     elif outcome.stamps:
         task.save(update_fields=["field_stamps"])
     now = timezone.now()
@@ -420,6 +427,7 @@ def task_delete(*, actor: User, task: MonitoringTask) -> tuple[MonitoringTask, i
     task.deleted_at = timezone.now()
     task.version += 1
     task.save(update_fields=["deleted_at", "version", "updated_at"])
+    audit.record("task.deleted", subject=task, actor=actor, summary=f"删除任务：{task.name}")
     return task, _task_change(task)
 
 

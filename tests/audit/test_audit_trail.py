@@ -90,6 +90,23 @@ def test_a_task_transition_pushed_offline_names_the_device_and_the_operation(wor
     assert AuditEntry.objects.filter(subject_type="task", subject_id=str(task_id)).count() == 2
 
 
+def test_task_edits_and_deletion_pushed_offline_are_recorded(world, client_for):
+    side = world.shanghai
+    sampler = Phone.enrol(side.field_user)
+    task_id = uuid.uuid4()
+    sampler.op("task.create", task_id, {"project": side.project.pk, "name": "进水口采样"})
+    edit = sampler.op("task.update", task_id, {"name": "进水口采样（改）", "note": "雨天"}, base_version=1)
+    sampler.op("task.delete", task_id, {})
+    pushed = sampler.push()
+    assert {r["status"] for r in pushed.json()["results"]} == {"applied"}, pushed.json()
+
+    deleted, updated, _created = history(client_for(side.main), "task", task_id)
+    assert (deleted["action"], updated["action"]) == ("task.deleted", "task.updated")
+    assert updated["changes"] == {"name": "进水口采样（改）", "note": "雨天"}
+    assert updated["operation"]["op_id"] == edit["op_id"]
+    assert deleted["device"]["id"] == sampler.device_id
+
+
 def test_an_om_record_submitted_offline_confirmed_and_voided_is_recorded_in_order(
     world, client_for, django_capture_on_commit_callbacks
 ):
