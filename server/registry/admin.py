@@ -198,6 +198,7 @@ class AgencyFilingEventInline(ReadOnlyInline):
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
     form = CreditCodeRegionForm
+    ordering = ("name", "id")  # stable pages, the autocomplete's too
     list_display = (
         "name",
         "credit_code",
@@ -542,6 +543,7 @@ class EnterpriseOutletInline(ReadOnlyInline):
 @admin.register(Enterprise)
 class EnterpriseAdmin(admin.ModelAdmin):
     form = CreditCodeRegionForm
+    ordering = ("name", "id")  # stable pages, the autocomplete's too
     list_display = ("name", "credit_code", "region_code", "contact_name", "contact_phone", "outlet_count")
     search_fields = ("name", "credit_code", "^region_code", "contact_name")
     search_help_text = "按企业名称、统一社会信用代码、行政区划代码（前缀）或联系人搜索。"
