@@ -46,12 +46,51 @@ def _task(side):
     return task
 
 
+def _om_record(side):
+    """The side's submitted O&M record (with its start and end check-ins and its work photo), filled
+    by its technician over HTTP, as the phone does."""
+    from rest_framework.test import APIClient
+
+    from server.om.models import OmRecord
+    from tests.om.test_records import submitted
+
+    existing = OmRecord.objects.filter(task=side.om_task).exclude(status=OmRecord.Status.DRAFT).first()
+    if existing is not None:
+        return existing
+    client = APIClient()
+    client.force_authenticate(side.technician_user)
+    return OmRecord.objects.get(pk=submitted(side, client))
+
+
+def _report(side):
+    """The side's O&M report (a PDF), uploaded by its main account."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from server.om.models import OmReport
+    from server.om.reports import report_upload
+
+    existing = OmReport.objects.filter(task=side.om_task).first()
+    if existing is not None:
+        return existing
+    pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+    return report_upload(
+        task=side.om_task,
+        actor=side.main,
+        name="10月运维月报",
+        category="monthly",
+        file=SimpleUploadedFile("10月运维月报.pdf", pdf),
+    )
+
+
 @pytest.fixture
 def world(world):
-    """The shared world, with a violation and its rectification, and a monitoring task, on each side."""
+    """The shared world, with a violation and its rectification, a monitoring task, a submitted O&M
+    record and an O&M report, on each side."""
     for side in (world.shanghai, world.jiangsu):
         _violation(side)
         _task(side)
+        _om_record(side)
+        _report(side)
     return world
 
 
@@ -69,6 +108,10 @@ OBJECTS = {
     "violations": lambda side: _violation(side).pk,
     "rectifications": lambda side: _violation(side).rectifications.get().pk,
     "tasks": lambda side: str(_task(side).pk),
+    "om/records": lambda side: str(_om_record(side).pk),
+    "checkins": lambda side: str(_om_record(side).start_checkin_id),
+    # The record's work photo: a site photo (no monitoring task) at the side's wastewater outlet.
+    "photos": lambda side: str(_om_record(side).work_photo_id),
 }
 
 # role -> endpoint -> (status for own, status for other)
@@ -88,13 +131,32 @@ EXPECTED = {
         "violations": (200, 404),
         "rectifications": (200, 404),
         "tasks": (200, 404),
+        # Submitted records of the region's enterprises, and what they hang on.
+        "om/records": (200, 404),
+        "checkins": (200, 404),
+        "photos": (200, 404),
     },
     "agency_main": dict.fromkeys(OBJECTS, (200, 404)),
     "agency_manager": dict.fromkeys(OBJECTS, (200, 404)),
     # The sampler is on the project, not on the O&M task; field accounts do not manage accounts.
-    "agency_field": dict.fromkeys(OBJECTS, (200, 404)) | {"om-tasks": (404, 404), "accounts": (403, 403)},
+    # O&M records and check-ins follow the O&M task; a site photo (no monitoring task) is seen by
+    # every account of the agency that took it (access.photos_for).
+    "agency_field": dict.fromkeys(OBJECTS, (200, 404))
+    | {"om-tasks": (404, 404), "accounts": (403, 403), "om/records": (404, 404), "checkins": (404, 404)},
+    # The reviewer is on the O&M task's staff.
     "agency_reviewer": dict.fromkeys(OBJECTS, (200, 404)) | {"accounts": (403, 403)},
-    # Enterprises see no violations, not even those of their own projects.
+    # The technician (a field account) is on the O&M task, not on the project: no monitoring task,
+    # and so none of the project's violations.
+    "technician": dict.fromkeys(OBJECTS, (200, 404))
+    | {
+        "projects": (404, 404),
+        "tasks": (404, 404),
+        "accounts": (403, 403),
+        "violations": (404, 404),
+        "rectifications": (404, 404),
+    },
+    # Enterprises see no violations, not even those of their own projects; they see their O&M
+    # records once submitted, and the photos taken at their outlets.
     "enterprise": dict.fromkeys(OBJECTS, (200, 404))
     | {"staff": (404, 404), "accounts": (403, 403), "violations": (404, 404), "rectifications": (404, 404)},
 }
@@ -103,6 +165,8 @@ CASES = [(role, endpoint) for role in EXPECTED for endpoint in OBJECTS]
 
 
 def _user(world, role):
+    if role == "technician":
+        return world.shanghai.technician_user
     return world.platform if role == "platform" else world.shanghai.users[role]
 
 
@@ -135,11 +199,54 @@ def test_lists_hold_exactly_the_readable_objects(world, client_for, role, endpoi
     assert (OBJECTS[endpoint](world.jiangsu) in ids) == (other_status == 200)
 
 
+# --- Reads below an object: readable exactly when the object is ------------------------------------
+# name -> (the object's endpoint in OBJECTS, how to find the path on a side)
+BELOW = {
+    "om-record-version": ("om/records", lambda side: f"om/records/{_om_record(side).pk}/versions/1"),
+    "om-record-history": ("om/records", lambda side: f"audit/om_record/{_om_record(side).pk}"),
+    "task-history": ("tasks", lambda side: f"audit/task/{_task(side).pk}"),
+    "task-track": ("tasks", lambda side: f"tasks/{_task(side).pk}/track"),
+    "task-track-geojson": ("tasks", lambda side: f"tasks/{_task(side).pk}/track.geojson"),
+    "om-report-file": ("om-tasks", lambda side: f"om/reports/{_report(side).pk}/file"),
+}
+
+
+@pytest.mark.parametrize(("role", "name"), [(role, name) for role in EXPECTED for name in BELOW])
+def test_read_below_own_and_other(world, client_for, role, name):
+    client = client_for(_user(world, role))
+    endpoint, find = BELOW[name]
+    own_status, other_status = EXPECTED[role][endpoint]
+    for side, expected in ((world.shanghai, own_status), (world.jiangsu, other_status)):
+        response = client.get(f"/api/v1/{find(side)}")
+        assert response.status_code == expected, (role, name, side.agency.region_code)
+        if expected == 404:
+            assert response.json()["code"] == "not_found"
+
+
+def test_drafts_stay_with_the_agency(world, client_for):
+    """A draft O&M record: the agency's accounts on the task see it; the enterprise and the regulator
+    do not, though they see the task's submitted records."""
+    from tests.om.test_reports import record
+
+    draft = record(world.shanghai, "draft")
+    for role in ("platform", "agency_main", "agency_manager", "agency_reviewer", "technician"):
+        response = client_for(_user(world, role)).get(f"/api/v1/om/records/{draft.pk}")
+        assert response.status_code == 200, role
+    for role in ("enterprise", "regulator", "agency_field"):
+        client = client_for(_user(world, role))
+        assert client.get(f"/api/v1/om/records/{draft.pk}").status_code == 404, role
+        assert client.get(f"/api/v1/om/records/{draft.pk}/versions/1").status_code == 404, role
+        assert client.get(f"/api/v1/audit/om_record/{draft.pk}").status_code == 404, role
+
+
 def test_anonymous_reads_nothing(world, api):
     for endpoint, find in OBJECTS.items():
         response = api.get(f"/api/v1/{endpoint}/{find(world.shanghai)}")
         assert response.status_code == 401, endpoint
         assert response.json()["code"] == "not_authenticated"
+    for name, (_, find) in BELOW.items():
+        response = api.get(f"/api/v1/{find(world.shanghai)}")
+        assert response.status_code == 401, name
 
 
 def test_a_regulator_sees_an_out_of_province_agency_once_it_works_in_the_region(world, client_for):
