@@ -150,6 +150,12 @@ OM_DAY_MISMATCH = ErrorCode(
     "确认列表与当日待确认记录不一致，请刷新后重新确认。",
     "The list confirmed differs from the day's records awaiting confirmation; refresh and confirm again.",
 )
+OM_ID_TAKEN = ErrorCode(
+    "om_id_taken",
+    409,
+    "该编号已被他人的确认或审核使用，请重新生成编号。",
+    "This id is already used by someone else's confirmation or review; generate a new one.",
+)
 OM_BATCH_EMPTY = ErrorCode("om_batch_empty", 400, "请至少选择一条记录。", "Choose at least one record.")
 
 # --- Forms ([F6]: templates as data, computed judgements) -----------------------------------------

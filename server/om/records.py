@@ -27,7 +27,7 @@ from django.utils import timezone
 from media_rules.models import Blob, Photo
 from server.accounts.models import Device, Role, User
 from server.audit import services as audit
-from server.errors import DomainError
+from server.errors import NOT_FOUND, DomainError
 from server.notifications.services import notify
 from server.om import errors, forms
 from server.om.models import (
@@ -42,7 +42,8 @@ from server.om.models import (
     Review,
     ReviewedVersion,
 )
-from server.registry.models import Employment, Enterprise, Instrument, Outlet
+from server.om.services import on_om_task
+from server.registry.models import Enterprise, Instrument, Outlet
 from server.tracks.models import CheckIn
 from server.transitions import StateMachine
 from sync.changes import record_change
@@ -58,33 +59,21 @@ RECORD_MOVES: dict[tuple[str, str], set[str]] = {
 }
 
 
-def _on_task(task: OmTask, user: User, role: str) -> bool:
-    return (
-        user.person_id is not None
-        and OmTaskStaff.objects.filter(
-            task=task,
-            role=role,
-            employment__person_id=user.person_id,
-            employment__status=Employment.Status.ACTIVE,
-        ).exists()
-    )
-
-
 def is_reviewer(task: OmTask, user: User) -> bool:
     """运维审核: may confirm or void the task's records (never their own)."""
-    return _on_task(task, user, OmTaskStaff.Role.REVIEWER)
+    return on_om_task(task, user, OmTaskStaff.Role.REVIEWER)
 
 
 def is_technician(task: OmTask, user: User) -> bool:
     """现场运维: may fill the task's records."""
-    return _on_task(task, user, OmTaskStaff.Role.TECHNICIAN)
+    return on_om_task(task, user, OmTaskStaff.Role.TECHNICIAN)
 
 
 def _record_roles(record: OmRecord, actor: User) -> set[str]:
     roles = set()
     if actor.pk == record.filled_by_id:
         roles.add("filler")
-    elif is_reviewer(record.task, actor):
+    elif is_reviewer(record.task, actor):  # never the filler: 填报表单和审核表单不能为同一人 (seed 003)
         roles.add("reviewer")
     if actor.role == Role.ENTERPRISE and actor.enterprise_id == record.enterprise_id:
         roles.add("enterprise")
@@ -209,6 +198,10 @@ def record_save(
             raise DomainError(errors.OM_NOT_TECHNICIAN)
     else:
         if record.filled_by_id != actor.pk:
+            from server.access import om_records_for
+
+            if not om_records_for(actor).filter(pk=record.pk).exists():
+                raise DomainError(NOT_FOUND)  # another agency's record: its existence does not leak
             raise DomainError(errors.OM_NOT_FILLER)
         if record.status in (S.APPROVED, S.VOIDED):
             raise DomainError(
@@ -384,6 +377,8 @@ def day_confirm(
     -> version). Idempotent by ``confirmation_id``."""
     existing = DayConfirmation.objects.filter(pk=confirmation_id).first()
     if existing is not None:
+        if existing.actor_id != actor.pk:
+            raise DomainError(errors.OM_ID_TAKEN)
         return DayConfirmed(
             existing,
             False,
@@ -465,17 +460,20 @@ def records_review(
     """Confirm or void confirmed records, all or none. Idempotent by ``review_id``."""
     existing = Review.objects.filter(pk=review_id).first()
     if existing is not None:
+        if existing.actor_id != actor.pk:
+            raise DomainError(errors.OM_ID_TAKEN)
         return existing, False
     if not records:
         raise DomainError(errors.OM_BATCH_EMPTY)
     reason = reason.strip()
-    if decision == Review.Decision.VOID and not reason:
-        raise DomainError(errors.OM_VOID_REASON_REQUIRED)
     locked = list(OmRecord.objects.select_for_update().filter(pk__in=[r.pk for r in records]).order_by("pk"))
     for record in locked:
-        if record.filled_by_id == actor.pk:
+        # The table (RECORD_MOVES, with _record_roles) decides; this only names why it would refuse,
+        # record by record, before anything of the batch is written.
+        roles = _record_roles(record, actor)
+        if "filler" in roles:
             raise DomainError(errors.OM_REVIEWER_IS_FILLER, details={"record": str(record.pk)})
-        if not is_reviewer(record.task, actor):
+        if "reviewer" not in roles:
             raise DomainError(errors.OM_NOT_REVIEWER, details={"record": str(record.pk)})
         if record.status != S.CONFIRMED:
             raise DomainError(

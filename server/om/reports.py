@@ -23,9 +23,9 @@ from server import access
 from server.accounts.models import Role, User
 from server.errors import VALIDATION_FAILED, DomainError
 from server.om import errors
-from server.om.models import OmRecord, OmReport, OmTask, OmTaskStaff
+from server.om.models import OmRecord, OmReport, OmTask
 from server.om.plans import DONE_STATUSES
-from server.registry.models import Employment
+from server.om.services import on_om_task
 
 AGENCY_ADMINS = {Role.AGENCY_MAIN, Role.AGENCY_MANAGER}
 
@@ -118,12 +118,7 @@ def may_upload(task: OmTask, actor: User) -> bool:
         return False
     if actor.role in AGENCY_ADMINS:
         return True
-    return (
-        actor.person_id is not None
-        and OmTaskStaff.objects.filter(
-            task=task, employment__person_id=actor.person_id, employment__status=Employment.Status.ACTIVE
-        ).exists()
-    )
+    return on_om_task(task, actor)
 
 
 def _records(task: OmTask, record_ids: Iterable) -> list[OmRecord]:

@@ -18,6 +18,18 @@ from server.registry.services import ensure_agency_approved, ensure_post_allowed
 ROLE_POSTS = {OmTaskStaff.Role.TECHNICIAN: "om_technician", OmTaskStaff.Role.REVIEWER: "om_reviewer"}
 
 
+def on_om_task(task: OmTask, user, role: str | None = None) -> bool:
+    """Whether the user's person is active staff of the O&M task (in ``role``, or in any role):
+    who may check in at its points, fill its records (technician), review them (reviewer), upload
+    its reports."""
+    if getattr(user, "person_id", None) is None:
+        return False
+    staff = OmTaskStaff.objects.filter(
+        task=task, employment__person_id=user.person_id, employment__status=Employment.Status.ACTIVE
+    )
+    return (staff.filter(role=role) if role else staff).exists()
+
+
 def _check_staff(agency: Agency, staff: Iterable[tuple[Employment, str]]) -> list[tuple[Employment, str]]:
     checked = []
     today = timezone.localdate()

@@ -22,8 +22,9 @@ from server.accounts.models import Device, User
 from server.errors import DomainError
 from server.fieldwork.models import MonitoringTask
 from server.geo import to_wgs84, validate_point
-from server.om.models import OmTask, OmTaskStaff
-from server.registry.models import Employment, Outlet
+from server.om.models import OmTask
+from server.om.services import on_om_task
+from server.registry.models import Outlet
 from server.tracks import errors
 from server.tracks.models import CheckIn
 from server.tracks.services import ensure_can_record
@@ -46,12 +47,7 @@ class Position:
 
 
 def _ensure_om_staff(om_task: OmTask, actor: User) -> None:
-    if (
-        actor.person_id is None
-        or not OmTaskStaff.objects.filter(
-            task=om_task, employment__person_id=actor.person_id, employment__status=Employment.Status.ACTIVE
-        ).exists()
-    ):
+    if not on_om_task(om_task, actor):
         raise DomainError(errors.CHECKIN_NOT_ON_TASK)
 
 

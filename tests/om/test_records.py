@@ -142,9 +142,46 @@ def test_a_checkin_far_from_the_outlet_is_flagged_and_the_task_policy_decides(wo
 def test_a_checkin_of_another_kind_or_person_does_not_count(world, tech, client_for):
     side = world.shanghai
     start = checkin(tech, side, "start")
-    body = {"id": str(uuid.uuid4()), **record_payload(side, start=start, end=start, submit=True)}
+    record_id = uuid.uuid4()
+    body = {"id": str(record_id), **record_payload(side, start=start, end=start, submit=True)}
     answer = tech.post("/api/v1/om/records", body, format="json")
     assert (answer.status_code, answer.json()["code"]) == (400, "om_checkin_mismatch")
+    assert answer.json()["details"]["kind"] == "end"
+    # The reviewer's own start check-in at the same outlet is not the technician's.
+    theirs = checkin(client_for(side.reviewer), side, "start")
+    body = {"id": str(record_id), **record_payload(side, start=theirs)}
+    answer = tech.post("/api/v1/om/records", body, format="json")
+    assert answer.status_code == 404  # another user's check-in is not among the technician's own
+    body = {"id": str(record_id), **record_payload(side, start=start)}
+    assert tech.post("/api/v1/om/records", body, format="json").status_code == 201
+    assert OmRecord.objects.get(pk=record_id).start_checkin_id == start
+
+
+def test_another_agencys_record_id_is_not_found_and_a_review_id_is_the_reviewers(world, tech, client_for):
+    side, other = world.shanghai, world.jiangsu
+    record_id = submitted(side, tech)
+    theirs = client_for(other.technician_user)
+    body = {"id": str(record_id), **record_payload(other, start=checkin(theirs, other, "start"))}
+    answer = theirs.post("/api/v1/om/records", body, format="json")
+    assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
+    assert OmRecord.objects.get(pk=record_id).task_id == side.om_task.pk  # untouched
+
+    OmRecord.objects.filter(pk=record_id).update(status="confirmed")  # as if the enterprise had confirmed
+    review = {
+        "id": str(uuid.uuid4()),
+        "records": [str(record_id)],
+        "decision": "approve",
+        "work_photo": str(work_photo(side.reviewer, side.wastewater)),
+        "signature": signature_b64(7),
+    }
+    assert client_for(side.reviewer).post("/api/v1/om/reviews", review, format="json").status_code == 201
+    both = hire(side.agency, ["om_reviewer"])
+    second = staff_account(side.main, both, Role.AGENCY_REVIEWER)
+    om_task_add_staff(task=side.om_task, employment=both, role=OmTaskStaff.Role.REVIEWER)
+    review["work_photo"] = str(work_photo(second, side.wastewater))
+    answer = client_for(second).post("/api/v1/om/reviews", review, format="json")
+    assert (answer.status_code, answer.json()["code"]) == (409, "om_id_taken")
+    assert OmRecord.objects.get(pk=record_id).status == "approved"
 
 
 def test_wrong_units_and_out_of_range_numbers_are_refused_with_their_paths(world, tech):
@@ -255,3 +292,9 @@ def test_phones_pull_the_records_they_may_see(world, tech):
     assert set(pulled(side.reviewer)) == {str(draft_id), str(record_id)}
     assert pulled(world.jiangsu.technician_user) == {}
     assert pulled(world.jiangsu.enterprise_user) == {}
+
+
+def test_a_days_records_filtered_by_an_enterprise_that_is_not_a_number_is_a_400(world, client_for):
+    answer = client_for(world.shanghai.enterprise_user).get("/api/v1/om/days/2026-01-01?enterprise=abc")
+    assert (answer.status_code, answer.json()["code"]) == (400, "validation_failed")
+    assert "enterprise" in answer.json()["details"]
