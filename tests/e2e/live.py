@@ -73,17 +73,37 @@ def manage(env: dict[str, str], *args: str, code: str | None = None) -> str:
 
 
 class Server:
-    def __init__(self, env: dict[str, str], log: Path):
+    """``manage.py runserver``, or with ``gunicorn_workers`` the production server
+    (``gunicorn -c server/gunicorn_conf.py server.wsgi``) with that many sync workers."""
+
+    def __init__(self, env: dict[str, str], log: Path, *, gunicorn_workers: int | None = None):
         self.env = env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
+        self.gunicorn_workers = gunicorn_workers
         self.process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        if self.gunicorn_workers is None:
+            return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"]
+        return [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "server/gunicorn_conf.py",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.gunicorn_workers),
+            "--access-logfile",
+            "-",
+            "server.wsgi",
+        ]
 
     def start(self) -> Server:
         log = self.log.open("a")
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
+            self.command(),
             cwd=BASE_DIR,
             env=self.env,
             stdout=log,

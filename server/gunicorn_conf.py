@@ -1,0 +1,35 @@
+"""gunicorn settings for production: ``gunicorn -c server/gunicorn_conf.py server.wsgi``.
+
+Every value can be set from the environment (the names gunicorn itself reads, GUNICORN_*), so one file
+serves a laptop, CI's production-mode tests and a province's app servers (docs/deployment.md).
+
+- Sync workers, one request at a time each: the work of a request is CPU (photo decode, EXIF, JSON)
+  and database round trips, not long waits, and a sync worker that is killed mid-request loses only
+  that request, which the phone retries (every write is idempotent).
+- Workers default to 2 x CPUs + 1, gunicorn's own advice; a photo upload holds its worker for
+  about 50 ms of CPU, so more workers than that only queue on the CPUs.
+- ``max_requests`` recycles a worker now and then, so a slow leak in a library cannot grow forever.
+- ``timeout`` kills a worker stuck past 60 s (a 30 MB upload over a slow link is read by the
+  front proxy, which buffers request bodies; see the guide).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count() + 1))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 500))
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+errorlog = "-"
+# gunicorn 25+ opens a control socket in $HOME by default; several servers on one host (and the
+# tests) would fight over it, and nothing here uses it.
+control_socket_disable = True
+# Behind nginx or a cloud load balancer: trust its X-Forwarded-* from these addresses only.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
