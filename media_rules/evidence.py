@@ -107,6 +107,8 @@ class PhotoContext:
     # media_rules/faces.py; None while not measured yet.
     face_count: int | None = None
     sharpness: float | None = None  # variance of the Laplacian of the reduced grey image
+    # What the background decode of the file found wrong (Blob.process_error), "" when nothing or not yet.
+    file_error: str = ""
 
 
 @dataclass(frozen=True)

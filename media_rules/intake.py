@@ -143,7 +143,7 @@ def ingest(
     fmt = sniff_format(data[:SNIFF_BYTES])
     if fmt is None:
         raise DomainError(UNSUPPORTED_IMAGE)
-    description = describe(data)
+    description = describe(data, full=False)  # a JPEG's scan is decoded in the background
     if not description["decoded"]:
         raise _refusal(description["error"])
     exif = read_exif(data)

@@ -21,7 +21,8 @@ Finding codes (stable, snake_case) and their severities:
 - time: ``clock_disagreement`` (WARN / FAIL), ``capture_after_receive`` (FAIL),
   ``received_long_after_capture`` (WARN), ``outside_task_window`` (FAIL), ``stage_order_violated``
   (FAIL), ``modified_after_capture`` (WARN);
-- content: ``editing_software`` (FAIL), ``transfer_software`` (PASS), ``same_file_reused`` (FAIL),
+- content: ``image_unreadable`` (FAIL: the file did not decode in the background),
+  ``editing_software`` (FAIL), ``transfer_software`` (PASS), ``same_file_reused`` (FAIL),
   ``near_duplicate`` (WARN / FAIL), ``signature_invalid`` (FAIL), ``signature_missing`` (WARN);
 - the person (work photos, where ``face_required``): ``face_found`` (PASS), ``face_missing`` (WARN),
   ``image_blurred`` (WARN);
@@ -45,7 +46,13 @@ from media_rules.rules_location import (
     rule_location_missing,
     rule_mock_location,
 )
-from media_rules.rules_media import rule_editing_software, rule_near_duplicate, rule_same_file, rule_signature
+from media_rules.rules_media import (
+    rule_editing_software,
+    rule_file_decodes,
+    rule_near_duplicate,
+    rule_same_file,
+    rule_signature,
+)
 from media_rules.rules_person import rule_work_photo
 from media_rules.rules_time import (
     capture_time,
@@ -67,6 +74,7 @@ __all__ = [
     "rule_clocks",
     "rule_editing_software",
     "rule_exif_gps_vs_fix",
+    "rule_file_decodes",
     "rule_geofence",
     "rule_location_missing",
     "rule_mock_location",
@@ -229,6 +237,7 @@ RULES: list[Rule] = [
     rule_task_window,
     rule_stage_order,
     rule_modify_time,
+    rule_file_decodes,
     rule_editing_software,
     rule_same_file,
     rule_near_duplicate,

@@ -22,6 +22,23 @@ def _match(text: str, patterns: tuple[str, ...]) -> str | None:
     return next((p for p in patterns if p.casefold() in folded), None)
 
 
+def rule_file_decodes(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
+    """Intake checks a JPEG's structure only (``imaging.jpeg_complete``); the background decodes every
+    pixel for the thumbnail. A file that is whole but does not decode is damaged, or not what the
+    phone's camera wrote: it cannot be looked at, so it cannot be evidence."""
+    if ctx.file_error != "image_unreadable":
+        return []
+    return [
+        Finding(
+            "image_unreadable",
+            Severity.FAIL,
+            "照片文件已损坏，无法完整解码，不能作为现场证据",
+            "The photo file is damaged and does not decode in full; it cannot serve as evidence",
+            {"process_error": ctx.file_error},
+        )
+    ]
+
+
 def rule_editing_software(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
     software = (ctx.exif.software or "").strip()
     if not software:

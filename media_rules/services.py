@@ -329,6 +329,7 @@ def context_for(photo: Photo) -> tuple[PhotoContext, Thresholds]:
         signature_valid=_signature_valid(photo),
         face_count=blob.face_count if blob is not None else None,
         sharpness=blob.sharpness if blob is not None else None,
+        file_error=blob.process_error if blob is not None else "",
     )
     found = capture_time(ctx)
     photo.captured_from, photo.captured_at = found if found else ("", None)

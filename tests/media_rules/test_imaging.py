@@ -27,6 +27,7 @@ from media_rules.imaging import (
     hash_bands,
     hash_from_bands,
     hash_to_signed64,
+    jpeg_complete,
     open_image,
     phash_pair,
     signed64_to_hash,
@@ -627,3 +628,30 @@ def test_thumbnail_and_hashes_match_the_separate_functions(twelve_mp_jpeg):
     separate = phash_pair(small)
     assert hamming(own, separate[0]) <= 4
     assert hamming(mirrored, separate[1]) <= 4
+
+
+@pytest.mark.parametrize("name", [n for n in ALL_PHOTOS if n.lower().endswith((".jpg", ".jpeg"))])
+def test_jpeg_complete_agrees_with_a_full_decode_on_whole_and_cut_real_photos(name):
+    data = read(name)
+    assert jpeg_complete(data) is True
+    assert describe(data, full=False) == describe(data)
+    for fraction in (0.01, 0.1, 0.5, 0.9, 0.99):
+        cut = data[: int(len(data) * fraction)]
+        whole = describe(cut)["decoded"]
+        assert jpeg_complete(cut) is whole or (name == "corrupted.jpg" and fraction == 0.99)
+        assert describe(cut, full=False)["decoded"] is jpeg_complete(cut)
+
+
+def test_jpeg_complete_refuses_broken_structures():
+    data = read("DSCN0010.jpg")
+    assert not jpeg_complete(b"")
+    assert not jpeg_complete(b"\xff\xd8")
+    assert not jpeg_complete(b"\xff\xd8\xff\xe0\x00\x00" + b"\0" * 200)  # a segment length below 2
+    assert not jpeg_complete(b"\xff\xd8\xff\xe1\xff\xff" + data[6:100])  # a segment past the end
+    assert not jpeg_complete(data[:2] + b"\x00" + data[3:])  # no marker where one must be
+    assert not jpeg_complete(data.replace(b"\xff\xd9", b"\xff\x00"))  # no end of image anywhere
+    # The EXIF thumbnail's own scan and end-of-image marker, inside APP1, before the photo's scan,
+    # do not count (the photo's scan is the last FF DA: none can occur inside entropy-coded data).
+    scan = data.rfind(b"\xff\xda")
+    assert data.find(b"\xff\xda") < data.find(b"\xff\xd9") < scan
+    assert not jpeg_complete(data[: scan + 1000])

@@ -982,3 +982,46 @@ def test_a_stored_file_lost_from_storage_is_a_clean_503_not_a_500(field, task, s
     assert response.json()["message"].startswith("The photo file cannot be read from storage")
     assert any("cannot be read" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
     assert Photo.objects.get(pk=photo_id).blob_id == sha(data)  # the record stays as it was
+
+
+# --- The decode check moved off the request ----------------------------------------------------------
+@pytest.mark.parametrize("name", ["DSCN0010.jpg", "Canon_40D.jpg", "HMD_Nokia_8.3_5G.jpg", "landscape_6.jpg"])
+@pytest.mark.parametrize("fraction", [0.02, 0.3, 0.5, 0.9, 0.999])
+def test_a_jpeg_cut_anywhere_after_its_headers_is_refused_without_decoding_it(
+    field, task, storage_root, monkeypatch, name, fraction
+):
+    data = real(name)
+    cut = data[: int(len(data) * fraction)]
+    from media_rules import imaging
+
+    decoded = []
+    monkeypatch.setattr(imaging, "_decode", lambda *args, **kwargs: decoded.append(args))
+    error(post_photo(field, task=task, file=cut), 422, "image_unreadable")
+    assert decoded == []  # refused by the structure check alone
+    assert not Blob.objects.exists()
+    assert stored_files(storage_root) == []
+
+
+def test_a_whole_jpeg_that_fails_its_background_decode_is_judged_unreadable(
+    field, task, monkeypatch, django_capture_on_commit_callbacks
+):
+    from media_rules import background
+    from media_rules.imaging import IMAGE_UNREADABLE
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = post_photo(field, task=task, file=real("DSCN0010.jpg"))
+    assert response.status_code == 201, response.json()
+    assert "image_unreadable" not in [f["code"] for f in response.json()["findings"]]
+
+    def damaged(*args, **kwargs):
+        raise DomainError(IMAGE_UNREADABLE)
+
+    monkeypatch.setattr(background, "thumbnail_and_hashes", damaged)
+    for callback in callbacks:
+        callback()
+    photo = Photo.objects.get(pk=response.json()["id"])
+    assert photo.blob.process_error == "image_unreadable"
+    assert photo.verdict == "fail"
+    finding = next(f for f in photo.findings if f["code"] == "image_unreadable")
+    assert finding["severity"] == "fail"
+    assert field.get(f"{API}/photos/{photo.pk}").json()["verdict"] == "fail"
