@@ -46,6 +46,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from unittest import mock
@@ -123,15 +124,17 @@ def _rounds(rates: list[float]) -> str:
 # --- The photos ---------------------------------------------------------------------------------------
 
 
-def _make_photos(directory: Path, outlet) -> list[Path]:
-    """PHOTOS distinct textured 12 MP JPEGs with a phone's EXIF, written to ``directory``."""
-    rng = random.Random(20261123)  # noqa: S311 - test pictures, not secrets
+def _make_photos(directory: Path, outlet, count: int = PHOTOS) -> list[Path]:
+    """``count`` distinct textured 12 MP JPEGs with a phone's EXIF, written to ``directory``. Each
+    picture has its own random seed, so they are made on two threads (Pillow's resizing, blending
+    and JPEG encoding release the GIL)."""
     width, height = SIZE
     grain = Image.effect_noise((width + 256, height + 256), 10)  # sensor grain, shared, cropped apart
     flat = Image.new("L", SIZE, 128)
     lon, lat = to_wgs84(outlet.given_longitude, outlet.given_latitude, outlet.given_system)
-    paths = []
-    for i in range(PHOTOS):
+
+    def make(i: int) -> Path:
+        rng = random.Random(20261123 + i)  # noqa: S311 - test pictures, not secrets
         channels = []
         for _ in range(3):
             broad = Image.frombytes("L", (16, 12), rng.randbytes(16 * 12))
@@ -154,8 +157,10 @@ def _make_photos(directory: Path, outlet) -> list[Path]:
         exif = _exif(lon + rng.uniform(-2e-4, 2e-4), lat + rng.uniform(-2e-4, 2e-4), upright=i % 2 == 1)
         path = directory / f"IMG_{i:04d}.jpg"
         picture.save(path, "JPEG", quality=QUALITY, exif=exif)
-        paths.append(path)
-    return paths
+        return path
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(make, range(count)))
 
 
 def _exif(lon: float, lat: float, *, upright: bool) -> Image.Exif:

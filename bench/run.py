@@ -1,5 +1,5 @@
 """The benchmark driver (``make bench``): a fresh throwaway database, migrated, with the test world
-built in it; then every benchmark module in bench/ (each with a ``run_benchmark(world)``), one table,
+built in it; then every benchmark module in bench/ that has a ``run_benchmark(world)``, one table,
 and each benchmark's summary line. BENCH_ONLY=photo,push runs only the modules named (bench/photo.py,
 bench/push.py); every module in bench/ runs without it.
 
@@ -10,6 +10,7 @@ the PostGIS extension), used, and dropped at the end. The database named in DATA
 
 from __future__ import annotations
 
+import base64
 import importlib
 import os
 import pkgutil
@@ -32,6 +33,9 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
     os.environ.setdefault("SECRET_KEY", BENCH_SECRET_KEY)
+    # Personal-information keys for the throwaway database (fixed, like its secret key): DEBUG is off.
+    os.environ.setdefault("PII_KEYS", "bench:" + base64.b64encode(b"fieldtrace-bench-pii-key-32bytes").decode())
+    os.environ.setdefault("PII_INDEX_KEY", base64.b64encode(b"fieldtrace-bench-pii-index-32byte").decode())
     os.environ["DEBUG"] = "0"  # as in production; with DEBUG on Django would also keep every query
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     source = os.environ.get("DATABASE_URL", "")
@@ -92,7 +96,9 @@ def _benchmarks() -> list:
     if only - set(names):
         raise SystemExit(f"BENCH_ONLY names no benchmark module: {', '.join(sorted(only - set(names)))}")
     names = [name for name in names if not only or name in only]
-    return [importlib.import_module(f"bench.{name}") for name in names]
+    modules = [importlib.import_module(f"bench.{name}") for name in names]
+    # bench/load.py and the like drive a separate server and have their own command line.
+    return [module for module in modules if hasattr(module, "run_benchmark")]
 
 
 def _table(rows: list) -> str:
