@@ -53,7 +53,7 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+from django.core.files.uploadedfile import InMemoryUploadedFile, SimpleUploadedFile
 from django.test.client import encode_multipart
 from PIL import Image, ImageChops, ImageDraw
 from rest_framework.test import APIClient
@@ -308,8 +308,8 @@ def _floor_round(paths: list[Path]) -> float:
     return PHOTOS / timed(read_and_hash)
 
 
-HANDLER = "the upload handler hashing and spooling to a temp file"
-READ_BACK = "reading the temp file back whole"
+HANDLER = "the upload handler hashing and keeping the file in memory"
+READ_BACK = "reading the kept file back whole"
 INGEST = "intake.ingest"
 DESCRIBE = "describe (the decode check, at 1/8 scale)"
 EXIF = "read_exif"
@@ -339,10 +339,10 @@ class _Stages:
         with ExitStack() as stack:
             for owner, name, label in targets:
                 stack.enter_context(mock.patch.object(owner, name, self._wrap(getattr(owner, name), label)))
-            # The view reads the spooled upload back whole: File proxies read() to the temp file.
+            # The view reads the kept upload back whole: File proxies read() to its file.
             stack.enter_context(
                 mock.patch.object(
-                    TemporaryUploadedFile, "read", property(lambda f: self._wrap(f.file.read, READ_BACK))
+                    InMemoryUploadedFile, "read", property(lambda f: self._wrap(f.file.read, READ_BACK))
                 )
             )
             yield

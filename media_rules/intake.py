@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import tempfile
 from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -71,28 +73,51 @@ def refuse_oversized_body(content_length: object, *, overhead: int = MULTIPART_O
         raise DomainError(errors.MEDIA_TOO_LARGE, max_bytes=settings.MEDIA_MAX_BYTES)
 
 
-class HashingUploadHandler(TemporaryFileUploadHandler):
-    """Django upload handler: writes the file to a temporary file, computing its SHA-256 and counting
-    its bytes as they stream in, and stops at the size limit (a body sent without Content-Length,
-    or one that lied about it). The uploaded file gets ``sha256`` and ``size`` attributes."""
+class HashingUploadHandler(FileUploadHandler):
+    """Django upload handler: keeps the file, computing its SHA-256 and counting its bytes as they
+    stream in, and stops at the size limit (a body sent without Content-Length, or one that lied
+    about it). The uploaded file gets ``sha256`` and ``size`` attributes.
+
+    The file is held in memory up to ``MEDIA_MEMORY_BYTES`` (a phone photo, 3-8 MB, fits) and spills
+    to an anonymous temporary file past that, so a worker's memory stays bounded. Keeping it in
+    memory saves writing every upload to disk, reading it back and deleting it. Pieces of 256 KB
+    instead of Django's 64 KB: a quarter of the Python calls per file in the multipart parser.
+    """
+
+    chunk_size = 256 * 1024
 
     def new_file(self, *args, **kwargs) -> None:
         super().new_file(*args, **kwargs)
         self._sha = hashlib.sha256()
         self._size = 0
+        # Closed with the request's other files (HttpRequest.close), or in upload_interrupted.
+        self._file = tempfile.SpooledTemporaryFile(max_size=max(settings.MEDIA_MEMORY_BYTES, 1))  # noqa: SIM115
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self._size += len(raw_data)
         if self._size > settings.MEDIA_MAX_BYTES:
             raise DomainError(errors.MEDIA_TOO_LARGE, max_bytes=settings.MEDIA_MAX_BYTES)
         self._sha.update(raw_data)
-        return super().receive_data_chunk(raw_data, start)
+        self._file.write(raw_data)
+        return None
 
-    def file_complete(self, file_size: int):
-        file = super().file_complete(file_size)
-        if file is not None:
-            file.sha256 = self._sha.hexdigest()
+    def file_complete(self, file_size: int) -> InMemoryUploadedFile:
+        self._file.seek(0)
+        file = InMemoryUploadedFile(
+            file=self._file,
+            field_name=self.field_name,
+            name=self.file_name,
+            content_type=self.content_type,
+            size=file_size,
+            charset=self.charset,
+            content_type_extra=self.content_type_extra,
+        )
+        file.sha256 = self._sha.hexdigest()
         return file
+
+    def upload_interrupted(self) -> None:
+        if hasattr(self, "_file"):
+            self._file.close()
 
 
 def read_hashed(stream: BinaryIO, *, limit: int) -> tuple[bytes, str]:

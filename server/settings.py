@@ -205,6 +205,8 @@ STORAGES = {
 # --- Photos (media_rules) ------------------------------------------------------------------------
 # The largest photo file accepted (a 48-megapixel phone JPEG is 15-25 MB), advertised to phones.
 MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 30 * 1024 * 1024, minimum=1024)
+# An upload is held in memory up to this size, then spilled to a temporary file (media_rules/intake.py).
+MEDIA_MEMORY_BYTES = env_int("MEDIA_MEMORY_BYTES", 16 * 1024 * 1024, minimum=0)
 # The largest chunk of a resumable upload: small enough to get through one bar of signal.
 MEDIA_CHUNK_MAX_BYTES = env_int("MEDIA_CHUNK_MAX_BYTES", 2 * 1024 * 1024, minimum=16 * 1024)
 MEDIA_UPLOAD_TTL_HOURS = env_int("MEDIA_UPLOAD_TTL_HOURS", 72, minimum=1)

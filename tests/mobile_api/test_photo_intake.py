@@ -1025,3 +1025,23 @@ def test_a_whole_jpeg_that_fails_its_background_decode_is_judged_unreadable(
     finding = next(f for f in photo.findings if f["code"] == "image_unreadable")
     assert finding["severity"] == "fail"
     assert field.get(f"{API}/photos/{photo.pk}").json()["verdict"] == "fail"
+
+
+@pytest.mark.parametrize("memory_bytes", [0, 64 * 1024, 16 * 1024 * 1024])
+def test_an_upload_is_kept_in_memory_or_spilled_to_disk_by_its_size_and_stored_whole(
+    field, task, settings, storage_root, monkeypatch, memory_bytes
+):
+    import tempfile
+
+    settings.MEDIA_MEMORY_BYTES = memory_bytes  # DSCN0010.jpg is 161,713 bytes
+    spilled = []
+    rollover = tempfile.SpooledTemporaryFile.rollover
+    monkeypatch.setattr(
+        tempfile.SpooledTemporaryFile, "rollover", lambda f: (spilled.append(f), rollover(f))[1]
+    )
+    data = real("DSCN0010.jpg")
+    response = post_photo(field, task=task, file=data)
+    assert response.status_code == 201, response.json()
+    assert len(spilled) == (1 if memory_bytes < len(data) else 0)
+    assert response.json()["sha256"] == sha(data)
+    assert (storage_root / blob_name(sha(data))).read_bytes() == data
