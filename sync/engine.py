@@ -360,7 +360,9 @@ def _release_one(pk: int) -> list[int]:
     if row is None or row.status != S.HELD:
         return []
     state = DeviceSyncState.objects.select_for_update().get(device_id=row.device_id)
-    row = Operation.objects.select_for_update().select_related("user").get(pk=pk)
+    # no_key: the join locks the user's row too, and other transactions' foreign-key checks on it
+    # (at COMMIT, holding the sync counter) must not wait on that lock (see fieldwork.services._locked).
+    row = Operation.objects.select_for_update(no_key=True).select_related("user").get(pk=pk)
     if row.status != S.HELD:
         return []
     return _retry(row, state)
@@ -393,7 +395,7 @@ def expire_holds(*, now: dt.datetime | None = None) -> dict[str, int]:
     ):
         released: list[int] = []
         with transaction.atomic():
-            row = Operation.objects.select_for_update().select_related("user").get(pk=pk)
+            row = Operation.objects.select_for_update(no_key=True).select_related("user").get(pk=pk)
             if row.status != S.HELD:
                 continue
             state = DeviceSyncState.objects.select_for_update().get(device_id=row.device_id)

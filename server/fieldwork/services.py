@@ -320,6 +320,15 @@ class TaskUpdate:
     reason: str = ""  # why the change was not (fully) applied: "" or "closed_since_base"
 
 
+def _locked(task: MonitoringTask) -> MonitoringTask:
+    # FOR NO KEY UPDATE (of the task and, by the join, its project): writers of a task still queue
+    # on it, but another transaction's foreign-key checks on these rows (FOR KEY SHARE, at COMMIT:
+    # a task created in the project, a photo or track point added to the task) do not wait on it.
+    # With FOR UPDATE they did, while holding the sync counter this one waits for: a deadlock
+    # (PostgreSQL, found by the F8 load test).
+    return MonitoringTask.objects.select_for_update(no_key=True).select_related("project").get(pk=task.pk)
+
+
 @transaction.atomic
 def task_update(
     *,
@@ -335,7 +344,7 @@ def task_update(
     from sync.merge import merge_fields
     from sync.models import Conflict
 
-    task = MonitoringTask.objects.select_for_update().select_related("project").get(pk=task.pk)
+    task = _locked(task)
     ensure_on_task(task, actor)
     if task.project.status not in (S.UNFINISHED, S.RETURNED):
         raise DomainError(errors.PROJECT_NOT_OPEN)
@@ -419,7 +428,7 @@ def _closed_conflict(task: MonitoringTask, changes: dict, operation: int | None)
 @transaction.atomic
 def task_delete(*, actor: User, task: MonitoringTask) -> tuple[MonitoringTask, int | None]:
     """Deleting is final: the task stays as a tombstone, so every phone learns of it by pulling."""
-    task = MonitoringTask.objects.select_for_update().select_related("project").get(pk=task.pk)
+    task = _locked(task)
     if task.deleted_at is not None:
         return task, None
     if task.created_by_id != actor.pk or task.status != MonitoringTask.Status.CREATED:
@@ -491,7 +500,7 @@ def task_transition(
     does not fit where it falls in time stays in the history unapplied (``applied`` False). Either
     way only the task's field staff make moves, only a lab analyst ends a task, and only once every
     required photo is in."""
-    task = MonitoringTask.objects.select_for_update().select_related("project").get(pk=task.pk)
+    task = _locked(task)
     if task.deleted_at is not None:
         raise DomainError(errors.TASK_DELETED)
     if at is None:
