@@ -34,8 +34,9 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
     os.environ.setdefault("SECRET_KEY", BENCH_SECRET_KEY)
     # Personal-information keys for the throwaway database (fixed, like its secret key): DEBUG is off.
-    os.environ.setdefault("PII_KEYS", "bench:" + base64.b64encode(b"fieldtrace-bench-pii-key-32bytes").decode())
-    os.environ.setdefault("PII_INDEX_KEY", base64.b64encode(b"fieldtrace-bench-pii-index-32byte").decode())
+    pii_key, index_key = b"fieldtrace-bench-pii-key-32bytes", b"fieldtrace-bench-pii-index-32byte"
+    os.environ.setdefault("PII_KEYS", "bench:" + base64.b64encode(pii_key).decode())
+    os.environ.setdefault("PII_INDEX_KEY", base64.b64encode(index_key).decode())
     os.environ["DEBUG"] = "0"  # as in production; with DEBUG on Django would also keep every query
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     source = os.environ.get("DATABASE_URL", "")

@@ -1,6 +1,7 @@
 """Work done after a file is stored, off the request: the thumbnail (upright, decoded at reduced
 size), the perceptual hashes (for near-duplicate search) and, for photo types that show a person,
 the face and sharpness measures. Then the file's photos are judged again with what was measured.
+A file that shows a person is sealed here too, with its thumbnail (``media_rules.private_files``).
 
 Runs as the Celery task ``media_rules.process_blob`` (inline when no broker is configured), queued
 when the transaction that stored the file commits. Never raises for a bad file: what went wrong is
@@ -9,14 +10,14 @@ kept in ``Blob.process_error``.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from functools import partial
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from media_rules import private_files
 from media_rules.imaging import hash_to_signed64, open_image, thumbnail_and_hashes, upright
 from media_rules.models import Blob, Photo
 from server.errors import DomainError
@@ -54,14 +55,11 @@ def _needs_person_check(blob: Blob) -> bool:
 
 
 def measure(blob: Blob, data: bytes, *, person: bool) -> dict:
-    """The background measures of one file, as Blob field values."""
+    """The background measures of one file, as Blob field values. A person's thumbnail is sealed."""
     values: dict = {"process_error": ""}
     try:
         thumb, own, mirror = thumbnail_and_hashes(data, THUMBNAIL_SIZE)
-        name = thumbnail_name(blob.sha256)
-        if not default_storage.exists(name):
-            name = default_storage.save(name, ContentFile(thumb))
-        values["thumbnail"] = name
+        values["thumbnail"] = private_files.store_thumbnail(blob.sha256, thumb, sealed=person)
         values["phash"], values["phash_mirror"] = hash_to_signed64(own), hash_to_signed64(mirror)
         if person:
             from media_rules.faces import measure_person
@@ -78,18 +76,41 @@ def measure(blob: Blob, data: bytes, *, person: bool) -> dict:
 def process_blob(sha256: str) -> bool:
     """Measure one file and judge its photos again. Returns False when there was nothing to do."""
     blob = Blob.objects.filter(pk=sha256).first()
-    if blob is None:
+    if blob is None or blob.purged_at is not None:
         return False
     person = _needs_person_check(blob)
-    if blob.processed_at is not None and (not person or blob.face_count is not None):
+    if blob.processed_at is not None and (not person or (blob.face_count is not None and blob.encrypted)):
         return False
-    with default_storage.open(blob.name, "rb") as stream:
-        data = stream.read()
+    data = private_files.read_bytes(blob)
     values = measure(blob, data, person=person)
     values["processed_at"] = timezone.now()
-    Blob.objects.filter(pk=sha256).update(**values)
+    if person:
+        private_files.seal_and_update(blob, data, values)
+    else:
+        Blob.objects.filter(pk=sha256).update(**values)
     from media_rules.services import rejudge
 
     for photo in Photo.objects.filter(blob_id=sha256).only("pk"):
         rejudge(photo)
     return True
+
+
+PENDING_GRACE = dt.timedelta(minutes=10)
+PENDING_BATCH = 500
+
+
+def process_pending(*, now: dt.datetime | None = None, limit: int = PENDING_BATCH) -> int:
+    """The background work of files that never got it: the task is queued after the commit that
+    stored the file, so a broker down at that moment, or a worker killed in the middle, loses it.
+    Files unprocessed for more than PENDING_GRACE are processed here, oldest first, at most ``limit``
+    a run (hourly: CELERY_BEAT_SCHEDULE). Returns how many were processed."""
+    cutoff = (now or timezone.now()) - PENDING_GRACE
+    pending = Blob.objects.filter(processed_at__isnull=True, purged_at__isnull=True, received_at__lt=cutoff)
+    hashes = list(pending.order_by("received_at").values_list("sha256", flat=True)[:limit])
+    done = 0
+    for sha256 in hashes:
+        try:
+            done += process_blob(sha256)
+        except Exception:  # one file's storage trouble must not stop the sweep; the next run tries again
+            logger.exception("background work of %s failed", sha256)
+    return done

@@ -104,6 +104,13 @@ MEDIA_UNAVAILABLE = ErrorCode(
     "The photo file cannot be read from storage right now; try again later, and tell an "
     "administrator if it persists.",
 )
+MEDIA_PURGED = ErrorCode(
+    "media_purged",
+    410,
+    "该照片文件已于 {purged_on} 按个人信息保存期限删除；照片记录、SHA-256 与判定结果仍保留。",
+    "This photo file was deleted on {purged_on} at the end of its retention period (personal "
+    "information); the photo record, its SHA-256 and its verdict are kept.",
+)
 THUMBNAIL_NOT_READY = ErrorCode(
     "thumbnail_not_ready",
     409,

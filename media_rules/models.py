@@ -66,6 +66,11 @@ class Blob(models.Model):
     phash_mirror = models.BigIntegerField(null=True, blank=True)  # dHash of its horizontal mirror
     face_count = models.PositiveSmallIntegerField(null=True, blank=True)
     sharpness = models.FloatField(null=True, blank=True)
+    # Face photos at rest (media_rules.private_files): the file and thumbnail are sealed (AES-256-GCM)
+    # once the file is known to show a person; deleted at the end of their retention period, the
+    # record stays (hash, measures, the photos' verdicts) and says when.
+    encrypted = models.BooleanField("已加密存储", default=False)
+    purged_at = models.DateTimeField("文件删除时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "照片文件"

@@ -25,3 +25,9 @@ def expire_uploads() -> int:
     from media_rules.intake import expire_uploads as expire
 
     return expire()
+
+
+@shared_task(name="media_rules.process_pending")
+def process_pending() -> int:
+    """Hourly (CELERY_BEAT_SCHEDULE): files whose background work was lost are processed."""
+    return background.process_pending()

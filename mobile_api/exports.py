@@ -32,6 +32,7 @@ from openpyxl.utils import get_column_letter
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 
+from media_rules.errors import MEDIA_PURGED
 from mobile_api.common import XLSX, xlsx_response
 from server.errors import DomainError
 from server.geo import CoordinateSystem, from_wgs84
@@ -462,12 +463,15 @@ def _read_chunks(stored) -> Iterator[bytes]:
 
 def _photo_bytes(archive: zipfile.ZipFile, pipe: _Pipe, photo, row: dict) -> Iterator[bytes]:
     """One photo into the archive, read in chunks. A file storage lost (or cannot give) stays
-    ``missing`` in the manifest; bytes that do not hash to the photo's SHA-256 are ``hash_mismatch``."""
+    ``missing`` in the manifest (``purged`` when deleted at the end of its retention period); bytes
+    that do not hash to the photo's SHA-256 are ``hash_mismatch``. Sealed face photos are decrypted."""
     from mobile_api.photos import _open_stored  # photos.py imports this module
 
     try:
-        stored = _open_stored(photo.blob.name)
-    except DomainError:
+        stored = _open_stored(photo.blob)
+    except DomainError as exc:
+        if exc.error is MEDIA_PURGED:  # deleted at the end of its retention period: the row says so
+            row["status"] = "purged"
         return
     name = (
         f"photos/{photo.photo_type.stage}/"

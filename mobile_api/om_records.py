@@ -232,7 +232,7 @@ class OmRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if record.signature is None:
             raise DomainError(NOT_FOUND)
         blob = record.signature
-        return FileResponse(_open_stored(blob.name), content_type=CONTENT_TYPES.get(blob.format))
+        return FileResponse(_open_stored(blob), content_type=CONTENT_TYPES.get(blob.format))
 
     @extend_schema(parameters=[FORMAT_PARAMETER], responses=TABLE_RESPONSES, filters=True)
     @action(detail=False, methods=["get"], content_negotiation_class=FileFormatNegotiation)

@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from media_rules import errors, intake
+from media_rules import errors, intake, private_files
 from media_rules.models import Blob, Photo, PhotoType, Upload
 from media_rules.operations import PhotoManifestPayload, record_photo
 from media_rules.services import completeness, photo_data
@@ -41,14 +41,19 @@ logger = logging.getLogger(__name__)
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "heic": "image/heic", "heif": "image/heif"}
 
 
-def _open_stored(name: str):
-    """A stored file for reading. Storage that lost it or cannot be reached is a clean 503 with a
-    code (and an error in the log for the operators), not a 500."""
+def _open_stored(blob: Blob, *, thumbnail: bool = False):
+    """A stored file (or its thumbnail) for reading, decrypted if it is a sealed face photo
+    (media_rules.private_files). A file deleted at the end of its retention period is a 410
+    ``media_purged``; storage that lost it or cannot be reached is a clean 503 with a code (and an
+    error in the log for the operators), not a 500."""
+    private_files.ensure_available(blob)
+    name = blob.thumbnail if thumbnail else blob.name
     try:
-        return default_storage.open(name, "rb")
+        stored = default_storage.open(name, "rb")
     except Exception as exc:  # FileNotFoundError on disk, botocore's ClientError on S3, network errors
         logger.error("media: stored file %s cannot be read: %r", name, exc)
         raise DomainError(errors.MEDIA_UNAVAILABLE) from exc
+    return private_files.opened(blob, stored, thumbnail=thumbnail)
 
 
 def _device(request: Request):
@@ -181,15 +186,17 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         photo = self.get_object()
         if photo.blob_id is None:
             raise DomainError(errors.MEDIA_NOT_RECEIVED)
-        return FileResponse(_open_stored(photo.blob.name), content_type=CONTENT_TYPES.get(photo.blob.format))
+        return FileResponse(_open_stored(photo.blob), content_type=CONTENT_TYPES.get(photo.blob.format))
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def thumbnail(self, request: Request, pk=None) -> FileResponse:
         photo = self.get_object()
+        if photo.blob_id is not None:
+            private_files.ensure_available(photo.blob)
         if photo.blob_id is None or not photo.blob.thumbnail:
             raise DomainError(errors.THUMBNAIL_NOT_READY)
-        return FileResponse(_open_stored(photo.blob.thumbnail), content_type="image/jpeg")
+        return FileResponse(_open_stored(photo.blob, thumbnail=True), content_type="image/jpeg")
 
     @extend_schema(
         operation_id="v1_photos_export_zip",

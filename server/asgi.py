@@ -5,3 +5,8 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 
 application = get_asgi_application()
+
+# Personal information is encrypted at rest: a server without its keys refuses to start (DEBUG off).
+from server.privacy.crypto import require_keys  # noqa: E402  (after the apps are loaded)
+
+require_keys()

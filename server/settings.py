@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "server.notifications",
     "server.violations",
     "server.audit",
+    "server.privacy",
     "sync",
     "media_rules",
     "server.maps",
@@ -251,11 +252,16 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3, minimum=1)
+# The queue the web processes send to and the workers take from: several installations (or test
+# runs) can share one broker without taking each other's work.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE = {
     # Held sync work is never dropped: past its deadline it is processed or flagged for review.
     "sync-expire-holds": {"task": "sync.expire_holds", "schedule": 3600.0},
     # Chunks of resumable uploads abandoned past MEDIA_UPLOAD_TTL_HOURS are removed from storage.
     "media-expire-uploads": {"task": "media_rules.expire_uploads", "schedule": 3600.0},
+    # Files whose thumbnail and hashes were never made (the queued task was lost) get them.
+    "media-process-pending": {"task": "media_rules.process_pending", "schedule": 3600.0},
     # Reminders ([F6]), in CELERY_TIMEZONE: the enterprise at the end of the working day of the days it
     # has not confirmed, the agency and technicians in the morning of overdue O&M plans.
     "reminders-unconfirmed-days": {
@@ -266,6 +272,31 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.remind_overdue_plans",
         "schedule": crontab(hour=8, minute=30),
     },
+}
+
+# --- Personal information at rest and retention (server/privacy) ----------------------------------
+# ID numbers and face photos are encrypted with PII_KEYS ("id:base64 32-byte key", comma-separated;
+# the first encrypts, all decrypt) and ID numbers found by an HMAC under PII_INDEX_KEY (base64, 32+
+# bytes); both may be *_FILE. Never in the database. DEBUG runs generate them once under var/; without
+# DEBUG, servers and workers refuse to start without them (server/privacy/crypto.py).
+PII_KEYS = env_secret("PII_KEYS", "")
+PII_INDEX_KEY = env_secret("PII_INDEX_KEY", "")
+if DEBUG and not (PII_KEYS and PII_INDEX_KEY):
+    from server.privacy.crypto import local_keys
+
+    PII_KEYS, PII_INDEX_KEY = local_keys(VAR_DIR, PII_KEYS, PII_INDEX_KEY)
+if PII_KEYS or PII_INDEX_KEY:  # given: a typo stops the process now, not at the first ID number
+    from server.privacy.crypto import parse_index_key, parse_keys
+
+    parse_keys(PII_KEYS)
+    parse_index_key(PII_INDEX_KEY)
+# PIPL art. 19: kept for the shortest period necessary. Raw GPS track points and face (work) photo
+# files are deleted after these many days; the records that they existed stay (server/privacy/retention.py).
+TRACK_RETENTION_DAYS = env_int("TRACK_RETENTION_DAYS", 365, minimum=1)
+FACE_PHOTO_RETENTION_DAYS = env_int("FACE_PHOTO_RETENTION_DAYS", 365, minimum=1)
+CELERY_BEAT_SCHEDULE["privacy-daily"] = {
+    "task": "privacy.daily",
+    "schedule": crontab(hour=3, minute=15),
 }
 
 # --- API ------------------------------------------------------------------------------------------

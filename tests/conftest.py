@@ -1,3 +1,5 @@
+import base64
+import hashlib
 import io
 import os
 import re
@@ -13,6 +15,15 @@ from server.registry.identifiers import resident_id_check_char
 from tests.support.s3_server import s3_server_fixture, s3_storage_fixture  # noqa: F401
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Personal-information keys for the tests (server/privacy/crypto.py), derived from fixed labels: the
+# suite runs with DEBUG off and, like SECRET_KEY, these are never generated there. Two encryption keys,
+# so rotation can be tried; child processes (live servers, run_django) get them from the environment.
+TEST_PII_KEY_1 = base64.b64encode(hashlib.sha256(b"fieldtrace-tests-pii-key-1").digest()).decode()
+TEST_PII_KEY_2 = base64.b64encode(hashlib.sha256(b"fieldtrace-tests-pii-key-2").digest()).decode()
+TEST_PII_KEYS = f"test1:{TEST_PII_KEY_1}"
+TEST_PII_INDEX_KEY = base64.b64encode(hashlib.sha256(b"fieldtrace-tests-pii-index").digest()).decode()
+TEST_PII_ENV = {"PII_KEYS": TEST_PII_KEYS, "PII_INDEX_KEY": TEST_PII_INDEX_KEY}
 
 # 17 digits and a check character, not inside a longer run of digits.
 _ID_PATTERN = re.compile(r"(?<![0-9])([0-9]{17}[0-9Xx])(?![0-9])")
@@ -100,6 +111,20 @@ def pytest_report_header(config):
 
     db = settings.DATABASES["default"]
     return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or ''} {db['NAME']}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def pii_keys():
+    """The settings were read before this file (pytest-django loads them first): the keys go in here,
+    unless the environment gave some."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    if settings.PII_KEYS and settings.PII_INDEX_KEY:
+        yield
+        return
+    with override_settings(PII_KEYS=TEST_PII_KEYS, PII_INDEX_KEY=TEST_PII_INDEX_KEY):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -313,9 +313,14 @@ class PersonAddForm(forms.ModelForm):
 
     def clean_id_number(self) -> str:
         try:
-            return validate_resident_id(self.cleaned_data["id_number"])
+            number = validate_resident_id(self.cleaned_data["id_number"])
         except DomainError as exc:
             raise forms.ValidationError(domain_message(exc)) from None
+        # One person per number. The unique column is the blind index, which the form does not show,
+        # so the model form's own uniqueness check cannot see it.
+        if Person.objects.filter(id_number=number).exists():
+            raise forms.ValidationError("已有此身份证号的人员。")
+        return number
 
     def clean(self):
         cleaned = super().clean()

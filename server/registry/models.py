@@ -11,6 +11,7 @@ from django.contrib.gis.db import models
 from django.db.models import Q
 
 from server.geo import CoordinateSystem
+from server.privacy.fields import BlindIndexField, EncryptedCharField
 
 REGION_CODE_HELP = "6 位行政区划代码（GB/T 2260），如 310104 表示上海市徐汇区。"
 
@@ -104,15 +105,20 @@ class Post(models.Model):
 class Person(models.Model):
     """A natural person, identified by the resident ID number (GB 11643-1999).
 
-    The number is stored whole so that staff can be looked up and the one-person-one-agency rule
-    checked across agencies; every API output masks it (``identifiers.mask_resident_id``).
+    The number is encrypted at rest and found by its blind index (``server.privacy.fields``):
+    ``Person.objects.filter(id_number=n)`` compares ``id_index``, which is unique, so that staff can be
+    looked up and the one-person-one-agency rule checked across agencies. Every output masks it
+    (``identifiers.mask_resident_id``).
     """
 
     class Gender(models.TextChoices):
         MALE = "male", "男"
         FEMALE = "female", "女"
 
-    id_number = models.CharField("身份证号", max_length=18, unique=True)
+    id_number = EncryptedCharField(
+        "身份证号", purpose="registry.Person.id_number", index_field="id_index", plain_max_length=18
+    )
+    id_index = BlindIndexField("身份证号索引", source="id_number", unique=True)
     name = models.CharField("姓名", max_length=50)
     gender = models.CharField("性别", max_length=8, choices=Gender.choices)
     birth_date = models.DateField("出生日期")
