@@ -9,12 +9,18 @@ as ``ErrorCode`` constants next to the rules that raise them, and registered her
 cannot claim the same code with different meanings. ``api_exception_handler`` (DRF), the Django
 error handlers and ``JsonErrorMiddleware`` (anything else, including DEBUG's HTML pages) all
 render through ``error_response``.
+
+The database or the file storage failing (``unavailable_error``: a connection refused, lost or
+timed out) is a 503 ``database_unavailable`` / ``storage_unavailable`` with ``Retry-After``, both
+in DRF views (``api_exception_handler``) and anywhere else (``server_error``, Django's handler500),
+never a 500: the phone keeps its work and retries.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +124,22 @@ SERVER_ERROR = ErrorCode(
 HTTP_ERROR = ErrorCode(
     "http_error", 400, "请求失败（HTTP {status}）。", "The request failed (HTTP {status})."
 )
+# A backing service that cannot be reached is not the request's fault and not a bug: a 503 with
+# Retry-After, so that a phone keeps its offline queue and tries again (every write is idempotent).
+DATABASE_UNAVAILABLE = ErrorCode(
+    "database_unavailable",
+    503,
+    "数据库暂时无法访问，请稍后重试；未上传成功的数据仍保存在手机上。",
+    "The database cannot be reached right now; try again shortly. Nothing unsent is lost.",
+)
+STORAGE_UNAVAILABLE = ErrorCode(
+    "storage_unavailable",
+    503,
+    "文件存储暂时无法访问，文件未保存，请稍后重新上传。",
+    "File storage cannot be reached right now; nothing was stored. Upload again shortly.",
+)
+# Seconds a client is asked to wait before retrying after a 503 (the Retry-After header).
+RETRY_AFTER_S = 5
 
 _BY_STATUS = {
     400: BAD_REQUEST,
@@ -131,6 +153,50 @@ _BY_STATUS = {
     429: THROTTLED,
     500: SERVER_ERROR,
 }
+
+
+def _storage_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover - boto3 is installed with django-storages[s3]
+        return ()
+    # BotoCoreError: no connection, a timeout, the connection closed mid-answer (after botocore's
+    # bounded retries, S3_MAX_ATTEMPTS). ClientError: the service answered with an error (5xx
+    # SlowDown/ServiceUnavailable, or AccessDenied from a broken configuration). Boto3Error:
+    # S3UploadFailedError, which boto3's transfer manager wraps some of them in.
+    return (BotoCoreError, ClientError, Boto3Error)
+
+
+def unavailable_error(exc: BaseException) -> ErrorCode | None:
+    """DATABASE_UNAVAILABLE or STORAGE_UNAVAILABLE when ``exc`` (or what caused it) says the database
+    or the file storage could not be used; None for anything else.
+
+    Django raises ``OperationalError`` for a connection refused, lost or timed out (and also for a
+    deadlock, a serialization failure or SQLite's "database is locked": all of them worth a retry),
+    ``InterfaceError`` for a connection already closed. Domain errors are never re-classified.
+    """
+    from django.db import InterfaceError, OperationalError
+
+    storage_errors = _storage_errors()
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and not isinstance(current, DomainError):
+        seen.add(id(current))
+        if isinstance(current, OperationalError | InterfaceError):
+            return DATABASE_UNAVAILABLE
+        if storage_errors and isinstance(current, storage_errors):
+            return STORAGE_UNAVAILABLE
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def unavailable_response(request: HttpRequest | None, error: ErrorCode, exc: BaseException) -> JsonResponse:
+    """The 503 for a backing service that failed; the error itself goes to the log, not the client."""
+    logger.error("%s: %r", error.code, exc, exc_info=exc)
+    response = error_response(request, error)
+    response["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 def request_language(request: HttpRequest | None) -> str:
@@ -218,6 +284,8 @@ def api_exception_handler(exc: Exception, context: dict) -> HttpResponse | None:
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None) is not None:
             headers["Retry-After"] = str(int(exc.wait))
+    elif (unavailable := unavailable_error(exc)) is not None:
+        return unavailable_response(request, unavailable, exc)
     else:
         return None
 
@@ -229,6 +297,8 @@ def api_exception_handler(exc: Exception, context: dict) -> HttpResponse | None:
     response = error_response(request, error, details=details, status=status, **params)
     for name, value in headers.items():
         response[name] = value
+    if response.status_code == 503:  # media_unavailable and the like: worth a retry, say when
+        response.setdefault("Retry-After", str(RETRY_AFTER_S))
     if isinstance(exc, drf.MethodNotAllowed) and context.get("view") is not None:
         response["Allow"] = ", ".join(context["view"].allowed_methods)
     return response
@@ -250,6 +320,14 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
+    # Django calls handler500 while it handles the exception: the database or storage failing in a
+    # middleware or a plain Django view (outside DRF's handler) is a 503 here too.
+    exc = sys.exc_info()[1]
+    unavailable = unavailable_error(exc) if exc is not None else None
+    if unavailable is not None:
+        response = error_response(request, unavailable)
+        response["Retry-After"] = str(RETRY_AFTER_S)
+        return response
     return error_response(request, SERVER_ERROR)
 
 

@@ -18,7 +18,14 @@ from django.db import connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from server.errors import ErrorCode, error_response, method_not_allowed
+from server.errors import (
+    DATABASE_UNAVAILABLE,
+    RETRY_AFTER_S,
+    STORAGE_UNAVAILABLE,
+    ErrorCode,
+    error_response,
+    method_not_allowed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +64,9 @@ def check_broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT)
 
 
+_CODES = {"database": DATABASE_UNAVAILABLE, "storage": STORAGE_UNAVAILABLE}
+
+
 def _checks() -> dict[str, Callable[[], None]]:
     checks = {"database": check_database, "storage": check_storage}
     if settings.CELERY_BROKER_URL:
@@ -76,12 +86,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
         except Exception as exc:
             logger.warning("health check %s failed: %r", name, exc)
             results[name] = {"ok": False, "error": type(exc).__name__}
+            if name in _CODES:  # the code the API answers with while this part is down
+                results[name]["code"] = _CODES[name].code
         else:
             results[name] = {"ok": True}
         results[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
     failing = [name for name, result in results.items() if not result["ok"]]
     if failing:
-        return error_response(
+        response = error_response(
             request, UNHEALTHY, details={"failing": failing, "checks": results}, failing=", ".join(failing)
         )
+        response["Retry-After"] = str(RETRY_AFTER_S)
+        return response
     return JsonResponse({"status": "ok", "checks": results})

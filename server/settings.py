@@ -173,7 +173,16 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
 S3_BUCKET = env_str("S3_BUCKET", "")
+# A photo upload waits on the bucket while the phone waits on us: an endpoint that does not answer
+# must fail the request in seconds (a clean 503 storage_unavailable), not hold a worker until
+# gunicorn's timeout. botocore's "standard" retry mode counts the first try in max_attempts.
+S3_CONNECT_TIMEOUT = env_int("S3_CONNECT_TIMEOUT", 3, minimum=1, maximum=60)
+S3_READ_TIMEOUT = env_int("S3_READ_TIMEOUT", 20, minimum=1, maximum=300)
+S3_MAX_ATTEMPTS = env_int("S3_MAX_ATTEMPTS", 2, minimum=1, maximum=10)
 if S3_BUCKET:
+    from botocore.config import Config as _BotoConfig
+
+    _s3_addressing = env_choice("S3_ADDRESSING_STYLE", ["path", "virtual", "auto"], "path")
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -182,13 +191,22 @@ if S3_BUCKET:
             "region_name": env_str("S3_REGION", "") or None,
             "access_key": env_secret("S3_ACCESS_KEY_ID", "") or None,
             "secret_key": env_secret("S3_SECRET_ACCESS_KEY", "") or None,
-            "addressing_style": env_choice("S3_ADDRESSING_STYLE", ["path", "virtual", "auto"], "path"),
+            "addressing_style": _s3_addressing,
             "location": env_str("S3_PREFIX", ""),
             "file_overwrite": False,
             "default_acl": None,
             "querystring_auth": True,
             # Presigned POSTs and URLs signed with SigV4: S3 buckets made since 2020 accept nothing else.
             "signature_version": "s3v4",
+            # With client_config given, django-storages builds no Config of its own: addressing and
+            # signature are repeated here.
+            "client_config": _BotoConfig(
+                s3={"addressing_style": _s3_addressing},
+                signature_version="s3v4",
+                connect_timeout=S3_CONNECT_TIMEOUT,
+                read_timeout=S3_READ_TIMEOUT,
+                retries={"mode": "standard", "max_attempts": S3_MAX_ATTEMPTS},
+            ),
         },
     }
 else:
