@@ -10,7 +10,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mobile_api.common import DeviceSerializer, MaskedIdField, SignInThrottle, device_info, parse
+from mobile_api.common import (
+    DeviceSerializer,
+    MaskedIdField,
+    SignInAccountThrottle,
+    SignInThrottle,
+    device_info,
+    parse,
+)
 from server.access import AGENCY_ADMINS, get_visible
 from server.accounts import services
 from server.accounts.models import Device, DeviceToken, Role, User
@@ -98,12 +105,17 @@ def _token_response(issued: services.IssuedToken) -> Response:
 
 
 class SignInView(APIView):
+    """Sign-in endpoints: no authentication, throttled per address. WeChat login and binding call
+    WeChat's code2session, so the throttle also bounds how fast one address spends that quota."""
+
     permission_classes = [AllowAny]
     authentication_classes = []
     throttle_classes = [SignInThrottle]
 
 
 class PasswordLoginView(SignInView):
+    throttle_classes = [SignInThrottle, SignInAccountThrottle]
+
     @extend_schema(request=PasswordLoginIn, responses=TokenOut, auth=[])
     def post(self, request: Request) -> Response:
         data = parse(PasswordLoginIn, request.data)
@@ -123,6 +135,8 @@ class WeChatLoginView(SignInView):
 
 
 class WeChatBindView(SignInView):
+    throttle_classes = [SignInThrottle, SignInAccountThrottle]  # it checks a password too
+
     @extend_schema(request=WeChatBindIn, responses=TokenOut, auth=[])
     def post(self, request: Request) -> Response:
         data = parse(WeChatBindIn, request.data)

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import unicodedata
 from urllib.parse import quote
 
+from django import forms
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
 from server.accounts.models import Device
 from server.accounts.services import DeviceInfo
+from server.errors import DomainError, ErrorCode
 from server.registry.identifiers import mask_resident_id
+
+try:
+    from redis.exceptions import RedisError
+
+    _CACHE_ERRORS: tuple[type[Exception], ...] = (RedisError,)
+except ImportError:  # pragma: no cover - redis comes with celery[redis]
+    _CACHE_ERRORS = ()
+
+logger = logging.getLogger(__name__)
 
 
 class Pagination(PageNumberPagination):
@@ -61,13 +76,59 @@ def parse(serializer_class: type[serializers.Serializer], data, **kwargs) -> dic
     return serializer.validated_data
 
 
-class SignInThrottle(AnonRateThrottle):
-    """Per client address, for password and WeChat sign-in: slows password guessing."""
+class IdFilter(filters.NumberFilter):
+    """An id in a query string. A whole number only (``NumberFilter`` alone takes ``1e300``, which
+    SQLite cannot bind: a 500); one past a 64-bit column's range matches nothing."""
+
+    field_class = forms.IntegerField
+
+
+class CountedThrottle:
+    """Mixed into a throttle: a cache that cannot be reached (Redis down, CACHE_URL) lets the request
+    through with an error in the log. Field work is not stopped by the counter of a rate limit;
+    passwords stay hashed and the other limits still hold in the processes that can count."""
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except (OSError, *_CACHE_ERRORS) as exc:
+            logger.error("throttle %s not applied: the cache failed: %r", getattr(self, "scope", "?"), exc)
+            return True
+
+
+class SignInThrottle(CountedThrottle, AnonRateThrottle):
+    """Per client address, for password and WeChat sign-in (and so WeChat's code2session): slows
+    password guessing and keeps one address from spending the mini-program's API quota."""
 
     scope = "sign_in"
 
 
-class RegisterThrottle(AnonRateThrottle):
+def normalized_username(value: object) -> str:
+    """A username as a rate limit counts it: NFKC (as Django stores usernames), trimmed (as sign-in
+    does), case-folded, so that ``Alice``, ``alice `` and ``ａｌｉｃｅ`` are one account's attempts."""
+    if not isinstance(value, str):
+        return ""
+    return unicodedata.normalize("NFKC", value).strip().casefold()
+
+
+class SignInAccountThrottle(CountedThrottle, SimpleRateThrottle):
+    """Per account, for the password checks (password sign-in, WeChat binding): guessing one
+    account's password from many addresses is slowed as much as from one. Whoever is refused
+    waits; the account is not locked."""
+
+    scope = "sign_in_account"
+
+    def get_cache_key(self, request, view) -> str | None:
+        data = request.data
+        username = normalized_username(data.get("username") if hasattr(data, "get") else None)
+        if not username:
+            return None  # nothing to count: the request is refused as invalid anyway
+        # Hashed: a key holds no username, and any username makes a valid, bounded key.
+        ident = hashlib.sha256(username.encode("utf-8")).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class RegisterThrottle(CountedThrottle, AnonRateThrottle):
     scope = "register"
 
 
@@ -86,8 +147,31 @@ def xlsx_response(content: bytes, filename: str):
     return response
 
 
+ATTACHMENT_TOO_LARGE = ErrorCode(
+    "attachment_too_large",
+    413,
+    "附件过大：单个文件不得超过 {max_bytes} 字节。",
+    "The attachment is too large: a file may be at most {max_bytes} bytes.",
+)
+
+
+class AttachmentField(serializers.FileField):
+    """An uploaded document (project attachments, departure proofs, rectification files, Excel
+    imports), at most ``ATTACHMENT_MAX_BYTES``: larger is a 413 ``attachment_too_large`` before
+    anything is stored. Photos and O&M reports have their own limits (MEDIA_MAX_BYTES,
+    OM_REPORT_MAX_BYTES)."""
+
+    def to_internal_value(self, data):
+        from django.conf import settings
+
+        size = getattr(data, "size", None)
+        if size is not None and size > settings.ATTACHMENT_MAX_BYTES:
+            raise DomainError(ATTACHMENT_TOO_LARGE, max_bytes=settings.ATTACHMENT_MAX_BYTES)
+        return super().to_internal_value(data)
+
+
 class ImportIn(serializers.Serializer):
-    file = serializers.FileField(help_text="按模板填写的 .xlsx 文件。")
+    file = AttachmentField(help_text="按模板填写的 .xlsx 文件。")
     partial = serializers.BooleanField(
         default=False, help_text="true：导入无误的行并报告错误行；false（默认）：有任何错误则全部不导入。"
     )

@@ -16,13 +16,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from mobile_api.common import parse
+from mobile_api.common import CountedThrottle, parse
 from server.errors import NOT_FOUND, DomainError
 from server.fieldwork.models import MonitoringProject, ProjectAttachment
 from server.registry.models import Agency, AgencyFilingEvent
 
 
-class PublicLookupThrottle(AnonRateThrottle):
+class PublicLookupThrottle(CountedThrottle, AnonRateThrottle):
     """Per client address: a person looking things up is not slowed, a scraper is."""
 
     scope = "public_lookup"

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from mobile_api.common import (
     XLSX,
+    AttachmentField,
     ImportIn,
     MaskedIdField,
     ReasonIn,
@@ -200,7 +201,7 @@ class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 class AccountOut(serializers.ModelSerializer):
     role_label = serializers.CharField(source="get_role_display", read_only=True)
-    person_name = serializers.CharField(source="person.name", default=None)
+    person_name = serializers.CharField(source="person.name", default=None, allow_null=True)
 
     class Meta:
         model = User
@@ -348,7 +349,7 @@ class DepartIn(serializers.Serializer):
 class TransferIn(serializers.Serializer):
     id_number = serializers.CharField(max_length=32)
     departed_on = serializers.DateField(help_text="原单位离职时间")
-    proof = serializers.FileField(required=False, help_text="人员签字的离职说明")
+    proof = AttachmentField(required=False, help_text="人员签字的离职说明")
 
 
 class StaffFilter(filters.FilterSet):

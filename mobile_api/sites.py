@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_gis.fields import GeometryField
 
-from mobile_api.common import XLSX, ImportIn, import_response, parse, xlsx_response
+from mobile_api.common import XLSX, IdFilter, ImportIn, import_response, parse, xlsx_response
 from server import access
 from server.accounts.models import Role
 from server.accounts.services import account_create
@@ -309,7 +309,7 @@ class InstrumentUpdateIn(serializers.Serializer):
 
 
 class InstrumentFilter(filters.FilterSet):
-    enterprise = filters.NumberFilter(field_name="outlet__enterprise_id")
+    enterprise = IdFilter(field_name="outlet__enterprise_id")
 
     class Meta:
         model = Instrument

@@ -210,11 +210,24 @@ class DeviceStateView(APIView):
         )
 
 
+class AttentionOut(serializers.Serializer):
+    """One held or flagged operation, with its stored result's keys (``status``, and ``code`` and
+    ``message`` for a rejection, ``waits_for`` or ``conflict``) beside these."""
+
+    device_id = serializers.UUIDField()
+    user = serializers.CharField()
+    seq = serializers.IntegerField()
+    type = serializers.CharField()
+    entity_id = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    status = serializers.CharField()
+
+
 class AttentionView(APIView):
     """Held and flagged operations of every phone the user oversees (its own; an agency's main and
     manager accounts: all the agency's phones), oldest first."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: AttentionOut(many=True)})
     def get(self, request: Request) -> Response:
         rows = (
             Operation.objects.filter(

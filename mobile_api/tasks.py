@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from media_rules.models import Photo
 from media_rules.services import photo_data
-from mobile_api.common import parse
+from mobile_api.common import IdFilter, parse
 from mobile_api.exports import (
     CRS_PARAMETER,
     FORMAT_PARAMETER,
@@ -181,8 +181,8 @@ class TaskFilter(filters.FilterSet):
         method="filter_search",
         help_text="Part of the project's or the task's name; several words must all match.",
     )
-    agency = filters.NumberFilter(field_name="project__agency_id")
-    enterprise = filters.NumberFilter(field_name="project__enterprise_id")
+    agency = IdFilter(field_name="project__agency_id")
+    enterprise = IdFilter(field_name="project__enterprise_id")
     since = filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", help_text="Created on or after (Asia/Shanghai)."
     )

@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import ReasonIn, parse
+from mobile_api.common import AttachmentField, IdFilter, ReasonIn, parse
 from server import access
 from server.errors import NOT_FOUND, DomainError
 from server.violations import selectors, services
@@ -199,7 +199,7 @@ class ViolationIn(serializers.Serializer):
 
 class RectifyIn(serializers.Serializer):
     text = serializers.CharField(max_length=4000, help_text="整改情况。")
-    file = serializers.FileField(
+    file = AttachmentField(
         required=False, allow_null=True, default=None, max_length=200, help_text="整改附件（可选）。"
     )
 
@@ -209,8 +209,8 @@ class RectifyIn(serializers.Serializer):
 
 class ViolationFilter(filters.FilterSet):
     project_name = filters.CharFilter(field_name="project__name", lookup_expr="icontains")
-    project = filters.NumberFilter(field_name="project_id")
-    om_task = filters.NumberFilter(field_name="om_task_id")
+    project = IdFilter(field_name="project_id")
+    om_task = IdFilter(field_name="om_task_id")
     subject = filters.ChoiceFilter(
         choices=[("project", "违规待整改"), ("om_task", "整改单")],
         method="filter_subject",
@@ -248,9 +248,9 @@ class ViolationFilter(filters.FilterSet):
 
 class RectificationFilter(filters.FilterSet):
     project_name = filters.CharFilter(field_name="violation__project__name", lookup_expr="icontains")
-    project = filters.NumberFilter(field_name="violation__project_id")
-    om_task = filters.NumberFilter(field_name="violation__om_task_id")
-    violation = filters.NumberFilter(field_name="violation_id")
+    project = IdFilter(field_name="violation__project_id")
+    om_task = IdFilter(field_name="violation__om_task_id")
+    violation = IdFilter(field_name="violation_id")
     outcome = filters.ChoiceFilter(choices=Rectification.Outcome.choices)
     deadline_before = filters.DateFilter(field_name="violation__deadline", lookup_expr="lte")
     deadline_after = filters.DateFilter(field_name="violation__deadline", lookup_expr="gte")

@@ -14,7 +14,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import XLSX, ReasonIn, parse
+from mobile_api.common import XLSX, AttachmentField, IdFilter, ReasonIn, parse
 from mobile_api.exports import CSV, ExportIn, FileFormatNegotiation, table_response
 from server import access
 from server.fieldwork import services as project_services
@@ -86,7 +86,7 @@ class AssignIn(serializers.Serializer):
 
 class AttachIn(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ProjectAttachment.Kind.choices)
-    file = serializers.FileField(max_length=200)
+    file = AttachmentField(max_length=200)
     number = serializers.CharField(
         max_length=64,
         required=False,
@@ -376,7 +376,7 @@ class OmTaskIn(serializers.Serializer):
 
 class OmTaskFilter(filters.FilterSet):
     name = filters.CharFilter(lookup_expr="icontains")
-    enterprise = filters.NumberFilter(field_name="contract__enterprise_id")
+    enterprise = IdFilter(field_name="contract__enterprise_id")
     # The task's period (任务开始/结束日期) overlaps [since, until].
     since = filters.DateFilter(field_name="ends_on", lookup_expr="gte", help_text="Running on or after.")
     until = filters.DateFilter(field_name="starts_on", lookup_expr="lte", help_text="Running on or before.")

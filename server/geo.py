@@ -144,6 +144,11 @@ def _transform_lon(x: float, y: float) -> float:
 def _wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
     if _outside_china(lon, lat):
         return lon, lat
+    return _gcj02_offset(lon, lat)
+
+
+def _gcj02_offset(lon: float, lat: float) -> tuple[float, float]:
+    """The forward transform's formula, wherever the point is."""
     dlat = _transform_lat(lon - 105.0, lat - 35.0)
     dlon = _transform_lon(lon - 105.0, lat - 35.0)
     rad_lat = math.radians(lat)
@@ -167,7 +172,10 @@ def _gcj02_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
         return lon, lat
     wgs_lon, wgs_lat = lon, lat
     for _ in range(_INVERSE_MAX_ITERATIONS):
-        gcj_lon, gcj_lat = _wgs84_to_gcj02(wgs_lon, wgs_lat)
+        # The formula, not _wgs84_to_gcj02: near the box's edge a guess may step outside it, where
+        # the forward transform is the identity, and the iteration would stall hundreds of metres
+        # off (found by tests/server/test_geo_properties.py).
+        gcj_lon, gcj_lat = _gcj02_offset(wgs_lon, wgs_lat)
         d_lon, d_lat = lon - gcj_lon, lat - gcj_lat
         wgs_lon += d_lon
         wgs_lat += d_lat

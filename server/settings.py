@@ -1,7 +1,8 @@
 """Fieldtrace settings: one file, every value from the environment (see README, "Configuration").
 
-Defaults are for a laptop: SpatiaLite and files under ``var/``, Celery tasks run inline. Production
-sets DATABASE_URL (PostGIS), S3_* (object storage) and CELERY_BROKER_URL.
+Defaults are for a laptop: SpatiaLite and files under ``var/``, Celery tasks run inline, a per-process
+cache. Production sets DATABASE_URL (PostGIS), S3_* (object storage), CELERY_BROKER_URL and CACHE_URL
+(Redis: rate limits shared by every worker).
 """
 
 from __future__ import annotations
@@ -224,6 +225,9 @@ STORAGES = {
 # --- Photos (media_rules) ------------------------------------------------------------------------
 # The largest photo file accepted (a 48-megapixel phone JPEG is 15-25 MB), advertised to phones.
 MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 30 * 1024 * 1024, minimum=1024)
+# Documents uploaded to the back office (project attachments, departure proofs, rectification files,
+# Excel imports): 413 attachment_too_large above this.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 # An upload is held in memory up to this size, then spilled to a temporary file (media_rules/intake.py).
 MEDIA_MEMORY_BYTES = env_int("MEDIA_MEMORY_BYTES", 16 * 1024 * 1024, minimum=0)
 # The largest chunk of a resumable upload: small enough to get through one bar of signal.
@@ -339,6 +343,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         # Per client address: guessing passwords or flooding sign-ups is slowed, a field team is not.
         "sign_in": env_str("THROTTLE_SIGN_IN", "30/min"),
+        # Per account (the username, whatever the address): one password cannot be guessed from many.
+        "sign_in_account": env_str("THROTTLE_SIGN_IN_ACCOUNT", "10/min"),
         "register": env_str("THROTTLE_REGISTER", "20/hour"),
         # The public look-up of agencies and reports (no sign-in): people typing, not scrapers.
         "public_lookup": env_str("THROTTLE_PUBLIC_LOOKUP", "30/min"),
@@ -360,6 +366,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Error answers (the one error shape, under every status an error code is declared with).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "server.openapi.document_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AgencyKindEnum": "server.registry.models.Agency.Kind",
         "FilingStatusEnum": "server.registry.models.Agency.FilingStatus",
@@ -371,6 +382,24 @@ SPECTACULAR_SETTINGS = {
         "OmStaffRoleEnum": "server.om.models.OmTaskStaff.Role",
         "ViolationStatusEnum": "server.violations.models.Violation.Status",
     },
+}
+
+# --- Cache (throttle counts, the WeChat access token) ---------------------------------------------
+# Unset: each process counts in its own memory, so N gunicorn workers let N times the rate through.
+# Production sets CACHE_URL (Redis, e.g. redis://127.0.0.1:6379/1: another db than the broker's).
+CACHE_URL = env_secret("CACHE_URL", "")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("CACHE_URL must be a redis://, rediss:// or unix:// URL.")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "fieldtrace"),
+        # A cache that does not answer must fail a request's cache call in a second, not hang it.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
 # --- WeChat mini-program login --------------------------------------------------------------------
