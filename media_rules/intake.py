@@ -172,9 +172,7 @@ def ingest(
     if not description["decoded"]:
         raise _refusal(description["error"])
     exif = read_exif(data)
-    name = blob_name(actual)
-    if not default_storage.exists(name):
-        name = default_storage.save(name, ContentFile(data))
+    name = _store(actual, data)
     try:
         with transaction.atomic():
             blob = Blob.objects.create(
@@ -198,6 +196,19 @@ def ingest(
 
     background.schedule(blob.sha256)  # after media_arrived: the file's photos now name it
     return blob, True
+
+
+def _store(sha256: str, data: bytes) -> str:
+    """Put the bytes under their content address. Two uploads of the same file racing both find the
+    name free; storage then gives the second a suffixed name (``<sha>_AbC12xY``), an extra copy no row
+    would use. The content is the same, so that copy is removed and the canonical name kept."""
+    name = blob_name(sha256)
+    if default_storage.exists(name):
+        return name
+    saved = default_storage.save(name, ContentFile(data))
+    if saved != name:
+        default_storage.delete(saved)
+    return name
 
 
 # --- Resumable uploads ---------------------------------------------------------------------------

@@ -1045,3 +1045,48 @@ def test_an_upload_is_kept_in_memory_or_spilled_to_disk_by_its_size_and_stored_w
     assert len(spilled) == (1 if memory_bytes < len(data) else 0)
     assert response.json()["sha256"] == sha(data)
     assert (storage_root / blob_name(sha(data))).read_bytes() == data
+
+
+def test_two_uploads_of_one_file_racing_leave_one_copy_under_its_content_address(
+    field, task, storage_root, monkeypatch
+):
+    from media_rules import intake
+
+    data = real("DSCN0010.jpg")
+    name = blob_name(sha(data))
+    default_storage.save(name, io.BytesIO(data))  # the other upload got there first...
+    from django.core.files.storage import FileSystemStorage
+
+    exists = FileSystemStorage.exists
+    looked = []
+
+    def racing_exists(storage, path):  # ...just after this one looked
+        looked.append(path)
+        return False if len(looked) == 1 else exists(storage, path)
+
+    monkeypatch.setattr(FileSystemStorage, "exists", racing_exists)
+    blob, created = intake.ingest(data)
+    assert created
+    assert blob.name == name
+    assert stored_files(storage_root) == [name]
+    assert (storage_root / name).read_bytes() == data
+
+
+def test_files_whose_background_work_was_lost_are_processed_by_the_hourly_sweep(
+    field, task, django_capture_on_commit_callbacks
+):
+    from media_rules.background import process_pending
+
+    with django_capture_on_commit_callbacks():  # the queued task is lost: its callback never runs
+        response = post_photo(field, task=task, file=real("DSCN0010.jpg"))
+    assert response.status_code == 201
+    blob = Blob.objects.get()
+    assert blob.processed_at is None
+    assert process_pending() == 0  # within the grace period: the queued task may still come
+    later = timezone.now() + dt.timedelta(minutes=11)
+    assert process_pending(now=later) == 1
+    blob.refresh_from_db()
+    assert blob.processed_at is not None
+    assert blob.thumbnail
+    assert blob.phash is not None
+    assert process_pending(now=later) == 0  # done once
