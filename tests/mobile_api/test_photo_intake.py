@@ -26,6 +26,7 @@ from server.errors import DomainError
 from server.fieldwork.services import task_create
 from tests.conftest import CheckedAPIClient
 from tests.shared_data import PHOTOS
+from tests.support.storage import disk_storage
 from tests.sync.helpers import Phone
 
 pytestmark = pytest.mark.django_db
@@ -38,17 +39,7 @@ VERDICTS = {"pass", "warn", "fail"}
 # --- Fixtures and helpers --------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def storage_root(settings, tmp_path) -> Path:
-    """Default storage on a fresh directory. MEDIA_ROOT alone is not enough: STORAGES["default"]
-    names its location explicitly (server/settings.py), so it is replaced too."""
-    root = tmp_path / "media"
-    settings.MEDIA_ROOT = root
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
+    root = disk_storage(settings, tmp_path)
     assert Path(default_storage.location) == root
     return root
 

@@ -23,6 +23,7 @@ from tests.mobile_api.test_photo_intake import image, post_media, post_photo, pu
 from tests.om.helpers import record_payload, signature_b64
 from tests.om.test_records import checkin
 from tests.om.test_reports import PDF
+from tests.support.storage import disk_storage
 from tests.sync.helpers import Phone
 
 pytestmark = pytest.mark.django_db
@@ -31,15 +32,7 @@ API = "/api/v1"
 
 @pytest.fixture(autouse=True)
 def storage_root(settings, tmp_path) -> Path:
-    root = tmp_path / "media"
-    settings.MEDIA_ROOT = root
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
+    root = disk_storage(settings, tmp_path)
     assert Path(default_storage.location) == root
     return root
 

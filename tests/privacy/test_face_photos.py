@@ -19,6 +19,7 @@ from media_rules.models import Blob, Photo
 from server.fieldwork.services import task_create
 from server.privacy import crypto
 from tests.conftest import TEST_PII_KEY_1, TEST_PII_KEY_2
+from tests.support.storage import disk_storage
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -26,15 +27,7 @@ API = "/api/v1"
 
 @pytest.fixture(autouse=True)
 def storage_root(settings, tmp_path) -> Path:
-    root = tmp_path / "media"
-    settings.MEDIA_ROOT = root
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
+    root = disk_storage(settings, tmp_path)
     return root
 
 

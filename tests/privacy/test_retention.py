@@ -23,6 +23,7 @@ from server.privacy.models import PurgeRun
 from server.privacy.retention import purge_expired
 from server.tracks.models import TrackPoint
 from tests.privacy.test_face_photos import FACE, LANDSCAPE, files_under, post_photo, streamed
+from tests.support.storage import disk_storage
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -31,15 +32,7 @@ NOW = timezone.now()
 
 @pytest.fixture(autouse=True)
 def storage_root(settings, tmp_path) -> Path:
-    root = tmp_path / "media"
-    settings.MEDIA_ROOT = root
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
+    root = disk_storage(settings, tmp_path)
     settings.TRACK_RETENTION_DAYS = 30
     settings.FACE_PHOTO_RETENTION_DAYS = 60
     return root
