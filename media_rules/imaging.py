@@ -397,8 +397,8 @@ def jpeg_complete(data: bytes) -> bool:
         length = int.from_bytes(data[pos + 2 : pos + 4], "big")
         if length < 2 or pos + 2 + length > size:
             return False
-        if marker == _SOS:
-            return data.find(_EOI, pos + 2 + length) != -1
+        if marker == _SOS:  # searched from the end, where a whole file has it: 4 MB are not read
+            return data.rfind(_EOI, pos + 2 + length) != -1
         pos += 2 + length
     return False
 

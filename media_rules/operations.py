@@ -92,9 +92,10 @@ def manifest_of(data: dict) -> services.Manifest:
 
 
 def record_photo(
-    *, user, device, photo_id, data: dict, clock_offset: dt.timedelta | None
+    *, user, device, photo_id, data: dict, clock_offset: dt.timedelta | None, blob=None
 ) -> services.Recorded:
-    """Resolve what the manifest names, as ``user`` may see it, and record the photo."""
+    """Resolve what the manifest names, as ``user`` may see it, and record the photo (``blob``: its
+    file, when the caller has just stored it)."""
     photo_type = PhotoType.objects.filter(pk=data["photo_type"]).first()
     if photo_type is None:
         raise DomainError(errors.PHOTO_TYPE_UNKNOWN, photo_type=data["photo_type"])
@@ -110,6 +111,7 @@ def record_photo(
         outlet=outlet,
         device=device,
         clock_offset=clock_offset,
+        blob=blob,
     )
 
 

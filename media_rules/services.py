@@ -77,11 +77,13 @@ def photo_record(
     outlet=None,
     device=None,
     clock_offset: dt.timedelta | None = None,
+    blob: Blob | None = None,
 ) -> Recorded:
     """Record a photo (idempotent by its id). The caller has checked the actor may see the task and
     the site. The same id with the same file again fills in what the first record lacked (a manifest
     sent later) and changes nothing else; with another file it is refused (409 ``photo_conflict``):
-    the stored file stays, it is never silently replaced."""
+    the stored file stays, it is never silently replaced. ``blob``: the file, when the caller has just
+    stored or found it (saves reading it again)."""
     if task is None and outlet is None:
         raise DomainError(errors.PHOTO_SUBJECT_REQUIRED)
     agency_id = _photo_agency(actor, task, outlet)
@@ -109,10 +111,13 @@ def photo_record(
             return _fill_in(photo, manifest, fix, corrected)
         if task is not None:
             ensure_photo_allowed(task, photo_type)
-        photo = Photo.objects.create(
+        if blob is None or blob.sha256 != sha256:
+            blob = Blob.objects.filter(pk=sha256).first()
+        # Judged before it is stored: one INSERT with its verdict.
+        photo = Photo(
             id=photo_id,
             sha256=sha256,
-            blob=Blob.objects.filter(pk=sha256).first(),
+            blob=blob,
             photo_type=photo_type,
             task=task,
             outlet=outlet,
@@ -343,7 +348,8 @@ def context_for(photo: Photo) -> tuple[PhotoContext, Thresholds]:
 
 def judge(photo: Photo, *, force_change: bool = False, created: bool = False) -> int | None:
     """Judge a photo and store the verdict; a photo awaiting its file stays pending. Records a change
-    (for pulls) when the verdict or findings changed, or when ``force_change``. Call in a transaction."""
+    (for pulls) when the verdict or findings changed, or when ``force_change``. ``created``: a new
+    photo, not yet stored (it is inserted with its verdict). Call in a transaction."""
     before = (photo.verdict, photo.findings)
     if photo.blob_id is None:
         photo.verdict, photo.findings = "", []
@@ -357,7 +363,7 @@ def judge(photo: Photo, *, force_change: bool = False, created: bool = False) ->
     changed = (photo.verdict, photo.findings) != before
     if (changed or force_change) and not created:
         photo.version += 1
-    photo.save()
+    photo.save(force_insert=created)
     if ctx is not None:
         near_duplicates.index_photo(photo)
     if not (changed or force_change):
@@ -370,6 +376,7 @@ def judge(photo: Photo, *, force_change: bool = False, created: bool = False) ->
         agency_id=photo.agency_id,
         project_id=photo.task.project_id if photo.task_id else None,
         enterprise_id=photo.outlet.enterprise_id if photo.outlet_id else None,
+        created=created,
     )
 
 

@@ -160,6 +160,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise DomainError(errors.MEDIA_FILE_MISSING)
         # One transaction: a record refused (unknown type, a task out of sight, another file under
         # this id) leaves no new file row behind.
+        blob = None
         with transaction.atomic():
             if upload is not None:
                 upload.seek(0)
@@ -175,6 +176,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 photo_id=data["id"],
                 data=data,
                 clock_offset=_clock_offset(data["device_clock"]),
+                blob=blob,
             )
         sync_engine.release(recorded.releases)  # offline work held for this task's earlier photos
         code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from sync.models import Change, SyncCounter
 
 
 def _next_seq() -> int:
-    # The counter row stays locked until this transaction commits: changes commit in sequence order.
-    counter = SyncCounter.objects.select_for_update().filter(pk=1).first()
-    if counter is None:
-        try:
-            with transaction.atomic():
-                SyncCounter.objects.create(pk=1, value=0)
-        except IntegrityError:
-            pass  # created by a concurrent transaction
-        counter = SyncCounter.objects.select_for_update().get(pk=1)
-    counter.value += 1
-    counter.save(update_fields=["value"])
-    return counter.value
+    """The next sequence, in one statement: the UPDATE locks the counter row until this transaction
+    commits, so changes commit in sequence order. RETURNING (PostgreSQL, SQLite 3.35+) reads the new
+    value in the same round trip, instead of a SELECT ... FOR UPDATE and then an UPDATE."""
+    table = connection.ops.quote_name(SyncCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET value = value + 1 WHERE id = 1 RETURNING value")  # noqa: S608
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
+    try:  # the first change ever recorded in this database
+        with transaction.atomic():
+            SyncCounter.objects.create(pk=1, value=0)
+    except IntegrityError:
+        pass  # created by a concurrent transaction
+    return _next_seq()
 
 
 def record_change(
@@ -36,8 +39,11 @@ def record_change(
     enterprise_id: int | None = None,
     project_id: int | None = None,
     region_code: str = "",
+    created: bool = False,
 ) -> int:
-    """Record that an entity changed; returns the change's sequence. Call inside the write's transaction."""
+    """Record that an entity changed; returns the change's sequence. Call inside the write's transaction.
+    ``created``: the entity was created in this transaction, so it has no change row yet (one INSERT
+    instead of an UPDATE that finds nothing, then the INSERT)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_change must run inside the transaction of the change it records")
     seq = _next_seq()
@@ -53,6 +59,7 @@ def record_change(
         "changed_at": timezone.now(),
     }
     # One statement for the usual case, an entity that changed before.
-    if not Change.objects.filter(entity_type=entity_type, entity_id=str(entity_id)).update(**values):
-        Change.objects.create(entity_type=entity_type, entity_id=str(entity_id), **values)
+    entity = {"entity_type": entity_type, "entity_id": str(entity_id)}
+    if created or not Change.objects.filter(**entity).update(**values):
+        Change.objects.create(**entity, **values)
     return seq

@@ -1026,10 +1026,8 @@ def test_an_upload_is_kept_in_memory_or_spilled_to_disk_by_its_size_and_stored_w
 
     settings.MEDIA_MEMORY_BYTES = memory_bytes  # DSCN0010.jpg is 161,713 bytes
     spilled = []
-    rollover = tempfile.SpooledTemporaryFile.rollover
-    monkeypatch.setattr(
-        tempfile.SpooledTemporaryFile, "rollover", lambda f: (spilled.append(f), rollover(f))[1]
-    )
+    temporary_file = tempfile.TemporaryFile
+    monkeypatch.setattr(tempfile, "TemporaryFile", lambda: spilled.append(temporary_file()) or spilled[-1])
     data = real("DSCN0010.jpg")
     response = post_photo(field, task=task, file=data)
     assert response.status_code == 201, response.json()
