@@ -16,7 +16,6 @@ from PIL import Image
 
 from media_rules import private_files
 from media_rules.models import Blob, Photo
-from server.fieldwork.services import task_create
 from server.privacy import crypto
 from tests.conftest import TEST_PII_KEY_1, TEST_PII_KEY_2
 from tests.support.storage import disk_storage
@@ -39,19 +38,6 @@ def jpeg(image: Image.Image) -> bytes:
 
 FACE = jpeg(Image.fromarray(skimage.data.astronaut()))
 LANDSCAPE = jpeg(Image.new("RGB", (320, 240), (40, 120, 200)))
-
-
-@pytest.fixture
-def task(world):
-    created, _ = task_create(
-        actor=world.shanghai.field_user, task_id=uuid.uuid4(), project=world.shanghai.project, name="采样"
-    )
-    return created
-
-
-@pytest.fixture
-def field(client_for, world):
-    return client_for(world.shanghai.field_user)
 
 
 def post_photo(client, task, data: bytes, photo_type: str, capture) -> Photo:

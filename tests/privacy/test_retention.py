@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from django.utils import timezone
 
 from media_rules.models import Blob, Photo
 from server.audit.models import AuditEntry
-from server.fieldwork.services import task_create
 from server.privacy import tasks
 from server.privacy.models import PurgeRun
 from server.privacy.retention import purge_expired
@@ -36,19 +34,6 @@ def storage_root(settings, tmp_path) -> Path:
     settings.TRACK_RETENTION_DAYS = 30
     settings.FACE_PHOTO_RETENTION_DAYS = 60
     return root
-
-
-@pytest.fixture
-def task(world):
-    created, _ = task_create(
-        actor=world.shanghai.field_user, task_id=uuid.uuid4(), project=world.shanghai.project, name="采样"
-    )
-    return created
-
-
-@pytest.fixture
-def field(client_for, world):
-    return client_for(world.shanghai.field_user)
 
 
 def point(task, days_ago: float) -> TrackPoint:
