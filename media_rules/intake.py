@@ -10,11 +10,16 @@ once. When a file arrives, the photo records that named it (awaiting media) are 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
+import os
 import re
 import tempfile
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
 from django.conf import settings
@@ -218,16 +223,74 @@ def ingest(
 
 
 def _store(sha256: str, data: bytes) -> str:
-    """Put the bytes under their content address. Two uploads of the same file racing both find the
-    name free; storage then gives the second a suffixed name (``<sha>_AbC12xY``), an extra copy no row
-    would use. The content is the same, so that copy is removed and the canonical name kept."""
+    """Put the bytes under their content address: now, or on the writer thread when the caller is in
+    ``stores_overlapped`` (then the name is returned at once and the block waits for the write)."""
+    futures = getattr(_overlapped, "futures", None)
+    if futures is None:
+        return _write(sha256, data)
+    futures.append(_writer().submit(_write, sha256, data))
+    return blob_name(sha256)
+
+
+def _write(sha256: str, data: bytes) -> str:
+    """Two uploads of the same file racing both find the name free; storage then gives the second a
+    suffixed name (``<sha>_AbC12xY``), an extra copy no row would use. The content is the same, so that
+    copy is removed and the canonical name kept. A file of another size under the name is what a
+    write cut short left (a worker killed mid-write on disk storage): it is replaced, never trusted."""
     name = blob_name(sha256)
     if default_storage.exists(name):
-        return name
+        if default_storage.size(name) == len(data):
+            return name
+        default_storage.delete(name)
     saved = default_storage.save(name, ContentFile(data))
     if saved != name:
         default_storage.delete(saved)
     return name
+
+
+# Files written while the request goes on: one writer thread per process (a gunicorn sync worker
+# serves one request at a time), made after the fork; S3 storage keeps its connection per thread,
+# so the same thread keeps reusing it.
+_overlapped = threading.local()
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _writer() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="media-writer"))
+    return _pool[1]
+
+
+@contextlib.contextmanager
+def stores_overlapped() -> Iterator[None]:
+    """Files ingested inside this block are written to storage on the writer thread while the request
+    goes on with the database (recording and judging the photo); leaving the block waits for every
+    write, so that it ends inside the caller's transaction: a write that failed raises here (the
+    transaction rolls back, the error is the storage's, a clean 503) and no row commits naming a file
+    that is not stored. Leaving by an exception still waits, so no write outlives its request. The
+    write takes about as long as the database work (a 4 MB file on disk, a PUT to S3), so the request
+    takes the longer of the two instead of their sum. Nested blocks join the outer one."""
+    if getattr(_overlapped, "futures", None) is not None:
+        yield
+        return
+    futures: list[Future] = []
+    _overlapped.futures = futures
+    try:
+        yield
+    finally:
+        _overlapped.futures = None
+        failed = _wait(futures)
+    if failed is not None:
+        raise failed
+
+
+def _wait(futures: list[Future]) -> BaseException | None:
+    """Wait for every write; the first failure, if any."""
+    failed = None
+    for future in futures:
+        failed = failed or future.exception()
+    return failed
 
 
 # --- Resumable uploads ---------------------------------------------------------------------------

@@ -159,9 +159,10 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if upload is None and not data["sha256"]:
             raise DomainError(errors.MEDIA_FILE_MISSING)
         # One transaction: a record refused (unknown type, a task out of sight, another file under
-        # this id) leaves no new file row behind.
+        # this id) leaves no new file row behind. The file is written while the photo is recorded and
+        # judged, and is in storage before anything commits (intake.stores_overlapped).
         blob = None
-        with transaction.atomic():
+        with transaction.atomic(), intake.stores_overlapped():
             if upload is not None:
                 upload.seek(0)
                 blob, _ = intake.ingest(

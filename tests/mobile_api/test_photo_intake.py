@@ -1110,3 +1110,57 @@ def test_a_photo_with_its_file_is_stored_in_a_bounded_number_of_statements(field
     assert photo_writes[0].startswith("INSERT"), photo_writes
     assert sum(s.startswith('SELECT "media_rules_blob"') for s in sql) == 1, sql
     assert len(sql) <= 24, "\n".join(sql)
+
+
+def test_the_file_is_written_while_the_photo_is_recorded_and_is_stored_before_the_answer(
+    field, task, storage_root, monkeypatch
+):
+    """intake.stores_overlapped: the write runs on the writer thread while the request records and
+    judges the photo (the photo's INSERT happens during the write), and the answer waits for it."""
+    import threading
+    import time
+
+    from django.core.files.storage import FileSystemStorage
+    from django.db import connection
+
+    events: dict[str, object] = {}
+    save = FileSystemStorage.save
+
+    def slow_save(self, name, content, *args, **kwargs):
+        events["thread"] = threading.current_thread().name
+        events["write_started"] = time.monotonic()
+        time.sleep(0.3)  # a PUT to S3 far away
+        try:
+            return save(self, name, content, *args, **kwargs)
+        finally:
+            events["write_ended"] = time.monotonic()
+
+    def watch(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "media_rules_photo"'):
+            events["photo_inserted"] = time.monotonic()
+        return execute(sql, params, many, context)
+
+    monkeypatch.setattr(FileSystemStorage, "save", slow_save)
+    data = real("DSCN0010.jpg")
+    with connection.execute_wrapper(watch):
+        response = post_photo(field, task=task, file=data)
+    assert response.status_code == 201, response.json()
+    assert events["thread"].startswith("media-writer")
+    assert events["write_started"] < events["photo_inserted"] < events["write_ended"]
+    stored = storage_root / blob_name(sha(data))
+    assert stored.read_bytes() == data
+    assert Photo.objects.get(pk=response.json()["id"]).blob_id == sha(data)
+
+
+def test_a_file_cut_short_under_its_name_is_written_again_not_trusted(field, task, storage_root):
+    """A worker killed mid-write on disk storage leaves part of a file under the content address: the
+    next upload of that file replaces it instead of recording a photo whose file is broken."""
+    data = real("DSCN0010.jpg")
+    stored = storage_root / blob_name(sha(data))
+    stored.parent.mkdir(parents=True)
+    stored.write_bytes(data[: len(data) // 3])
+    response = post_photo(field, task=task, file=data)
+    assert response.status_code == 201, response.json()
+    assert stored.read_bytes() == data
+    assert sorted(p.name for p in stored.parent.iterdir()) == [sha(data)]
+    assert Blob.objects.get(pk=sha(data)).size == len(data)
