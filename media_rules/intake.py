@@ -35,6 +35,7 @@ from media_rules.exif import exif_to_json, read_exif
 from media_rules.imaging import MAX_PIXELS, SNIFF_BYTES, UNSUPPORTED_IMAGE, describe, sniff_format
 from media_rules.models import Blob, Upload
 from server.errors import VALIDATION_FAILED, DomainError, registered_codes
+from server.lookups import unique_or_none
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 READ_CHUNK = 1024 * 1024
@@ -213,7 +214,7 @@ def ingest(
         raise DomainError(errors.MEDIA_HASH_MISMATCH, received=actual)
     if len(data) > settings.MEDIA_MAX_BYTES:
         raise DomainError(errors.MEDIA_TOO_LARGE, max_bytes=settings.MEDIA_MAX_BYTES)
-    existing = Blob.objects.filter(pk=actual).first()
+    existing = unique_or_none(Blob.objects, pk=actual)
     if existing is not None:
         return existing, False
     fmt = sniff_format(data[:SNIFF_BYTES])

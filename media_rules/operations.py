@@ -21,6 +21,7 @@ from server.errors import DomainError
 from server.fieldwork import errors as fieldwork_errors
 from server.fieldwork.stages import stage_wait_key
 from server.geo import CoordinateSystem
+from server.lookups import unique_or_none
 from sync.operations import Entity, NotYet, OpContext, OpType, Outcome, register, register_entity
 
 
@@ -96,7 +97,7 @@ def record_photo(
 ) -> services.Recorded:
     """Resolve what the manifest names, as ``user`` may see it, and record the photo (``blob``: its
     file, when the caller has just stored it)."""
-    photo_type = PhotoType.objects.filter(pk=data["photo_type"]).first()
+    photo_type = unique_or_none(PhotoType.objects, pk=data["photo_type"])
     if photo_type is None:
         raise DomainError(errors.PHOTO_TYPE_UNKNOWN, photo_type=data["photo_type"])
     task = get_visible(tasks_for(user).select_related("project"), data["task"]) if data.get("task") else None

@@ -32,6 +32,7 @@ from server.audit import services as audit
 from server.errors import NOT_FOUND, DomainError
 from server.fieldwork.stages import STAGE_ORDER, ensure_photo_allowed, stage_wait_key
 from server.geo import to_wgs84, validate_point
+from server.lookups import unique_or_none
 from sync.changes import record_change
 
 
@@ -96,7 +97,7 @@ def photo_record(
     fix = _fix_fields(manifest)
     corrected = manifest.device_time + clock_offset if manifest.device_time and clock_offset else None
     with transaction.atomic():
-        photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+        photo = unique_or_none(Photo.objects.select_for_update(), pk=photo_id)
         if photo is not None:
             from server.access import photos_for
 
@@ -112,7 +113,7 @@ def photo_record(
         if task is not None:
             ensure_photo_allowed(task, photo_type)
         if blob is None or blob.sha256 != sha256:
-            blob = Blob.objects.filter(pk=sha256).first()
+            blob = unique_or_none(Blob.objects, pk=sha256)
         # Judged before it is stored: one INSERT with its verdict.
         photo = Photo(
             id=photo_id,

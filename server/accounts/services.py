@@ -21,6 +21,7 @@ from server.accounts import errors
 from server.accounts.models import AGENCY_ROLES, STAFF_ROLES, Device, DeviceToken, Role, User, WeChatBinding
 from server.accounts.wechat import exchange_code
 from server.errors import DomainError
+from server.lookups import unique_or_none
 from server.registry.models import Agency, Employment, Enterprise, Person
 
 TOKEN_BYTES = 32
@@ -186,10 +187,11 @@ def token_issue(*, user: User, info: DeviceInfo) -> IssuedToken:
 
 def token_lookup(token: str) -> DeviceToken | None:
     """A live token, or None. Lapsed tokens (unused for DEVICE_TOKEN_IDLE_DAYS) count as revoked."""
-    record = (
-        DeviceToken.objects.select_related("user", "device")
-        .filter(key_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True)
-        .first()
+    record = unique_or_none(
+        DeviceToken.objects.select_related("user", "device"),
+        key_hash=hash_token(token),
+        revoked_at__isnull=True,
+        user__is_active=True,
     )
     if record is None:
         return None
