@@ -131,3 +131,23 @@ def test_the_command_and_the_daily_task(task, settings):
     assert PurgeRun.objects.latest("id").trigger == PurgeRun.Trigger.SCHEDULE
     beat = {entry["task"]: entry for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "privacy.daily" in beat
+
+
+def test_purge_runs_are_listed_read_only_in_the_admin(admin_client):
+    from django.urls import reverse
+
+    now = timezone.now()
+    PurgeRun.objects.create(
+        at=now,
+        trigger=PurgeRun.Trigger.SCHEDULE,
+        track_cutoff=now - dt.timedelta(days=365),
+        face_photo_cutoff=now - dt.timedelta(days=365),
+        track_points=1234,
+        face_photos=7,
+    )
+    listing = admin_client.get(reverse("admin:privacy_purgerun_changelist"))
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert "1234" in page
+    assert "定时任务" in page
+    assert admin_client.get(reverse("admin:privacy_purgerun_add")).status_code == 403
