@@ -145,6 +145,12 @@ class Photo(models.Model):
     def awaiting_media(self) -> bool:
         return self.blob_id is None
 
+    @property
+    def media_purged(self) -> bool:
+        """Its file was deleted at the end of its retention period (a face photo): the record, the
+        verdict and the file's hash stay. Reads the blob: list it with ``select_related("blob")``."""
+        return self.blob_id is not None and self.blob.purged_at is not None
+
 
 class PhotoHashBand(models.Model):
     """One band of a photo's perceptual hash, for near-duplicate search (media_rules.near_duplicates).

@@ -28,6 +28,7 @@ import logging
 
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -146,10 +147,16 @@ def seal_pending() -> int:
 def purge(blob: Blob, *, at) -> bool:
     """Delete a face photo's file and thumbnail from storage; the record stays, marked purged. Files
     first: a run that stops in between leaves a record the next run marks, never a file kept."""
+    from media_rules import services
+
     for name in (blob.name, blob.thumbnail):
         if name:
             default_storage.delete(name)  # absent already: nothing to do (disk and S3 both)
-    return bool(Blob.objects.filter(pk=blob.pk, purged_at__isnull=True).update(purged_at=at, thumbnail=""))
+    with transaction.atomic():
+        if not Blob.objects.filter(pk=blob.pk, purged_at__isnull=True).update(purged_at=at, thumbnail=""):
+            return False
+        services.media_purged(Blob.objects.get(pk=blob.pk))  # its photos say so, for pulls too
+    return True
 
 
 def reseal(blob: Blob) -> bool:

@@ -369,6 +369,11 @@ def judge(photo: Photo, *, force_change: bool = False, created: bool = False) ->
         near_duplicates.index_photo(photo)
     if not (changed or force_change):
         return None
+    return _photo_change(photo, created=created)
+
+
+def _photo_change(photo: Photo, *, created: bool = False) -> int:
+    """The photo as it is now, in the change log (what pulls send)."""
     return record_change(
         entity_type="photo",
         entity_id=str(photo.pk),
@@ -391,6 +396,7 @@ def photo_data(photo: Photo) -> dict[str, Any]:
         "task": str(photo.task_id) if photo.task_id else None,
         "outlet": photo.outlet_id,
         "awaiting_media": photo.awaiting_media,
+        "media_purged": photo.media_purged,
         "captured_at": photo.captured_at.isoformat() if photo.captured_at else None,
         "captured_from": photo.captured_from,
         "verdict": photo.verdict or "pending",
@@ -404,6 +410,24 @@ def media_arrived(blob: Blob) -> None:
     for photo in Photo.objects.select_for_update().filter(sha256=blob.sha256, blob__isnull=True):
         photo.blob = blob
         judge(photo, force_change=True)
+
+
+def media_purged(blob: Blob) -> int:
+    """A file was deleted at the end of its retention period: its photos say so, in a new version
+    and in the change log, so that phones and pages stop offering a file that is gone. The verdict
+    stays (it was judged on the file). Call in a transaction. Returns how many photos."""
+    photos = (
+        Photo.objects.select_for_update(of=("self",))
+        .select_related("blob", "photo_type", "task", "outlet")
+        .filter(blob=blob)
+    )
+    count = 0
+    for photo in photos:
+        photo.version += 1
+        photo.save(update_fields=["version"])
+        _photo_change(photo)
+        count += 1
+    return count
 
 
 def rejudge(photo: Photo) -> int | None:

@@ -286,7 +286,15 @@ class DayView(APIView):
         qs = (
             access.om_records_for(request.user)
             .filter(status=OmRecord.Status.SUBMITTED, om_date=day)
-            .select_related("template", "outlet", "filled_by", "start_checkin", "end_checkin", "work_photo")
+            .select_related(
+                "template",
+                "outlet",
+                "filled_by",
+                "start_checkin",
+                "end_checkin",
+                "work_photo__photo_type",
+                "work_photo__blob",
+            )
             .prefetch_related("instruments", "versions", "events", "confirmations", "reviews")
             .order_by("created_at")
         )

@@ -100,6 +100,10 @@ class PhotoOut(serializers.Serializer):
     task = serializers.UUIDField(allow_null=True)
     outlet = serializers.IntegerField(allow_null=True)
     awaiting_media = serializers.BooleanField()
+    media_purged = serializers.BooleanField(
+        help_text="The file was deleted at the end of its retention period (face photos): GET .../file "
+        "answers 410 media_purged; the record and its verdict stay."
+    )
     captured_at = serializers.DateTimeField(allow_null=True)
     captured_from = serializers.CharField()
     verdict = serializers.ChoiceField(choices=["pending", "pass", "warn", "fail"])
@@ -122,7 +126,11 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
-        return access.photos_for(self.request.user).select_related("photo_type").order_by("recorded_at", "id")
+        return (
+            access.photos_for(self.request.user)
+            .select_related("photo_type", "blob")
+            .order_by("recorded_at", "id")
+        )
 
     def get_object(self):
         return access.get_visible(self.get_queryset(), self.kwargs["pk"])

@@ -154,7 +154,7 @@ def _track(summary: TrackSummary) -> dict:
 def task_detail(task: MonitoringTask) -> TaskDetail:
     """Everything the detail screen shows, in a fixed number of queries whatever the task holds.
     ``task`` comes with its project (``with_row_data``)."""
-    photos = task.photos.select_related("photo_type").order_by("recorded_at", "id")
+    photos = task.photos.select_related("photo_type", "blob").order_by("recorded_at", "id")
     return TaskDetail(
         task=task,
         stages=task_stages(task),

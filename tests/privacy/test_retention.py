@@ -151,3 +151,35 @@ def test_purge_runs_are_listed_read_only_in_the_admin(admin_client):
     assert "1234" in page
     assert "定时任务" in page
     assert admin_client.get(reverse("admin:privacy_purgerun_add")).status_code == 403
+
+
+def test_a_purged_file_is_said_in_the_photo_json_and_reaches_phones_in_a_pull(
+    field, task, storage_root, django_capture_on_commit_callbacks
+):
+    from sync.models import Change
+
+    face = post_photo(field, task, FACE, "work_photo", django_capture_on_commit_callbacks)
+    site = post_photo(field, task, LANDSCAPE, "sampling_site", django_capture_on_commit_callbacks)
+    received(face, 61)
+    received(site, 61)
+    before = Photo.objects.get(pk=face.pk)
+    assert field.get(f"{API}/photos/{face.pk}").json()["media_purged"] is False
+
+    purge_expired(now=NOW)
+
+    shown = field.get(f"{API}/photos/{face.pk}").json()
+    assert shown["media_purged"] is True
+    assert shown["awaiting_media"] is False
+    assert (shown["verdict"], shown["sha256"]) == (before.verdict or "pending", before.sha256)
+    assert shown["version"] == before.version + 1
+    listed = {p["id"]: p for p in field.get(f"{API}/photos", {"task": str(task.pk)}).json()["results"]}
+    assert listed[str(face.pk)]["media_purged"] is True
+    assert listed[str(site.pk)]["media_purged"] is False  # not a face photo: kept
+    detail = field.get(f"{API}/tasks/{task.pk}").json()
+    assert {p["id"]: p["media_purged"] for p in detail["photos"]} == {str(face.pk): True, str(site.pk): False}
+    # The change log has the new version, so a phone's next pull learns it.
+    change = Change.objects.filter(entity_type="photo", entity_id=str(face.pk)).order_by("-seq").first()
+    assert (change.version, change.data["media_purged"]) == (before.version + 1, True)
+    # A second run changes nothing more.
+    purge_expired(now=NOW)
+    assert Photo.objects.get(pk=face.pk).version == before.version + 1
