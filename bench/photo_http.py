@@ -26,6 +26,12 @@ runs, the ratio to the floor, and the figure against ODK Central's (9.4/s at con
 at 8, on a 2-core machine, photos stored in PostgreSQL). After each run the database and storage are
 checked: every submission is one Photo with a verdict, one Blob with its EXIF GPS, and its file in
 storage with the right size; then the run's files are deleted (the disk would otherwise hold GBs).
+
+With BENCH_PHOTO_CEILING=1, each run also sends fresh bodies to ``POST /bench/store-only``
+(bench/_http_urls.py): the file taken in and stored and a photo row with a fixed verdict, without
+validation, access checks or rules. Its rate is the ceiling of any path that judges photos before
+answering, on this machine and with this storage; its rows are in the table and a note, not in the
+summary line, and its submissions are checked in the database and storage like the others.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ SUBMISSIONS = int(os.environ.get("BENCH_PHOTO_SUBMISSIONS", "200"))
 CONCURRENCY = (1, 8)
 RUNS = int(os.environ.get("BENCH_PHOTO_HTTP_RUNS", "3"))
 WARM_UP = 16
+CEILING = os.environ.get("BENCH_PHOTO_CEILING") == "1"
 ODK = {1: 9.4, 8: 15.7}  # ODK Central, submissions/s with one photo each (the issue's figures)
 ROOT = Path(__file__).resolve().parent.parent
 REDIS = ("127.0.0.1", 6379)
@@ -84,6 +91,7 @@ def run_benchmark(world) -> Result:
     connection.close()  # the server's workers write to this database now
     measured = {c: Row(NAME, f"gunicorn POST /api/v1/photos, c={c}", SUBMISSIONS) for c in CONCURRENCY}
     floor = {c: Row(NAME, f"floor: same body to a read+hash view, c={c}", SUBMISSIONS) for c in CONCURRENCY}
+    ceiling = {c: Row(NAME, f"ceiling: store-only view, no rules, c={c}", SUBMISSIONS) for c in CONCURRENCY}
     latencies: dict[int, list[float]] = {c: [] for c in CONCURRENCY}
     verdicts: Counter[str] = Counter()
     with _server(notes) as server:
@@ -100,7 +108,12 @@ def run_benchmark(world) -> Result:
                 _check_stored(answers, verdicts)
                 seconds, _, _ = _post_all(server, "/bench/sink", bodies, c, None)
                 floor[c].rates.append(len(bodies) / seconds)
-    rows = [row for c in CONCURRENCY for row in (measured[c], floor[c])]
+                if CEILING:
+                    bodies = photo._bodies(originals, task, outlet)
+                    seconds, _, answers = _post_all(server, "/bench/store-only", bodies, c, auth)
+                    ceiling[c].rates.append(len(bodies) / seconds)
+                    _check_stored(answers, Counter())
+    rows = [row for c in CONCURRENCY for row in (measured[c], floor[c]) + ((ceiling[c],) if CEILING else ())]
     notes.append(
         f"{NAME}: {sum(verdicts.values())} submissions stored and checked (photo row with its verdict, "
         "blob with EXIF GPS, file in storage of the right size): "
@@ -114,6 +127,13 @@ def run_benchmark(world) -> Result:
             + f"); latency p50 {q[50]:.0f} ms, p95 {q[95]:.0f} ms, p99 {q[99]:.0f} ms over "
             f"{len(latencies[c])} requests; ODK Central {ODK[c]}/s: x{measured[c].median / ODK[c]:.2f}"
         )
+        if CEILING:
+            runs = ", ".join(f"{rate:.1f}" for rate in ceiling[c].rates)
+            notes.append(
+                f"{NAME} c={c}: ceiling (store-only, no rules) median {ceiling[c].median:.1f} submissions/s "
+                f"(runs {runs}): x{ceiling[c].median / ODK[c]:.2f} ODK Central; the API reaches "
+                f"{measured[c].median / ceiling[c].median:.0%} of it"
+            )
     summary = "\n".join(
         f"bench {NAME}-c{c}: {measured[c].median:.1f} submissions/s; floor {floor[c].median:.1f} "
         f"submissions/s; ratio {three_digits(measured[c].median / floor[c].median)}"
