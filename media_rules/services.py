@@ -257,6 +257,7 @@ def _stage_neighbours(photo: Photo) -> tuple[dt.datetime | None, dt.datetime | N
     others = (
         Photo.objects.filter(task_id=photo.task_id, captured_at__isnull=False)
         .exclude(pk=photo.pk)
+        .order_by()  # the latest and earliest are taken below, in any order
         .values_list("photo_type__stage", "captured_at")
     )
     for stage, at in others:

@@ -232,7 +232,9 @@ def _assignment_posts(project: MonitoringProject, user: User) -> set[str]:
     return set(
         ProjectAssignment.objects.filter(
             project=project, employment__person_id=user.person_id, employment__status=Employment.Status.ACTIVE
-        ).values_list("post__code", flat=True)
+        )
+        .order_by()  # a set: the model's ordering would only cost compiling and sorting
+        .values_list("post__code", flat=True)
     )
 
 

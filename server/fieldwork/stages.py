@@ -112,14 +112,11 @@ def ensure_photo_allowed(task: MonitoringTask, photo_type) -> None:
     rank = STAGE_ORDER.get(photo_type.stage)
     if rank is None:
         return
+    needed = [e for e in catalogue if e.required and STAGE_ORDER.get(e.photo_type.stage, rank) < rank]
+    if not needed:  # a photo of the first stage: no earlier photos to count
+        return
     present = _present(task)
-    missing = [
-        e.photo_type.name
-        for e in catalogue
-        if e.required
-        and STAGE_ORDER.get(e.photo_type.stage, rank) < rank
-        and not present.get(e.photo_type_id)
-    ]
+    missing = [e.photo_type.name for e in needed if not present.get(e.photo_type_id)]
     if missing:
         raise DomainError(
             errors.PHOTO_STAGE_NOT_OPEN,
