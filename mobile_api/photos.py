@@ -22,7 +22,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,6 +35,7 @@ from mobile_api import exports
 from mobile_api.common import parse
 from server import access
 from server.errors import NOT_FOUND, DomainError
+from server.parsers import JSONParser
 from sync import engine as sync_engine
 
 logger = logging.getLogger(__name__)

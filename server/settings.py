@@ -325,7 +325,7 @@ CELERY_BEAT_SCHEDULE["privacy-daily"] = {
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "server.parsers.JSONParser",  # NUL and lone surrogates made storable (server/parsers.py)
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
