@@ -319,7 +319,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(TaskOut(move.task).data)
 
     @extend_schema(responses=TaskEventOut(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a short history, whole
     def events(self, request: Request, pk=None) -> Response:
         task = self.get_object()
         return Response(TaskEventOut(task.events.order_by("at", "id"), many=True).data)

@@ -183,6 +183,15 @@ class TrackPointPagination(GeoJsonPagination):
     page_size = 500
     max_page_size = 2000
 
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        """A page is the list's FeatureCollection (``schema``: its type and features) with count, next
+        and previous. rest_framework_gis's own schema keeps DRF's required ``results`` and puts the
+        whole collection where the features go, which answers do not match."""
+        page = super(GeoJsonPagination, self).get_paginated_response_schema(schema)
+        del page["properties"]["results"]
+        page["required"] = ["count"]
+        return {"allOf": [schema, page]}
+
 
 def _bbox(value: str) -> tuple[float, float, float, float]:
     try:

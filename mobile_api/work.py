@@ -259,7 +259,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self._transition(request, MonitoringProject.Status.DONE)
 
     @extend_schema(responses=ProjectEventOut(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a short history, whole
     def events(self, request: Request, pk=None) -> Response:
         """The project's status history: submitted, returned with its reason, resubmitted, accepted."""
         project = access.access_project(request.user, pk)
