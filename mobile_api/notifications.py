@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from mobile_api.common import Pagination
 from server.notifications import services
 from server.notifications.models import Notification
 
@@ -33,14 +34,19 @@ class NotificationOut(serializers.Serializer):
         return SubjectOut(notification).data if notification.subject_type else None
 
 
-class NotificationPage(serializers.Serializer):
+class NotificationPagination(Pagination):
     """The list's page, with the user's unread count beside it (the badge on the bell)."""
 
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    unread_count = serializers.IntegerField()
-    results = NotificationOut(many=True)
+    def get_paginated_response(self, data) -> Response:
+        response = super().get_paginated_response(data)
+        response.data["unread_count"] = services.unread_count(self.request.user)
+        return response
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        page = super().get_paginated_response_schema(schema)
+        page["properties"]["unread_count"] = {"type": "integer", "description": "All the user's unread ones."}
+        page["required"] = [*page.get("required", []), "unread_count"]
+        return page
 
 
 class ReadAllOut(serializers.Serializer):
@@ -64,18 +70,13 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     queryset = Notification.objects.none()  # for the schema; requests use get_queryset
     serializer_class = NotificationOut
     filterset_class = NotificationFilter
+    pagination_class = NotificationPagination
 
     def get_queryset(self):
         return services.notifications_for(self.request.user)
 
     def get_object(self):
         return services.access_notification(self.request.user, self.kwargs["pk"])
-
-    @extend_schema(responses=NotificationPage)
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        response = super().list(request, *args, **kwargs)
-        response.data["unread_count"] = services.unread_count(request.user)
-        return response
 
     @extend_schema(request=None, responses=NotificationOut, description="Mark it read (again: no change).")
     @action(detail=True, methods=["post"])

@@ -335,7 +335,12 @@ class ReportListView(_ListView):
 class ReportFileView(APIView):
     """The report's file as it was uploaded, served as the type its content was recognised as."""
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={
+            (200, media_type): OpenApiTypes.BINARY
+            for media_type in (*dict.fromkeys(reports.CONTENT_TYPES.values()), "application/octet-stream")
+        }
+    )
     def get(self, request: Request, report_id: int) -> FileResponse:
         report = reports.access_report(request.user, report_id)
         try:
