@@ -3,7 +3,7 @@ the schema documents (status, content type, body).
 
 Paths with parameters (``/tasks/{id}``, ``/violations/{id}/reject``) would mostly be fuzzed as 404s:
 a random id names nothing. So two cases in three name a real object instead (``real_objects``: the
-test world plus a task, a photo with its file, an upload), of the model the path's view serves, and
+test world with one of each object on each side), of the model the path's view serves, and
 the body is fuzzed against it; the test checks most such paths reached one (an answer other than 404).
 """
 
@@ -37,8 +37,8 @@ from schemathesis.specs.openapi.checks import (
 from media_rules.intake import ingest, upload_start
 from media_rules.operations import record_photo
 from server.accounts.services import DeviceInfo, token_issue
-from server.fieldwork.services import task_create
 from tests.shared_data import PHOTOS
+from tests.support.side_objects import task_of, with_side_objects
 from tests.support.storage import disk_storage
 from tests.support.wechat_stub import wechat_fixture  # noqa: F401
 
@@ -82,14 +82,15 @@ def token(world):
 
 @pytest.fixture
 def real_objects(world, settings, tmp_path):
-    """Objects the world lacks, for the paths that name them: a task on the fuzzing agency's project,
-    a photo on it with its file, an unfinished upload. Made through the services, not a test client
-    (whose requests would put back the connection closing that api_schema turns off)."""
+    """Objects the world lacks, for the paths that name them: on each side a violation with its
+    rectification, a monitoring task, a submitted O&M record with its check-ins and work photo, an
+    O&M report (tests/support/side_objects.py); and a photo with its file on the fuzzing agency's
+    task, an unfinished upload."""
     disk_storage(settings, tmp_path)
+    with_side_objects(world)
     side = world.shanghai
-    task, _ = task_create(actor=side.field_user, task_id=uuid.uuid4(), project=side.project, name="模糊测试")
     blob, _ = ingest((PHOTOS / "DSCN0010.jpg").read_bytes())
-    manifest = {"photo_type": "sampling_site", "task": task.pk, "sha256": blob.sha256}
+    manifest = {"photo_type": "sampling_site", "task": task_of(side).pk, "sha256": blob.sha256}
     record_photo(user=side.field_user, device=None, photo_id=uuid.uuid4(), data=manifest, clock_offset=None)
     upload_start(user=side.main, sha256="0" * 64, size=1000)
 
@@ -176,7 +177,7 @@ def _fuzzer(strategy, headers: dict, pools: dict[str, list], answers: Counter | 
 
 
 @pytest.fixture
-def api_schema(settings):
+def api_schema(settings, real_objects):  # after them: making them puts back what this turns off
     settings.ALLOWED_HOSTS = ["testserver", "localhost"]
     # Django's test client does the same: the request's end must not close the test's connection.
     signals.request_started.disconnect(close_old_connections)
@@ -189,7 +190,7 @@ def api_schema(settings):
 
 
 @pytest.mark.slow  # about 30 s on SpatiaLite: 143 operations, a few hundred requests each way
-def test_api(real_objects, api_schema, token, wechat, caplog):
+def test_api(api_schema, token, wechat, caplog):
     caplog.set_level(logging.CRITICAL, logger="django.request")
     headers = {"Authorization": f"Bearer {token}"}
     failures = {}

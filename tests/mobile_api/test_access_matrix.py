@@ -4,94 +4,18 @@ The Shanghai side's users read the Shanghai side's objects ("own") and the Jiang
 Outside a user's scope an object is 404, never 403, so that its existence does not leak.
 """
 
-import datetime as dt
-
 import pytest
-from django.utils import timezone
+
+from tests.support.side_objects import om_record_of, report_of, task_of, violation_of, with_side_objects
 
 OWN, OTHER = "own", "other"
-
-
-def _violation(side):
-    """The side's violation (违规待整改), opened by its regulator, with one rectification."""
-    from server.violations.models import Violation
-    from server.violations.services import rectification_submit, violation_open
-
-    existing = Violation.objects.filter(project=side.project).first()
-    if existing is not None:
-        return existing
-    violation = violation_open(
-        project=side.project,
-        actor=side.regulator,
-        description="采样记录缺少采样人签字",
-        deadline=timezone.localdate() + dt.timedelta(days=7),
-    )
-    rectification_submit(violation=violation, actor=side.main, text="已补签")
-    return violation
-
-
-def _task(side):
-    """The side's monitoring task, created by its sampler."""
-    import uuid
-
-    from server.fieldwork.models import MonitoringTask
-    from server.fieldwork.services import task_create
-
-    existing = MonitoringTask.objects.filter(project=side.project).first()
-    if existing is not None:
-        return existing
-    task, _ = task_create(
-        actor=side.field_user, task_id=uuid.uuid4(), project=side.project, name="进水口采样"
-    )
-    return task
-
-
-def _om_record(side):
-    """The side's submitted O&M record (with its start and end check-ins and its work photo), filled
-    by its technician over HTTP, as the phone does."""
-    from rest_framework.test import APIClient
-
-    from server.om.models import OmRecord
-    from tests.om.test_records import submitted
-
-    existing = OmRecord.objects.filter(task=side.om_task).exclude(status=OmRecord.Status.DRAFT).first()
-    if existing is not None:
-        return existing
-    client = APIClient()
-    client.force_authenticate(side.technician_user)
-    return OmRecord.objects.get(pk=submitted(side, client))
-
-
-def _report(side):
-    """The side's O&M report (a PDF), uploaded by its main account."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from server.om.models import OmReport
-    from server.om.reports import report_upload
-
-    existing = OmReport.objects.filter(task=side.om_task).first()
-    if existing is not None:
-        return existing
-    pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
-    return report_upload(
-        task=side.om_task,
-        actor=side.main,
-        name="10月运维月报",
-        category="monthly",
-        file=SimpleUploadedFile("10月运维月报.pdf", pdf),
-    )
 
 
 @pytest.fixture
 def world(world):
     """The shared world, with a violation and its rectification, a monitoring task, a submitted O&M
     record and an O&M report, on each side."""
-    for side in (world.shanghai, world.jiangsu):
-        _violation(side)
-        _task(side)
-        _om_record(side)
-        _report(side)
-    return world
+    return with_side_objects(world)
 
 
 # endpoint -> how to find the object on a side
@@ -105,13 +29,13 @@ OBJECTS = {
     "projects": lambda side: side.project.pk,
     "om-tasks": lambda side: side.om_task.pk,
     "accounts": lambda side: side.field_user.pk,
-    "violations": lambda side: _violation(side).pk,
-    "rectifications": lambda side: _violation(side).rectifications.get().pk,
-    "tasks": lambda side: str(_task(side).pk),
-    "om/records": lambda side: str(_om_record(side).pk),
-    "checkins": lambda side: str(_om_record(side).start_checkin_id),
+    "violations": lambda side: violation_of(side).pk,
+    "rectifications": lambda side: violation_of(side).rectifications.get().pk,
+    "tasks": lambda side: str(task_of(side).pk),
+    "om/records": lambda side: str(om_record_of(side).pk),
+    "checkins": lambda side: str(om_record_of(side).start_checkin_id),
     # The record's work photo: a site photo (no monitoring task) at the side's wastewater outlet.
-    "photos": lambda side: str(_om_record(side).work_photo_id),
+    "photos": lambda side: str(om_record_of(side).work_photo_id),
 }
 
 # role -> endpoint -> (status for own, status for other)
@@ -202,12 +126,12 @@ def test_lists_hold_exactly_the_readable_objects(world, client_for, role, endpoi
 # --- Reads below an object: readable exactly when the object is ------------------------------------
 # name -> (the object's endpoint in OBJECTS, how to find the path on a side)
 BELOW = {
-    "om-record-version": ("om/records", lambda side: f"om/records/{_om_record(side).pk}/versions/1"),
-    "om-record-history": ("om/records", lambda side: f"audit/om_record/{_om_record(side).pk}"),
-    "task-history": ("tasks", lambda side: f"audit/task/{_task(side).pk}"),
-    "task-track": ("tasks", lambda side: f"tasks/{_task(side).pk}/track"),
-    "task-track-geojson": ("tasks", lambda side: f"tasks/{_task(side).pk}/track.geojson"),
-    "om-report-file": ("om-tasks", lambda side: f"om/reports/{_report(side).pk}/file"),
+    "om-record-version": ("om/records", lambda side: f"om/records/{om_record_of(side).pk}/versions/1"),
+    "om-record-history": ("om/records", lambda side: f"audit/om_record/{om_record_of(side).pk}"),
+    "task-history": ("tasks", lambda side: f"audit/task/{task_of(side).pk}"),
+    "task-track": ("tasks", lambda side: f"tasks/{task_of(side).pk}/track"),
+    "task-track-geojson": ("tasks", lambda side: f"tasks/{task_of(side).pk}/track.geojson"),
+    "om-report-file": ("om-tasks", lambda side: f"om/reports/{report_of(side).pk}/file"),
 }
 
 

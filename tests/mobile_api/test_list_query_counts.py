@@ -21,10 +21,10 @@ from server.notifications.services import notify
 from server.tracks.services import ingest_points
 from tests.conftest import CheckedAPIClient
 from tests.factories import build_side, hire, staff_account
-from tests.mobile_api.test_access_matrix import _task, _violation
 from tests.om.test_records import submitted
 from tests.om.test_reports import PDF, upload
 from tests.regulator.helpers import held_past_deadline
+from tests.support.side_objects import task_of, violation_of
 from tests.sync.helpers import Phone
 
 API = "/api/v1/"
@@ -42,7 +42,7 @@ LIST_VIEWS = {
     "om-overdue": lambda w: "om/overdue",
     "evidence": lambda w: "evidence",
     "statistics": lambda w: "statistics",
-    "task-track-points": lambda w: f"tasks/{_task(w.shanghai).pk}/track/points",
+    "task-track-points": lambda w: f"tasks/{task_of(w.shanghai).pk}/track/points",
     "audit": lambda w: "audit",
 }
 
@@ -133,9 +133,9 @@ _kinds = iter(range(10**6))
 
 def rows_of(world, side) -> None:
     """One more of everything on ``side`` that the world's side builder does not make."""
-    violation = _violation(side)
-    task = _task(world.shanghai)  # the measured task's track: more points on it
-    _task(side)
+    violation = violation_of(side)
+    task = task_of(world.shanghai)  # the measured task's track: more points on it
+    task_of(side)
     start = timezone.now() - dt.timedelta(hours=2) + dt.timedelta(minutes=next(_kinds))
     ingest_points(
         task=task,
