@@ -61,15 +61,26 @@ PARAMETER_MODELS = {
 }
 # Of every 3 cases for a path with parameters, how many name real objects.
 REAL_OF_3 = 2
-# Paths with parameters whose cases must reach a real object (not all: some objects belong to the
-# other province's side, and a state the fuzzed body cannot reach is fine). Seen: 0.9 of them.
+# Paths with parameters whose cases must reach a real object, signed in as the agency's main account
+# (not all: some objects belong to the other province's side, and a state the fuzzed body cannot
+# reach is fine). Seen: 66-67 of 71.
 REACHED_AT_LEAST = 0.75
 
 
+# Who the fuzzing signs in as: the agency's main account reaches the most; a sampler on a phone, an
+# enterprise's confirmer and a regulator take other branches of the same views.
+ROLES = ("main", "field_user", "enterprise_user", "regulator")
+
+
+@pytest.fixture(params=ROLES)
+def role(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def token(world):
+def token(world, role):
     return token_issue(
-        user=world.shanghai.main,
+        user=getattr(world.shanghai, role),
         info=DeviceInfo(
             id="6f1d6c1e-8a39-4f4e-9d55-2b8f3a0c0001",
             platform="android",
@@ -189,8 +200,8 @@ def api_schema(settings, real_objects):  # after them: making them puts back wha
         signals.request_finished.connect(close_old_connections)
 
 
-@pytest.mark.slow  # about 30 s on SpatiaLite: 143 operations, a few hundred requests each way
-def test_api(api_schema, token, wechat, caplog):
+@pytest.mark.slow  # about 30 s a role on SpatiaLite: 143 operations, a few hundred requests each way
+def test_api(api_schema, token, role, wechat, caplog):
     caplog.set_level(logging.CRITICAL, logger="django.request")
     headers = {"Authorization": f"Bearer {token}"}
     failures = {}
@@ -219,6 +230,7 @@ def test_api(api_schema, token, wechat, caplog):
         print(f"==== {label}\n{text}\n")
     assert not failures, sorted(failures)
     missed = sorted(label for label, answers in reached.items() if not set(answers) - {404})
-    print(f"paths with parameters that reached a real object: {len(reached) - len(missed)} of {len(reached)}")
+    print(f"{role}: parametrised paths that reached an object: {len(reached) - len(missed)}/{len(reached)}")
     assert len(reached) >= 40, sorted(reached)  # the pools found objects for the paths with parameters
-    assert len(missed) <= (1 - REACHED_AT_LEAST) * len(reached), missed
+    if role == "main":  # the others see less of the world by design (a 404 outside their scope)
+        assert len(missed) <= (1 - REACHED_AT_LEAST) * len(reached), missed
