@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, register_converter
 from rest_framework.routers import SimpleRouter
 
 from mobile_api import (
@@ -23,8 +23,11 @@ from mobile_api import (
     work,
 )
 from mobile_api.views import MetaView
+from server.converters import TextConverter, TextPathConverter
 
 app_name = "mobile_api"
+register_converter(TextConverter, "text")  # str and path without NUL (server/converters.py)
+register_converter(TextPathConverter, "textpath")
 
 router = SimpleRouter(trailing_slash=False)
 router.register("agencies", registry.AgencyViewSet, basename="agency")
@@ -48,7 +51,7 @@ router.register("rectifications", violations.RectificationViewSet, basename="rec
 urlpatterns = [
     path("meta", MetaView.as_view(), name="meta"),
     path("public/agencies", public.PublicAgencyList.as_view(), name="public-agencies"),
-    path("public/reports/<path:number>", public.PublicReportView.as_view(), name="public-report"),
+    path("public/reports/<textpath:number>", public.PublicReportView.as_view(), name="public-report"),
     path("auth/login", auth.PasswordLoginView.as_view(), name="login"),
     path("auth/wechat/login", auth.WeChatLoginView.as_view(), name="wechat-login"),
     path("auth/wechat/bind", auth.WeChatBindView.as_view(), name="wechat-bind"),
@@ -63,7 +66,7 @@ urlpatterns = [
     path("notifications/subscriptions", subscriptions.SubscriptionsView.as_view(), name="subscriptions"),
     path("om/days", om_records.DaysView.as_view(), name="om-days"),
     path("om/days/confirm", om_records.DayConfirmView.as_view(), name="om-day-confirm"),
-    path("om/days/<str:date>", om_records.DayView.as_view(), name="om-day"),
+    path("om/days/<text:date>", om_records.DayView.as_view(), name="om-day"),
     path("om/reviews", om_records.ReviewView.as_view(), name="om-reviews"),
     path("sync/limits", sync.LimitsView.as_view(), name="sync-limits"),
     path("sync/push", sync.PushView.as_view(), name="sync-push"),
@@ -78,7 +81,7 @@ urlpatterns = [
     path("media/uploads/<uuid:upload_id>", photos.UploadView.as_view(), name="media-upload"),
     path("media/uploads/<uuid:upload_id>/presign", photos.PresignView.as_view(), name="media-presign"),
     path("media/uploads/<uuid:upload_id>/confirm", photos.ConfirmView.as_view(), name="media-confirm"),
-    path("media/<str:sha256>", photos.MediaStatusView.as_view(), name="media-status"),
+    path("media/<text:sha256>", photos.MediaStatusView.as_view(), name="media-status"),
     path("tasks/<uuid:task_id>/track", tracks.TrackView.as_view(), name="task-track"),
     path("om-tasks/<int:task_id>/manage", om_manage.ManageView.as_view(), name="om-task-manage"),
     path("om-tasks/<int:task_id>/reports", om_manage.ReportListView.as_view(), name="om-task-reports"),
@@ -89,7 +92,9 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/track/points", tracks.TrackPointList.as_view(), name="task-track-points"),
     path("audit", audit.AuditListView.as_view(), name="audit"),
     path(
-        "audit/<slug:subject_type>/<str:subject_id>", audit.SubjectHistoryView.as_view(), name="audit-subject"
+        "audit/<slug:subject_type>/<text:subject_id>",
+        audit.SubjectHistoryView.as_view(),
+        name="audit-subject",
     ),
     *router.urls,
 ]
