@@ -20,7 +20,7 @@ from media_rules.signing import load_public_key
 from server.accounts import errors
 from server.accounts.models import AGENCY_ROLES, STAFF_ROLES, Device, DeviceToken, Role, User, WeChatBinding
 from server.accounts.wechat import exchange_code
-from server.errors import DomainError
+from server.errors import VALIDATION_FAILED, DomainError
 from server.lookups import unique_or_none
 from server.registry.models import Agency, Employment, Enterprise, Person
 
@@ -34,6 +34,17 @@ def _check_password(password: str, user: User | None = None) -> None:
         validate_password(password, user)
     except ValidationError as exc:
         raise DomainError(errors.WEAK_PASSWORD, details={"password": exc.messages}) from None
+
+
+def _check_username(username: str) -> None:
+    """What the model allows (letters of any script, digits and @ . + - _), checked here because
+    accounts are created by services, not forms: no spaces or control characters in a sign-in name."""
+    try:
+        if not username:
+            raise ValidationError("用户名不能为空。")
+        User._meta.get_field("username").run_validators(username)
+    except ValidationError as exc:
+        raise DomainError(VALIDATION_FAILED, details={"username": exc.messages}) from None
 
 
 def check_staff_person(*, person: Person | None, agency: Agency | None) -> None:
@@ -62,6 +73,7 @@ def account_create(
     first_name: str = "",
 ) -> User:
     username = username.strip()
+    _check_username(username)
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError(errors.USERNAME_TAKEN, username=username)
     if role in STAFF_ROLES:

@@ -54,6 +54,8 @@ def test_register_creates_a_draft_agency_with_its_main_account(api):
         ({"region_code": "31"}, 400, "invalid_region_code"),
         ({"password": "123"}, 400, "weak_password"),
         ({"kind": "both-and-more"}, 400, "validation_failed"),
+        ({"username": "new agency"}, 400, "validation_failed"),  # a sign-in name has no spaces
+        ({"username": "new\x12agency"}, 400, "validation_failed"),  # nor control characters
     ],
 )
 def test_register_refuses_bad_input_and_saves_nothing(api, overrides, status, code):
@@ -62,6 +64,26 @@ def test_register_refuses_bad_input_and_saves_nothing(api, overrides, status, co
     assert response.json()["code"] == code
     assert not Agency.objects.exists()
     assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("username", "status"),
+    [("张三_01", 201), ("li.si@jc", 201), ("张\u0017三", 400), ("   ", 400), ("a/b", 400)],
+)
+def test_sub_accounts_take_the_sign_in_names_the_model_allows(world, client_for, username, status):
+    """Letters of any script, digits and @ . + - _; not spaces, slashes or control characters (the
+    fuzzer created an account whose name held a control character, which no one can type to sign in)."""
+    body = {"username": username, "password": PASSWORD, "role": "agency_manager"}
+    answer = client_for(world.shanghai.main).post("/api/v1/accounts", body, format="json")
+    assert answer.status_code == status, answer.json()
+    stored = User.objects.filter(username=username.strip())
+    if status == 201:
+        assert answer.json()["username"] == username
+        assert stored.get().agency == world.shanghai.agency
+    else:
+        assert answer.json()["code"] == "validation_failed"
+        assert "username" in answer.json()["details"]
+        assert not stored.exists()
 
 
 @pytest.mark.django_db
