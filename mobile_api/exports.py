@@ -33,9 +33,10 @@ from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 
 from media_rules.errors import MEDIA_PURGED
-from mobile_api.common import XLSX, xlsx_response
+from mobile_api.common import XLSX, DayField, xlsx_response
 from server.errors import DomainError
 from server.geo import CoordinateSystem, from_wgs84
+from server.spreadsheets import cell_value, text_cells
 
 CSV = "text/csv"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -110,12 +111,11 @@ def xlsx_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
     for row in rows:
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever the text starts with
-            elif isinstance(value, dt.datetime):
+            cell = WriteOnlyCell(sheet, value=cell_value(value))
+            if isinstance(value, dt.datetime):
                 cell.number_format = "yyyy-mm-dd hh:mm:ss"
             cells.append(cell)
+        text_cells(cells)  # never a formula, whatever the text starts with
         sheet.append(cells)
     buffer = io.BytesIO()
     book.save(buffer)
@@ -533,7 +533,7 @@ def photos_zip_response(photos: Sequence, filename: str, scope: dict) -> Streami
 
 
 class DayPhotosIn(serializers.Serializer):
-    date = serializers.DateField(help_text="The day (Beijing time) the photos were taken.")
+    date = DayField(help_text="The day (Beijing time) the photos were taken.")
     agency = serializers.IntegerField(required=False, min_value=1, help_text="Only this agency's photos.")
 
 

@@ -30,6 +30,7 @@ from server.errors import VALIDATION_FAILED, DomainError, ErrorCode
 from server.registry import errors, services
 from server.registry.identifiers import mask_resident_id
 from server.registry.models import Agency, Analyte, Employment, Enterprise, Instrument, Person, Post
+from server.spreadsheets import cell_value, text_cells
 
 MAX_ROWS = 5000  # one upload stays one request: beyond this, split the file
 LANG = "zh-hans"  # the people who fill these sheets read Chinese; the API renders reports as they are
@@ -183,7 +184,8 @@ def _workbook(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]])
     for index, header in enumerate(headers, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(12, 2 * len(header) + 4)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([cell_value(value) for value in row])
+        text_cells(sheet[sheet.max_row])  # a name starting with = stays a name
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, dt.date):
                 cell.number_format = "yyyy-mm-dd"  # else Excel shows the date as a serial number
