@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from mobile_api.common import parse
+from mobile_api.common import DayField, check_day, parse
 from server import access
 from server.errors import request_language
 from server.evidence import selectors
@@ -37,12 +37,13 @@ class MomentField(serializers.Field):
         value = str(data).strip()
         try:
             if len(value) == 10:
-                day = dt.date.fromisoformat(value)
+                day = check_day(dt.date.fromisoformat(value))
                 start = dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
                 return start + dt.timedelta(days=1, microseconds=-1) if self.end_of_day else start
             moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             self.fail("invalid")
+        check_day(moment.date())
         if moment.tzinfo is None:
             moment = timezone.make_aware(moment)
         return moment
@@ -117,7 +118,7 @@ class EvidenceViolationBodyOut(serializers.Serializer):
     photo = serializers.UUIDField(required=False)
     checkin = serializers.UUIDField(required=False)
     description = serializers.CharField()
-    deadline = serializers.DateField()
+    deadline = DayField()
 
 
 class EvidenceItemOut(serializers.Serializer):

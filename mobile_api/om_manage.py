@@ -25,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mobile_api.common import Pagination, parse
+from mobile_api.common import DayField, Pagination, parse
 from server import access
 from server.accounts.models import Role
 from server.errors import DomainError
@@ -62,7 +62,7 @@ class RecordCellOut(serializers.Serializer):
     outlet_name = serializers.CharField(source="outlet.name")
     template_code = serializers.CharField(source="template.code")
     template_name = serializers.CharField(source="template.name")
-    om_date = serializers.DateField()
+    om_date = DayField()
     om_time = serializers.SerializerMethodField(help_text="表单的“运维时间”，未填则为空。")
     submitted_at = serializers.DateTimeField(allow_null=True)
     status = serializers.CharField()
@@ -95,8 +95,8 @@ class ManageRowOut(serializers.Serializer):
     plan_title = serializers.CharField(source="plan.title", help_text="计划标题")
     frequency = serializers.CharField(source="plan.frequency")
     frequency_label = serializers.CharField(source="plan.get_frequency_display")
-    window_start = serializers.DateField()
-    window_end = serializers.DateField()
+    window_start = DayField()
+    window_end = DayField()
     period = serializers.CharField(source="period_label", help_text="执行周期")
     state = serializers.ChoiceField(choices=list(plans.STATE_LABELS.items()))
     state_label = serializers.SerializerMethodField()
@@ -162,8 +162,8 @@ class OverdueOut(serializers.Serializer):
     outlet = serializers.IntegerField(source="plan.outlet_id", allow_null=True)
     outlet_name = serializers.CharField(source="plan.outlet.name", allow_null=True)
     template_code = serializers.CharField(source="plan.template_code")
-    window_start = serializers.DateField()
-    window_end = serializers.DateField()
+    window_start = DayField()
+    window_end = DayField()
     period = serializers.CharField(source="period_label")
     days_overdue = serializers.SerializerMethodField()
 
@@ -214,18 +214,18 @@ class ManageQuery(serializers.Serializer):
         choices=plans.VIEWS, default=plans.View.WEEK, help_text="本周 / 本月 / 全部 / 超期"
     )
     plan = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="运维计划")
-    start = serializers.DateField(required=False, allow_null=True, default=None, help_text="开始时间")
-    end = serializers.DateField(required=False, allow_null=True, default=None, help_text="结束时间")
+    start = DayField(required=False, allow_null=True, default=None, help_text="开始时间")
+    end = DayField(required=False, allow_null=True, default=None, help_text="结束时间")
 
 
 class OverdueQuery(serializers.Serializer):
-    start = serializers.DateField(
+    start = DayField(
         required=False,
         allow_null=True,
         default=None,
         help_text="默认：今天往前 OM_OVERDUE_LOOKBACK_DAYS 天。",
     )
-    end = serializers.DateField(required=False, allow_null=True, default=None, help_text="默认：昨天。")
+    end = DayField(required=False, allow_null=True, default=None, help_text="默认：昨天。")
     task = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 

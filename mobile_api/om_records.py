@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from media_rules.services import photo_data
-from mobile_api.common import parse
+from mobile_api.common import DayField, parse
 from mobile_api.exports import (
     FORMAT_PARAMETER,
     OM_RECORD_EXPORT_HEADERS,
@@ -252,7 +252,7 @@ class DaysView(APIView):
             200: inline_serializer(
                 "OmDayOut",
                 {
-                    "date": serializers.DateField(),
+                    "date": DayField(),
                     "enterprise": serializers.IntegerField(),
                     "records": serializers.IntegerField(),
                 },

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from mobile_api.common import CountedThrottle, parse
+from mobile_api.common import CountedThrottle, DayField, parse
 from server.errors import NOT_FOUND, DomainError
 from server.fieldwork.models import MonitoringProject, ProjectAttachment
 from server.registry.models import Agency, AgencyFilingEvent
@@ -116,7 +116,7 @@ class PublicReportOut(serializers.Serializer):
     project_name = serializers.CharField(source="project.name")
     agency_name = serializers.CharField(source="project.agency.name")
     enterprise_name = serializers.CharField(source="project.enterprise.name")
-    issued_on = serializers.DateField(allow_null=True, help_text="签发日期 (null: not given).")
+    issued_on = DayField(allow_null=True, help_text="签发日期 (null: not given).")
     project_status = serializers.ChoiceField(
         source="project.status", choices=MonitoringProject.Status.choices
     )

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from mobile_api.common import (
     XLSX,
     AttachmentField,
+    DayField,
     ImportIn,
     MaskedIdField,
     ReasonIn,
@@ -313,8 +314,8 @@ class CertificateIn(serializers.Serializer):
     post_code = serializers.SlugField()
     number = serializers.CharField(max_length=64)
     issuer = serializers.CharField(max_length=100, required=False, default="")
-    valid_from = serializers.DateField()
-    valid_until = serializers.DateField()
+    valid_from = DayField()
+    valid_until = DayField()
 
 
 class StaffIn(serializers.Serializer):
@@ -329,7 +330,7 @@ class StaffIn(serializers.Serializer):
         choices=Employment.Relation.choices, default=Employment.Relation.EMPLOYEE
     )
     posts = serializers.ListField(child=serializers.SlugField(), required=False, default=list)
-    hired_on = serializers.DateField()
+    hired_on = DayField()
     certificates = CertificateIn(many=True, required=False, default=list)
 
 
@@ -343,12 +344,12 @@ class StaffUpdateIn(serializers.Serializer):
 
 
 class DepartIn(serializers.Serializer):
-    departed_on = serializers.DateField()
+    departed_on = DayField()
 
 
 class TransferIn(serializers.Serializer):
     id_number = serializers.CharField(max_length=32)
-    departed_on = serializers.DateField(help_text="原单位离职时间")
+    departed_on = DayField(help_text="原单位离职时间")
     proof = AttachmentField(required=False, help_text="人员签字的离职说明")
 
 

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_gis.fields import GeometryField
 
-from mobile_api.common import XLSX, IdFilter, ImportIn, import_response, parse, xlsx_response
+from mobile_api.common import XLSX, DayField, IdFilter, ImportIn, import_response, parse, xlsx_response
 from server import access
 from server.accounts.models import Role
 from server.accounts.services import account_create
@@ -404,8 +404,8 @@ class ContractIn(serializers.Serializer):
     number = serializers.CharField(max_length=64)
     title = serializers.CharField(max_length=200)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
+    starts_on = DayField()
+    ends_on = DayField()
 
 
 class ContractFilter(filters.FilterSet):

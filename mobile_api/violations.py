@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import AttachmentField, IdFilter, ReasonIn, parse
+from mobile_api.common import AttachmentField, DayField, IdFilter, ReasonIn, parse
 from server import access
 from server.errors import NOT_FOUND, DomainError
 from server.violations import selectors, services
@@ -152,7 +152,7 @@ class ViolationSummaryOut(serializers.Serializer):
     project_number = serializers.CharField(source="violation.project.number", allow_null=True)
     project_name = serializers.CharField(source="violation.project.name", allow_null=True)
     description = serializers.CharField(source="violation.description")
-    deadline = serializers.DateField(source="violation.deadline")
+    deadline = DayField(source="violation.deadline")
     status = serializers.CharField(source="violation.status")
     status_label = serializers.CharField(source="violation.get_status_display")
     overdue = serializers.BooleanField(source="violation_overdue")
@@ -188,7 +188,7 @@ class ViolationIn(serializers.Serializer):
         required=False, allow_null=True, default=None, help_text="证据：该运维任务已提交的运维记录。"
     )
     description = serializers.CharField(max_length=4000, help_text="违规情况。")
-    deadline = serializers.DateField(help_text="整改期限（不早于今天）。")
+    deadline = DayField(help_text="整改期限（不早于今天）。")
     photo = serializers.UUIDField(
         required=False, allow_null=True, default=None, help_text="证据：该项目监测任务的照片。"
     )

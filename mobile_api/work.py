@@ -14,7 +14,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import XLSX, AttachmentField, IdFilter, ReasonIn, parse
+from mobile_api.common import XLSX, AttachmentField, DayField, IdFilter, ReasonIn, parse
 from mobile_api.exports import CSV, ExportIn, FileFormatNegotiation, table_response
 from server import access
 from server.fieldwork import services as project_services
@@ -94,7 +94,7 @@ class AttachIn(serializers.Serializer):
         allow_blank=True,
         help_text="报告编号 (kind report only): unique within the agency; the public look-up finds it.",
     )
-    issued_on = serializers.DateField(
+    issued_on = DayField(
         required=False, allow_null=True, default=None, help_text="签发日期 (kind report only)."
     )
 
@@ -344,8 +344,8 @@ class PlanIn(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     frequency = serializers.ChoiceField(choices=OmPlan.Frequency.choices)
     interval_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, default=None)
-    window_start = serializers.DateField()
-    window_end = serializers.DateField()
+    window_start = DayField()
+    window_end = DayField()
     outlet = serializers.IntegerField(required=False, allow_null=True, default=None)
     template_code = serializers.SlugField(
         max_length=64,
@@ -366,8 +366,8 @@ class OmTaskIn(serializers.Serializer):
     number = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=OmTask._meta.get_field("kind").choices)
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
+    starts_on = DayField()
+    ends_on = DayField()
     points = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=200)
     instruments = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     staff = StaffRoleIn(many=True, required=False, default=list)

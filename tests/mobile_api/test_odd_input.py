@@ -1,0 +1,50 @@
+"""Input the API stores but that broke what it writes later, found by the fuzzer once it reached real
+objects: a name with a control character made the staff and instrument exports fail (openpyxl cannot
+write one), and a day such as 0001-01-01 overflowed once a time zone was added. Both were 500s."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from server.registry.models import Instrument, Person
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_export_keeps_going_past_a_name_excel_cannot_hold(world, client_for):
+    side = world.shanghai
+    Person.objects.filter(pk=side.sampler.person_id).update(name="张\x12三")
+    Instrument.objects.filter(pk=side.instrument.pk).update(maker='=HYPERLINK("http://x")')
+    main = client_for(side.main)
+
+    staff = main.get("/api/v1/staff/export")
+    instruments = main.get("/api/v1/instruments/export")
+
+    assert (staff.status_code, instruments.status_code) == (200, 200)
+    names = [row[0].value for row in load_workbook(io.BytesIO(staff.content)).active.iter_rows(min_row=2)]
+    assert "张\ufffd三" in names
+    maker = next(load_workbook(io.BytesIO(instruments.content)).active.iter_rows(min_row=2))[3]
+    assert (maker.value, maker.data_type) == ('=HYPERLINK("http://x")', "s")  # text, not a formula
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "3000-01-01", "9999-12-31"])
+def test_a_day_outside_1900_to_2999_is_refused_with_a_400(world, client_for, day):
+    main = client_for(world.shanghai.main)
+    for url, params in [
+        ("/api/v1/photos/export.zip", {"date": day}),
+        ("/api/v1/evidence", {"since": day}),
+        ("/api/v1/om/overdue", {"start": day}),
+    ]:
+        answer = main.get(url, params)
+        assert answer.status_code in (400, 404), (url, answer.status_code, answer.content[:300])
+        if answer.status_code == 400:
+            assert answer.json()["code"] == "validation_failed", (url, answer.json())
+
+
+def test_the_first_and_last_days_taken_are_answered(world, client_for):
+    main = client_for(world.shanghai.main)
+    for day in ("1900-01-01", "2999-12-31"):
+        assert main.get("/api/v1/photos/export.zip", {"date": day}).status_code == 200
