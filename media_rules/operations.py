@@ -18,6 +18,7 @@ from media_rules.intake import check_sha256
 from media_rules.models import Photo, PhotoType
 from server.access import access_outlet, get_visible, projects_for, tasks_for
 from server.errors import DomainError
+from server.fields import IdField
 from server.fieldwork import errors as fieldwork_errors
 from server.fieldwork.stages import stage_wait_key
 from server.geo import CoordinateSystem
@@ -33,7 +34,7 @@ class PhotoManifestPayload(serializers.Serializer):
     )
     photo_type = serializers.CharField(max_length=40, help_text="A photo type code (GET /photo-types).")
     task = serializers.UUIDField(required=False, allow_null=True, default=None)
-    outlet = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="The site.")
+    outlet = IdField(required=False, allow_null=True, default=None, help_text="The site.")
     longitude = serializers.FloatField(required=False, allow_null=True, default=None)
     latitude = serializers.FloatField(required=False, allow_null=True, default=None)
     coordinate_system = serializers.ChoiceField(

@@ -22,6 +22,7 @@ from server import access
 from server.errors import request_language
 from server.evidence import selectors
 from server.evidence.selectors import KINDS, QueueQuery
+from server.fields import IdField
 
 
 # --- Input ----------------------------------------------------------------------------------------
@@ -63,7 +64,7 @@ class EvidenceQuery(serializers.Serializer):
         allow_blank=True,
         help_text=f"Comma-separated kinds ({', '.join(KINDS)}); all of them when absent.",
     )
-    agency = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    agency = IdField(required=False, allow_null=True, default=None)
     since = MomentField(
         required=False,
         allow_null=True,
@@ -112,8 +113,8 @@ class EvidenceViolationBodyOut(serializers.Serializer):
     """Exactly the body of ``POST /violations``: a suggested description and deadline (a week from
     today) that the page may change before sending it."""
 
-    project = serializers.IntegerField(required=False)
-    om_task = serializers.IntegerField(required=False)
+    project = IdField(required=False)
+    om_task = IdField(required=False)
     om_record = serializers.UUIDField(required=False)
     photo = serializers.UUIDField(required=False)
     checkin = serializers.UUIDField(required=False)

@@ -35,6 +35,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from media_rules.errors import MEDIA_PURGED
 from mobile_api.common import XLSX, DayField, xlsx_response
 from server.errors import DomainError
+from server.fields import IdField
 from server.geo import CoordinateSystem, from_wgs84
 from server.spreadsheets import cell_value, text_cells
 
@@ -534,7 +535,7 @@ def photos_zip_response(photos: Sequence, filename: str, scope: dict) -> Streami
 
 class DayPhotosIn(serializers.Serializer):
     date = DayField(help_text="The day (Beijing time) the photos were taken.")
-    agency = serializers.IntegerField(required=False, min_value=1, help_text="Only this agency's photos.")
+    agency = IdField(required=False, help_text="Only this agency's photos.")
 
 
 def taken_on(photos, day: dt.date, agency: int | None = None):

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from mobile_api.common import parse
 from server import access
 from server.errors import NOT_FOUND, DomainError
+from server.fields import IdField
 from server.om import errors, forms, judgements
 from server.om.models import FormTemplate
 from server.registry.models import OutletKind
@@ -55,7 +56,7 @@ class TemplateRenderIn(serializers.Serializer):
     version = serializers.IntegerField(
         min_value=1, max_value=2**31 - 1, required=False, help_text="Default: the latest version."
     )
-    outlet = serializers.IntegerField(
+    outlet = IdField(
         min_value=1, max_value=2**63 - 1, required=False, help_text="The outlet the form is filled at."
     )
     instruments = serializers.CharField(

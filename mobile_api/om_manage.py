@@ -29,6 +29,7 @@ from mobile_api.common import DayField, Pagination, parse
 from server import access
 from server.accounts.models import Role
 from server.errors import DomainError
+from server.fields import IdField
 from server.om import errors, plans, reports
 from server.om.models import FormTemplate, OmRecord, OmReport, OmTask
 
@@ -213,7 +214,7 @@ class ManageQuery(serializers.Serializer):
     view = serializers.ChoiceField(
         choices=plans.VIEWS, default=plans.View.WEEK, help_text="本周 / 本月 / 全部 / 超期"
     )
-    plan = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="运维计划")
+    plan = IdField(required=False, allow_null=True, default=None, help_text="运维计划")
     start = DayField(required=False, allow_null=True, default=None, help_text="开始时间")
     end = DayField(required=False, allow_null=True, default=None, help_text="结束时间")
 
@@ -226,7 +227,7 @@ class OverdueQuery(serializers.Serializer):
         help_text="默认：今天往前 OM_OVERDUE_LOOKBACK_DAYS 天。",
     )
     end = DayField(required=False, allow_null=True, default=None, help_text="默认：昨天。")
-    task = serializers.IntegerField(required=False, allow_null=True, default=None)
+    task = IdField(required=False, allow_null=True, default=None)
 
 
 class ReportIn(serializers.Serializer):

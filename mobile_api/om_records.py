@@ -33,6 +33,7 @@ from mobile_api.photos import CONTENT_TYPES, _open_stored
 from mobile_api.tracks import CheckInOut
 from server import access
 from server.errors import NOT_FOUND, DomainError
+from server.fields import IdField
 from server.om import forms
 from server.om.models import ConfirmedVersion, OmRecord, OmRecordEvent, OmRecordVersion, ReviewedVersion
 from server.om.operations import (
@@ -274,7 +275,7 @@ class DaysView(APIView):
 
 
 class DayQuery(serializers.Serializer):
-    enterprise = serializers.IntegerField(required=False, help_text="One enterprise's records only.")
+    enterprise = IdField(required=False, help_text="One enterprise's records only.")
 
 
 class DayView(APIView):

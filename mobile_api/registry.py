@@ -34,6 +34,7 @@ from mobile_api.common import (
 from server import access
 from server.accounts import services as account_services
 from server.accounts.models import Role, User
+from server.fields import IdField
 from server.registry import excel, services
 from server.registry.models import Agency, AgencyFilingEvent, Certificate, Employment, Person, Post
 
@@ -213,9 +214,7 @@ class AccountIn(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
     role = serializers.ChoiceField(choices=[Role.AGENCY_MANAGER, Role.AGENCY_REVIEWER, Role.AGENCY_FIELD])
-    employment_id = serializers.IntegerField(
-        required=False, help_text="现场人员/审核人员所对应的技术人员记录。"
-    )
+    employment_id = IdField(required=False, help_text="现场人员/审核人员所对应的技术人员记录。")
     phone = serializers.CharField(max_length=30, required=False, default="")
 
 

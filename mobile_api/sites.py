@@ -19,6 +19,7 @@ from server import access
 from server.accounts.models import Role
 from server.accounts.services import account_create
 from server.errors import PERMISSION_DENIED, DomainError
+from server.fields import IdField
 from server.geo import CoordinateSystem, from_wgs84
 from server.registry import excel, services
 from server.registry.models import Analyte, Contract, Enterprise, Instrument, Outlet, OutletKind
@@ -178,7 +179,7 @@ class PositionIn(serializers.Serializer):
 
 
 class OutletIn(PositionIn):
-    enterprise = serializers.IntegerField()
+    enterprise = IdField()
     kind = serializers.ChoiceField(choices=OutletKind.choices)
     name = serializers.CharField(max_length=100)
     code = serializers.CharField(max_length=50, required=False, default="")
@@ -283,7 +284,7 @@ class InstrumentOut(serializers.ModelSerializer):
 
 
 class InstrumentIn(serializers.Serializer):
-    outlet = serializers.IntegerField()
+    outlet = IdField()
     kind = serializers.ChoiceField(choices=Instrument.Kind.choices)
     analytes = serializers.ListField(
         child=serializers.CharField(max_length=20), max_length=len(Analyte.values)
@@ -317,7 +318,7 @@ class InstrumentFilter(filters.FilterSet):
 
 
 class InstrumentImportIn(ImportIn):
-    enterprise = serializers.IntegerField(help_text="排口按名称在该企业内查找。")
+    enterprise = IdField(help_text="排口按名称在该企业内查找。")
 
 
 class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -399,7 +400,7 @@ class ContractOut(serializers.ModelSerializer):
 
 
 class ContractIn(serializers.Serializer):
-    enterprise = serializers.IntegerField()
+    enterprise = IdField()
     nature = serializers.ChoiceField(choices=Contract.Nature.choices)
     number = serializers.CharField(max_length=64)
     title = serializers.CharField(max_length=200)

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from mobile_api.common import AttachmentField, DayField, IdFilter, ReasonIn, parse
 from server import access
 from server.errors import NOT_FOUND, DomainError
+from server.fields import IdField
 from server.violations import selectors, services
 from server.violations.models import Rectification, Violation, ViolationEvent
 
@@ -178,10 +179,10 @@ class RectificationHistoryOut(RectificationOut):
 
 
 class ViolationIn(serializers.Serializer):
-    project = serializers.IntegerField(
+    project = IdField(
         required=False, allow_null=True, default=None, help_text="监测项目（与 om_task 二选一）。"
     )
-    om_task = serializers.IntegerField(
+    om_task = IdField(
         required=False, allow_null=True, default=None, help_text="运维任务：开具整改单（与 project 二选一）。"
     )
     om_record = serializers.UUIDField(

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from mobile_api.common import XLSX, AttachmentField, DayField, IdFilter, ReasonIn, parse
 from mobile_api.exports import CSV, ExportIn, FileFormatNegotiation, table_response
 from server import access
+from server.fields import IdField
 from server.fieldwork import services as project_services
 from server.fieldwork.models import MonitoringProject, ProjectAssignment, ProjectAttachment, ProjectEvent
 from server.om import services as om_services
@@ -80,7 +81,7 @@ class ProjectIn(serializers.Serializer):
 
 
 class AssignIn(serializers.Serializer):
-    employment = serializers.IntegerField()
+    employment = IdField()
     post = serializers.SlugField()
 
 
@@ -346,7 +347,7 @@ class PlanIn(serializers.Serializer):
     interval_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, default=None)
     window_start = DayField()
     window_end = DayField()
-    outlet = serializers.IntegerField(required=False, allow_null=True, default=None)
+    outlet = IdField(required=False, allow_null=True, default=None)
     template_code = serializers.SlugField(
         max_length=64,
         required=False,
@@ -357,7 +358,7 @@ class PlanIn(serializers.Serializer):
 
 
 class StaffRoleIn(serializers.Serializer):
-    employment = serializers.IntegerField()
+    employment = IdField()
     role = serializers.ChoiceField(choices=OmTaskStaff.Role.choices)
 
 

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from server.access import access_project, projects_for
 from server.errors import DomainError
+from server.fields import IdField
 from server.fieldwork import errors, services
 from server.fieldwork.models import MonitoringTask
 from server.fieldwork.stages import stage_wait_key
@@ -18,7 +19,7 @@ from sync.operations import Entity, NotYet, OpContext, OpType, Outcome, register
 
 
 class TaskCreatePayload(serializers.Serializer):
-    project = serializers.IntegerField()
+    project = IdField()
     name = serializers.CharField(max_length=200)
     sample_codes = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, default=list

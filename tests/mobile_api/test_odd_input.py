@@ -48,3 +48,18 @@ def test_the_first_and_last_days_taken_are_answered(world, client_for):
     main = client_for(world.shanghai.main)
     for day in ("1900-01-01", "2999-12-31"):
         assert main.get("/api/v1/photos/export.zip", {"date": day}).status_code == 200
+
+
+@pytest.mark.parametrize("number", [-(3 * 10**22), 2**63, 0])
+def test_an_id_no_row_can_have_is_a_400_not_a_500(world, client_for, number):
+    """SQLite cannot compare a number past 64 bits (OverflowError); ids are 1 to 2**63 - 1
+    (server/fields.py IdField), online and in pushes."""
+    from tests.sync.helpers import Phone
+
+    side = world.shanghai
+    day = client_for(side.enterprise_user).get("/api/v1/om/days/2026-11-22", {"enterprise": number})
+    assert (day.status_code, day.json()["code"]) == (400, "validation_failed")
+    phone = Phone.enrol(side.field_user)
+    phone.op("task.create", "6f1d6c1e-8a39-4f4e-9d55-2b8f3a0c0009", {"project": number, "name": "x"})
+    result = phone.push().json()["results"][0]
+    assert (result["status"], result["code"]) == ("rejected", "validation_failed")
