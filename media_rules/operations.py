@@ -18,7 +18,7 @@ from media_rules.intake import check_sha256
 from media_rules.models import Photo, PhotoType
 from server.access import access_outlet, get_visible, projects_for, tasks_for
 from server.errors import DomainError
-from server.fields import IdField
+from server.fields import IdField, InstantField
 from server.fieldwork import errors as fieldwork_errors
 from server.fieldwork.stages import stage_wait_key
 from server.geo import CoordinateSystem
@@ -45,7 +45,7 @@ class PhotoManifestPayload(serializers.Serializer):
         help_text="The system of longitude/latitude (wx.getLocation gives gcj02 when asked for it).",
     )
     accuracy_m = serializers.FloatField(required=False, allow_null=True, default=None)
-    fix_time = serializers.DateTimeField(
+    fix_time = InstantField(
         required=False,
         allow_null=True,
         default=None,
@@ -54,7 +54,7 @@ class PhotoManifestPayload(serializers.Serializer):
         "only time known is the phone's clock (wx.getLocation gives none).",
     )
     mock_location = serializers.BooleanField(required=False, default=False)
-    device_time = serializers.DateTimeField(
+    device_time = InstantField(
         required=False, allow_null=True, default=None, help_text="The phone's clock when the photo was taken."
     )
     signature = serializers.CharField(

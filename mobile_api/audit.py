@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from mobile_api.common import Pagination, parse
 from server.audit import selectors
 from server.audit.models import AuditEntry
+from server.fields import InstantField
 
 
 class AuditActorOut(serializers.Serializer):
@@ -40,13 +41,13 @@ class AuditOperationOut(serializers.Serializer):
     id = serializers.IntegerField(help_text="服务器上的操作编号。")
     op_id = serializers.UUIDField(help_text="手机生成的操作 UUID。")
     op_type = serializers.CharField()
-    device_time = serializers.DateTimeField()
-    received_at = serializers.DateTimeField()
+    device_time = InstantField()
+    received_at = InstantField()
 
 
 class AuditEntryOut(serializers.Serializer):
     id = serializers.IntegerField()
-    at = serializers.DateTimeField()
+    at = InstantField()
     action = serializers.CharField(
         help_text="What happened, a stable slug: project.returned, task.transition…"
     )
@@ -77,8 +78,8 @@ class AuditQuery(serializers.Serializer):
         help_text="An action (project.returned), or all of a kind when it ends with a dot (om_record.).",
     )
     actor = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="A user id.")
-    since = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    until = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    since = InstantField(required=False, allow_null=True, default=None)
+    until = InstantField(required=False, allow_null=True, default=None)
 
 
 class _EntriesView(GenericAPIView):

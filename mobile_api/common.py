@@ -19,6 +19,7 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from server.accounts.models import Device
 from server.accounts.services import DeviceInfo
 from server.errors import DomainError, ErrorCode
+from server.fields import check_day
 from server.registry.identifiers import mask_resident_id
 
 try:
@@ -40,19 +41,9 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
 
 
-# The calendar days the API takes. Outside them Python's dates overflow as soon as a time zone or a
-# period is added (0001-01-01 in Beijing is year 0 in UTC): a 400 for such a day, not a 500.
-EARLIEST_DAY, LATEST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
-
-
-def check_day(day: dt.date) -> dt.date:
-    if not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise serializers.ValidationError(f"日期须在 {EARLIEST_DAY} 至 {LATEST_DAY} 之间。")
-    return day
-
-
 class DayField(serializers.DateField):
-    """DRF's DateField, for days from EARLIEST_DAY to LATEST_DAY. Every date the API reads is one."""
+    """DRF's DateField, for days from EARLIEST_DAY to LATEST_DAY (server/fields.py). Every date the API
+    reads is one."""
 
     def to_internal_value(self, value) -> dt.date:
         return check_day(super().to_internal_value(value))

@@ -17,12 +17,12 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from mobile_api.common import DayField, check_day, parse
+from mobile_api.common import DayField, parse
 from server import access
 from server.errors import request_language
 from server.evidence import selectors
 from server.evidence.selectors import KINDS, QueueQuery
-from server.fields import IdField
+from server.fields import IdField, InstantField, check_day
 
 
 # --- Input ----------------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ class EvidenceViolationBodyOut(serializers.Serializer):
 
 class EvidenceItemOut(serializers.Serializer):
     kind = serializers.ChoiceField(choices=list(KINDS))
-    at = serializers.DateTimeField(
+    at = InstantField(
         help_text="When the server learned of it: a photo or check-in received, an operation received, "
         "an O&M occurrence's window passed."
     )

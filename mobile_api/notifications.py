@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from mobile_api.common import Pagination
+from server.fields import InstantField
 from server.notifications import services
 from server.notifications.models import Notification
 
@@ -25,9 +26,9 @@ class NotificationOut(serializers.Serializer):
     title = serializers.CharField()
     body = serializers.CharField()
     subject = serializers.SerializerMethodField(help_text="What it is about (type and id), or null.")
-    created_at = serializers.DateTimeField()
+    created_at = InstantField()
     read = serializers.BooleanField(source="is_read")
-    read_at = serializers.DateTimeField(allow_null=True)
+    read_at = InstantField(allow_null=True)
 
     @extend_schema_field(SubjectOut(allow_null=True))
     def get_subject(self, notification: Notification) -> dict | None:

@@ -29,7 +29,7 @@ from mobile_api.common import DayField, Pagination, parse
 from server import access
 from server.accounts.models import Role
 from server.errors import DomainError
-from server.fields import IdField
+from server.fields import IdField, InstantField
 from server.om import errors, plans, reports
 from server.om.models import FormTemplate, OmRecord, OmReport, OmTask
 
@@ -65,7 +65,7 @@ class RecordCellOut(serializers.Serializer):
     template_name = serializers.CharField(source="template.name")
     om_date = DayField()
     om_time = serializers.SerializerMethodField(help_text="表单的“运维时间”，未填则为空。")
-    submitted_at = serializers.DateTimeField(allow_null=True)
+    submitted_at = InstantField(allow_null=True)
     status = serializers.CharField()
     status_label = serializers.CharField(source="get_status_display")
     filled_by = serializers.IntegerField(source="filled_by_id")

@@ -35,6 +35,7 @@ from mobile_api import exports
 from mobile_api.common import parse
 from server import access
 from server.errors import NOT_FOUND, DomainError
+from server.fields import InstantField
 from server.parsers import JSONParser
 from sync import engine as sync_engine
 
@@ -82,7 +83,7 @@ class PhotoIn(PhotoManifestPayload):
     id = serializers.UUIDField(help_text="The phone's UUID for this photo.")
     sha256 = serializers.CharField(max_length=64, required=False, default="")
     file = serializers.FileField(required=False, help_text="The photo (JPEG, PNG or HEIC).")
-    device_clock = serializers.DateTimeField(
+    device_clock = InstantField(
         required=False,
         allow_null=True,
         default=None,
@@ -105,7 +106,7 @@ class PhotoOut(serializers.Serializer):
         help_text="The file was deleted at the end of its retention period (face photos): GET .../file "
         "answers 410 media_purged; the record and its verdict stay."
     )
-    captured_at = serializers.DateTimeField(allow_null=True)
+    captured_at = InstantField(allow_null=True)
     captured_from = serializers.CharField()
     verdict = serializers.ChoiceField(choices=["pending", "pass", "warn", "fail"])
     findings = serializers.ListField(child=serializers.DictField())
@@ -308,7 +309,7 @@ class UploadOut(serializers.Serializer):
     offset = serializers.IntegerField(help_text="Bytes the server holds: send the next chunk from here.")
     complete = serializers.BooleanField()
     chunk_max_bytes = serializers.IntegerField()
-    expires_at = serializers.DateTimeField(allow_null=True)
+    expires_at = InstantField(allow_null=True)
 
 
 def _upload(upload: Upload | None, *, sha256: str = "", size: int = 0) -> dict:
@@ -399,7 +400,7 @@ class PresignIn(serializers.Serializer):
 class PresignOut(serializers.Serializer):
     url = serializers.URLField()
     fields = serializers.DictField(child=serializers.CharField())
-    expires_at = serializers.DateTimeField()
+    expires_at = InstantField()
 
 
 class PresignView(APIView):

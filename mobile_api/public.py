@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from mobile_api.common import CountedThrottle, DayField, parse
 from server.errors import NOT_FOUND, DomainError
+from server.fields import InstantField
 from server.fieldwork.models import MonitoringProject, ProjectAttachment
 from server.registry.models import Agency, AgencyFilingEvent
 
@@ -57,7 +58,7 @@ class PublicAgencyOut(serializers.Serializer):
     region_code = serializers.CharField(help_text="注册地行政区划代码")
     filing_status = serializers.ChoiceField(choices=Agency.FilingStatus.choices)
     filing_status_label = serializers.CharField(source="get_filing_status_display")
-    approved_at = serializers.DateTimeField(allow_null=True, help_text="备案公开时间: the latest approval.")
+    approved_at = InstantField(allow_null=True, help_text="备案公开时间: the latest approval.")
     capabilities = serializers.SerializerMethodField()
 
     @extend_schema_field(CapabilityOut(many=True))

@@ -14,6 +14,7 @@ from mobile_api.common import parse
 from mobile_api.evidence import MomentField
 from server import access
 from server.evidence import statistics
+from server.fields import InstantField
 
 
 class StatisticsQuery(serializers.Serializer):
@@ -55,8 +56,8 @@ class StatisticsMeasuresOut(serializers.Serializer):
 
 class StatisticsOut(serializers.Serializer):
     by = serializers.ChoiceField(choices=statistics.BY)
-    since = serializers.DateTimeField(allow_null=True)
-    until = serializers.DateTimeField(allow_null=True)
+    since = InstantField(allow_null=True)
+    until = InstantField(allow_null=True)
     measures = StatisticsMeasuresOut()
 
 

@@ -17,6 +17,7 @@ from mobile_api.common import parse
 from server import access
 from server.accounts.models import Device
 from server.errors import DomainError, request_language
+from server.fields import InstantField
 from sync import engine, errors
 from sync.models import DeviceSyncState, Operation
 from sync.operations import op_types
@@ -31,13 +32,13 @@ class OpIn(serializers.Serializer):
     type = serializers.CharField(max_length=64)
     entity_id = serializers.CharField(max_length=64, help_text="Client UUID for objects created offline.")
     base_version = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
-    device_time = serializers.DateTimeField(help_text="When the phone recorded it, by its own clock.")
+    device_time = InstantField(help_text="When the phone recorded it, by its own clock.")
     payload = serializers.DictField(required=False, default=dict)
 
 
 class PushIn(serializers.Serializer):
     device_id = serializers.UUIDField()
-    device_time = serializers.DateTimeField(help_text="The phone's clock when it sends this push.")
+    device_time = InstantField(help_text="The phone's clock when it sends this push.")
     ops = OpIn(many=True, allow_empty=True)
 
     def validate(self, attrs):
@@ -219,7 +220,7 @@ class AttentionOut(serializers.Serializer):
     seq = serializers.IntegerField()
     type = serializers.CharField()
     entity_id = serializers.CharField()
-    received_at = serializers.DateTimeField()
+    received_at = InstantField()
     status = serializers.CharField()
 
 

@@ -41,6 +41,7 @@ from mobile_api.exports import (
 from mobile_api.photos import PhotoOut
 from mobile_api.tracks import SegmentProperties
 from server import access
+from server.fields import InstantField
 from server.fieldwork import services
 from server.fieldwork.models import MonitoringTask, TaskEvent
 from server.fieldwork.operations import TaskCreatePayload, TaskTransitionPayload, TaskUpdatePayload
@@ -65,8 +66,8 @@ class TaskOut(serializers.Serializer):
     status = serializers.CharField()
     version = serializers.IntegerField()
     created_by = serializers.IntegerField(source="created_by_id")
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = InstantField()
+    updated_at = InstantField()
 
 
 class TaskIn(TaskCreatePayload):
@@ -92,7 +93,7 @@ class TaskEventOut(serializers.Serializer):
     to_status = serializers.CharField()
     actor = serializers.IntegerField(source="actor_id")
     reason = serializers.CharField()
-    at = serializers.DateTimeField()
+    at = InstantField()
     applied = serializers.BooleanField(
         help_text="False: a move kept in the history that did not fit where it falls in time (made "
         "offline on one phone before a later move synced from another)."
@@ -213,7 +214,7 @@ class TaskRowOut(TaskOut):
     monitoring_type = serializers.CharField(source="project.monitoring_type")
     monitoring_type_label = serializers.CharField(source="project.get_monitoring_type_display")
     photo_count = serializers.IntegerField()
-    last_move_at = serializers.DateTimeField(
+    last_move_at = InstantField(
         allow_null=True, help_text="When the status last changed (null: never started)."
     )
 

@@ -32,6 +32,7 @@ from mobile_api.exports import (
 from server import access
 from server.accounts.models import Device
 from server.errors import NOT_FOUND, DomainError
+from server.fields import InstantField
 from server.tracks import checkins, errors, services
 from server.tracks.models import CheckIn, TrackPoint
 from server.tracks.operations import CheckInPayload, TrackBatchIn, points_of, record_checkin, visible_task
@@ -58,8 +59,8 @@ class IngestOut(serializers.Serializer):
 class SegmentProperties(serializers.Serializer):
     device = serializers.UUIDField(allow_null=True)
     segment = serializers.IntegerField()
-    started_at = serializers.DateTimeField()
-    ended_at = serializers.DateTimeField()
+    started_at = InstantField()
+    ended_at = InstantField()
     duration_s = serializers.FloatField()
     length_m = serializers.FloatField()
     points = serializers.IntegerField(help_text="Kept points in the segment.")
@@ -233,7 +234,7 @@ class TrackPointList(ListAPIView):
 # --- Check-ins --------------------------------------------------------------------------------------
 class CheckInIn(CheckInPayload):
     id = serializers.UUIDField(help_text="The phone's UUID for this check-in (a retry sends it again).")
-    device_clock = serializers.DateTimeField(
+    device_clock = InstantField(
         required=False,
         allow_null=True,
         default=None,
@@ -244,7 +245,7 @@ class CheckInIn(CheckInPayload):
 class CheckInOut(serializers.Serializer):
     id = serializers.UUIDField()
     kind = serializers.CharField()
-    at = serializers.DateTimeField()
+    at = InstantField()
     task = serializers.UUIDField(source="task_id", allow_null=True)
     om_task = serializers.IntegerField(source="om_task_id", allow_null=True)
     outlet = serializers.IntegerField(source="outlet_id", allow_null=True)

@@ -7,12 +7,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from server.fields import InstantField
+
 API_VERSION = "1"
 
 
 class MetaSerializer(serializers.Serializer):
     api_version = serializers.CharField()
-    server_time = serializers.DateTimeField(help_text="The server's clock (ISO 8601 with its UTC offset).")
+    server_time = InstantField(help_text="The server's clock (ISO 8601 with its UTC offset).")
     time_zone = serializers.CharField(help_text="The zone dates are displayed in.")
     languages = serializers.ListField(child=serializers.CharField())
 

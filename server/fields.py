@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rest_framework import serializers
 
 MAX_ID = 2**63 - 1  # the largest id a database key holds
+# The days and moments the API and the sync operations take. Outside them Python's dates overflow
+# as soon as a time zone, a clock correction or a period is added (0001-01-01 in Beijing is year 0 in
+# UTC; a phone clock 1,700 years slow moves a time past 9999): a 400, not a 500.
+EARLIEST_DAY, LATEST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
+def check_day(day: dt.date) -> dt.date:
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise serializers.ValidationError(f"日期须在 {EARLIEST_DAY} 至 {LATEST_DAY} 之间。")
+    return day
+
+
+class InstantField(serializers.DateTimeField):
+    """DRF's DateTimeField, for moments on the days from EARLIEST_DAY to LATEST_DAY."""
+
+    def to_internal_value(self, value) -> dt.datetime:
+        moment = super().to_internal_value(value)
+        check_day(moment.date())
+        return moment
 
 
 class IdField(serializers.IntegerField):

@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from server.access import access_om_task, access_outlet, projects_for
 from server.errors import NOT_FOUND, VALIDATION_FAILED, DomainError
+from server.fields import InstantField
 from server.fieldwork.models import MonitoringTask
 from server.geo import CoordinateSystem
 from server.tracks import checkins, services
@@ -28,7 +29,7 @@ class TrackPointIn(serializers.Serializer):
     """One fix. Ranges are checked by the service (a point at lat 95 refuses the batch with
     ``track_point_invalid`` naming its index); only the shape is checked here."""
 
-    time = serializers.DateTimeField(
+    time = InstantField(
         required=False, allow_null=True, default=None, help_text="The fix's own time (required)."
     )
     longitude = serializers.FloatField()
@@ -118,7 +119,7 @@ class CheckInPayload(serializers.Serializer):
     mock = serializers.BooleanField(
         required=False, default=False, help_text="The OS flagged a mock location."
     )
-    time = serializers.DateTimeField(
+    time = InstantField(
         required=False, allow_null=True, default=None, help_text="The phone's clock at the check-in."
     )
     kind = serializers.ChoiceField(choices=CheckIn.Kind.choices, required=False, default=CheckIn.Kind.CHECKIN)

@@ -1,15 +1,19 @@
 """Input the API stores but that broke what it writes later, found by the fuzzer once it reached real
 objects: a name with a control character made the staff and instrument exports fail (openpyxl cannot
-write one), and a day such as 0001-01-01 overflowed once a time zone was added. Both were 500s."""
+write one); a day such as 0001-01-01, or a moment corrected by a phone clock centuries off, overflowed
+once a time zone or the correction was added; an id past 64 bits could not be compared by SQLite.
+All were 500s."""
 
 from __future__ import annotations
 
 import io
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from server.registry.models import Instrument, Person
+from server.tracks.models import CheckIn
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +67,18 @@ def test_an_id_no_row_can_have_is_a_400_not_a_500(world, client_for, number):
     phone.op("task.create", "6f1d6c1e-8a39-4f4e-9d55-2b8f3a0c0009", {"project": number, "name": "x"})
     result = phone.push().json()["results"][0]
     assert (result["status"], result["code"]) == ("rejected", "validation_failed")
+
+
+def test_a_moment_outside_1900_to_2999_is_refused_before_a_clock_correction_overflows(world, client_for):
+    """A check-in at 9994-03-28 from a phone whose clock says 0270: correcting the time by the clock's
+    offset went past year 9999 (OverflowError, a 500). Moments are bounded like days."""
+    from tests.om.helpers import checkin_payload
+
+    side = world.shanghai
+    body = checkin_payload(side, "start", timezone.now())
+    body |= {"id": "6f1d6c1e-8a39-4f4e-9d55-2b8f3a0c0010", "time": "9994-03-28T20:20:48Z"}
+    body["device_clock"] = "0270-12-27T22:16:42Z"
+    answer = client_for(side.technician_user).post("/api/v1/checkins", body, format="json")
+    assert (answer.status_code, answer.json()["code"]) == (400, "validation_failed")
+    assert set(answer.json()["details"]) == {"time", "device_clock"}
+    assert not CheckIn.objects.exists()
