@@ -51,18 +51,22 @@ def store_only(request: HttpRequest) -> JsonResponse:
     if user is None or not user.is_authenticated:
         return JsonResponse({"code": "not_authenticated"}, status=401)
     request.upload_handlers = [intake.HashingUploadHandler(request)]
-    upload, form = request.FILES["file"], request.POST
+    try:  # the bench's own bodies; anything else is refused, not a 500
+        upload, form = request.FILES["file"], request.POST
+        photo_id, task_id, outlet_id = uuid.UUID(form["id"]), uuid.UUID(form["task"]), int(form["outlet"])
+    except (KeyError, ValueError):
+        return JsonResponse({"code": "validation_failed"}, status=400)
     now = timezone.now()
     with transaction.atomic(), intake.stores_overlapped():
         upload.seek(0)
         blob, _ = intake.ingest(upload.read(), sha256=upload.sha256)
         photo = Photo(
-            id=uuid.UUID(form["id"]),
+            id=photo_id,
             sha256=blob.sha256,
             blob=blob,
             photo_type_id=form["photo_type"],
-            task_id=form["task"],
-            outlet_id=int(form["outlet"]),
+            task_id=task_id,
+            outlet_id=outlet_id,
             agency_id=user.agency_id,
             taken_by=user,
             recorded_at=now,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import unicodedata
@@ -19,7 +18,6 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from server.accounts.models import Device
 from server.accounts.services import DeviceInfo
 from server.errors import DomainError, ErrorCode
-from server.fields import check_day
 from server.registry.identifiers import mask_resident_id
 
 try:
@@ -39,14 +37,6 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-
-
-class DayField(serializers.DateField):
-    """DRF's DateField, for days from EARLIEST_DAY to LATEST_DAY (server/fields.py). Every date the API
-    reads is one."""
-
-    def to_internal_value(self, value) -> dt.date:
-        return check_day(super().to_internal_value(value))
 
 
 class DeviceSerializer(serializers.Serializer):

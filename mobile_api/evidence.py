@@ -17,12 +17,12 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from mobile_api.common import DayField, parse
+from mobile_api.common import parse
 from server import access
 from server.errors import request_language
 from server.evidence import selectors
 from server.evidence.selectors import KINDS, QueueQuery
-from server.fields import IdField, InstantField, check_day
+from server.fields import DayField, IdField, InstantField, check_day
 
 
 # --- Input ----------------------------------------------------------------------------------------

@@ -33,9 +33,9 @@ from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 
 from media_rules.errors import MEDIA_PURGED
-from mobile_api.common import XLSX, DayField, xlsx_response
+from mobile_api.common import XLSX, xlsx_response
 from server.errors import DomainError
-from server.fields import IdField
+from server.fields import DayField, IdField
 from server.geo import CoordinateSystem, from_wgs84
 from server.spreadsheets import cell_value, text_cells
 

@@ -25,11 +25,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mobile_api.common import DayField, Pagination, parse
+from mobile_api.common import Pagination, parse
 from server import access
 from server.accounts.models import Role
 from server.errors import DomainError
-from server.fields import IdField, InstantField
+from server.fields import DayField, IdField, InstantField
 from server.om import errors, plans, reports
 from server.om.models import FormTemplate, OmRecord, OmReport, OmTask
 

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from media_rules.services import photo_data
-from mobile_api.common import DayField, parse
+from mobile_api.common import parse
 from mobile_api.exports import (
     FORMAT_PARAMETER,
     OM_RECORD_EXPORT_HEADERS,
@@ -33,7 +33,7 @@ from mobile_api.photos import CONTENT_TYPES, _open_stored
 from mobile_api.tracks import CheckInOut
 from server import access
 from server.errors import NOT_FOUND, DomainError
-from server.fields import IdField
+from server.fields import DayField, IdField, check_day
 from server.om import forms
 from server.om.models import ConfirmedVersion, OmRecord, OmRecordEvent, OmRecordVersion, ReviewedVersion
 from server.om.operations import (
@@ -360,6 +360,6 @@ class ReviewView(APIView):
 
 def _date(value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
+        return check_day(dt.date.fromisoformat(value))
+    except (ValueError, serializers.ValidationError):  # no such day, or none the API takes
         raise DomainError(NOT_FOUND) from None

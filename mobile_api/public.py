@@ -16,9 +16,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from mobile_api.common import CountedThrottle, DayField, parse
+from mobile_api.common import CountedThrottle, parse
 from server.errors import NOT_FOUND, DomainError
-from server.fields import InstantField
+from server.fields import DayField, InstantField
 from server.fieldwork.models import MonitoringProject, ProjectAttachment
 from server.registry.models import Agency, AgencyFilingEvent
 

@@ -22,7 +22,6 @@ from rest_framework.response import Response
 from mobile_api.common import (
     XLSX,
     AttachmentField,
-    DayField,
     ImportIn,
     MaskedIdField,
     ReasonIn,
@@ -34,7 +33,7 @@ from mobile_api.common import (
 from server import access
 from server.accounts import services as account_services
 from server.accounts.models import Role, User
-from server.fields import IdField
+from server.fields import DayField, IdField
 from server.registry import excel, services
 from server.registry.models import Agency, AgencyFilingEvent, Certificate, Employment, Person, Post
 

@@ -14,12 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_gis.fields import GeometryField
 
-from mobile_api.common import XLSX, DayField, IdFilter, ImportIn, import_response, parse, xlsx_response
+from mobile_api.common import XLSX, IdFilter, ImportIn, import_response, parse, xlsx_response
 from server import access
 from server.accounts.models import Role
 from server.accounts.services import account_create
 from server.errors import PERMISSION_DENIED, DomainError
-from server.fields import IdField
+from server.fields import DayField, IdField
 from server.geo import CoordinateSystem, from_wgs84
 from server.registry import excel, services
 from server.registry.models import Analyte, Contract, Enterprise, Instrument, Outlet, OutletKind

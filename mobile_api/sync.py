@@ -17,7 +17,7 @@ from mobile_api.common import parse
 from server import access
 from server.accounts.models import Device
 from server.errors import DomainError, request_language
-from server.fields import InstantField
+from server.fields import MAX_ID, InstantField
 from sync import engine, errors
 from sync.models import DeviceSyncState, Operation
 from sync.operations import op_types
@@ -31,7 +31,9 @@ class OpIn(serializers.Serializer):
     )
     type = serializers.CharField(max_length=64)
     entity_id = serializers.CharField(max_length=64, help_text="Client UUID for objects created offline.")
-    base_version = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    base_version = serializers.IntegerField(
+        min_value=0, max_value=MAX_ID, required=False, allow_null=True, default=None
+    )
     device_time = InstantField(help_text="When the phone recorded it, by its own clock.")
     payload = serializers.DictField(required=False, default=dict)
 

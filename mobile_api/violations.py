@@ -18,10 +18,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import AttachmentField, DayField, IdFilter, ReasonIn, parse
+from mobile_api.common import AttachmentField, IdFilter, ReasonIn, parse
 from server import access
 from server.errors import NOT_FOUND, DomainError
-from server.fields import IdField
+from server.fields import DayField, IdField
 from server.violations import selectors, services
 from server.violations.models import Rectification, Violation, ViolationEvent
 

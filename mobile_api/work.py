@@ -14,10 +14,10 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import XLSX, AttachmentField, DayField, IdFilter, ReasonIn, parse
+from mobile_api.common import XLSX, AttachmentField, IdFilter, ReasonIn, parse
 from mobile_api.exports import CSV, ExportIn, FileFormatNegotiation, table_response
 from server import access
-from server.fields import IdField
+from server.fields import DayField, IdField
 from server.fieldwork import services as project_services
 from server.fieldwork.models import MonitoringProject, ProjectAssignment, ProjectAttachment, ProjectEvent
 from server.om import services as om_services

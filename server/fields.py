@@ -19,6 +19,14 @@ def check_day(day: dt.date) -> dt.date:
     return day
 
 
+class DayField(serializers.DateField):
+    """DRF's DateField, for days from EARLIEST_DAY to LATEST_DAY. Every date the API and the sync
+    payloads read is one."""
+
+    def to_internal_value(self, value) -> dt.date:
+        return check_day(super().to_internal_value(value))
+
+
 class InstantField(serializers.DateTimeField):
     """DRF's DateTimeField, for moments on the days from EARLIEST_DAY to LATEST_DAY."""
 

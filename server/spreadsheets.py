@@ -14,7 +14,7 @@ from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-REPLACEMENT = "\ufffd"
+from server.parsers import REPLACEMENT
 
 
 def cell_value(value: Any) -> Any:

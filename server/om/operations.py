@@ -29,6 +29,7 @@ from server.access import (
 )
 from server.accounts.models import AGENCY_ROLES, STAFF_ROLES, Device, Role
 from server.errors import DomainError
+from server.fields import MAX_ID, DayField, IdField
 from server.om import errors, records
 from server.om.models import DayConfirmation, FormTemplate, OmRecord, Review
 from server.tracks.models import CheckIn
@@ -38,13 +39,18 @@ SIGNATURE_HELP = "手写签名图片（PNG/JPEG），base64，可带 data:image/
 
 
 class RecordSavePayload(serializers.Serializer):
-    task = serializers.IntegerField(help_text="The O&M task.")
-    outlet = serializers.IntegerField(help_text="One of the task's points (排口).")
+    task = IdField(help_text="The O&M task.")
+    outlet = IdField(help_text="One of the task's points (排口).")
     template = serializers.SlugField(help_text="The form's code (GET /om/templates).")
     template_version = serializers.IntegerField(
-        required=False, allow_null=True, default=None, help_text="Default: the latest version."
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Default: the latest version.",
     )
-    instruments = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    instruments = serializers.ListField(child=IdField(), required=False, default=list)
     groups = serializers.ListField(
         child=serializers.CharField(max_length=16),
         required=False,
@@ -73,12 +79,14 @@ class RecordSavePayload(serializers.Serializer):
 
 class RecordVersionIn(serializers.Serializer):
     id = serializers.UUIDField()
-    version = serializers.IntegerField(min_value=1, help_text="The version the confirmer saw.")
+    version = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="The version the confirmer saw."
+    )
 
 
 class DayConfirmPayload(serializers.Serializer):
-    enterprise = serializers.IntegerField()
-    date = serializers.DateField(help_text="待确认日期 (Asia/Shanghai).")
+    enterprise = IdField()
+    date = DayField(help_text="待确认日期 (Asia/Shanghai).")
     records = RecordVersionIn(many=True, help_text="The day's records as the confirmer saw them.")
     work_photo = serializers.UUIDField(help_text="The confirmer's work photo (clear face).")
     signature = serializers.CharField(help_text=SIGNATURE_HELP)

@@ -17,7 +17,7 @@ from rest_framework import serializers
 
 from server.access import access_om_task, access_outlet, projects_for
 from server.errors import NOT_FOUND, VALIDATION_FAILED, DomainError
-from server.fields import InstantField
+from server.fields import IdField, InstantField
 from server.fieldwork.models import MonitoringTask
 from server.geo import CoordinateSystem
 from server.tracks import checkins, services
@@ -124,8 +124,8 @@ class CheckInPayload(serializers.Serializer):
     )
     kind = serializers.ChoiceField(choices=CheckIn.Kind.choices, required=False, default=CheckIn.Kind.CHECKIN)
     task = serializers.UUIDField(required=False, allow_null=True, default=None)
-    om_task = serializers.IntegerField(required=False, allow_null=True, default=None)
-    outlet = serializers.IntegerField(required=False, allow_null=True, default=None)
+    om_task = IdField(required=False, allow_null=True, default=None)
+    outlet = IdField(required=False, allow_null=True, default=None)
 
 
 def record_checkin(

@@ -72,6 +72,17 @@ def test_the_ceiling_refuses_a_phone_without_a_valid_token(bench_urls, phone, he
     assert not Photo.objects.exists()
 
 
+@pytest.mark.parametrize("drop", ["file", "id", "outlet"])
+def test_the_ceiling_refuses_a_body_that_is_not_the_benchs(bench_urls, phone, drop):
+    client, form = phone
+    with (PHOTOS / GPS_PHOTO).open("rb") as file:
+        body = {**form, "id": str(uuid.uuid4()), "file": file}
+        del body[drop]
+        refused = client.post("/bench/store-only", body)
+    assert (refused.status_code, refused.json()["code"]) == (400, "validation_failed")
+    assert not Photo.objects.exists()
+
+
 def test_the_floor_reads_and_hashes_the_body(bench_urls):
     body = b"any bytes at all"
     sunk = Client().post("/bench/sink", body, content_type="application/octet-stream")

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from server.fieldwork.models import MonitoringTask
 from server.registry.models import Instrument, Person
 from server.tracks.models import CheckIn
 
@@ -36,16 +37,17 @@ def test_an_export_keeps_going_past_a_name_excel_cannot_hold(world, client_for):
 
 @pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "3000-01-01", "9999-12-31"])
 def test_a_day_outside_1900_to_2999_is_refused_with_a_400(world, client_for, day):
-    main = client_for(world.shanghai.main)
-    for url, params in [
-        ("/api/v1/photos/export.zip", {"date": day}),
-        ("/api/v1/evidence", {"since": day}),
-        ("/api/v1/om/overdue", {"start": day}),
+    side = world.shanghai
+    for user, url, params in [
+        (side.main, "/api/v1/photos/export.zip", {"date": day}),
+        (side.regulator, "/api/v1/evidence", {"since": day}),
+        (side.main, "/api/v1/om/overdue", {"start": day}),
     ]:
-        answer = main.get(url, params)
-        assert answer.status_code in (400, 404), (url, answer.status_code, answer.content[:300])
-        if answer.status_code == 400:
-            assert answer.json()["code"] == "validation_failed", (url, answer.json())
+        answer = client_for(user).get(url, params)
+        assert answer.status_code == 400, (url, answer.status_code, answer.content[:300])
+        assert answer.json()["code"] == "validation_failed", (url, answer.json())
+    # In a path, a day no page can ask for names nothing.
+    assert client_for(side.enterprise_user).get(f"/api/v1/om/days/{day}").status_code == 404
 
 
 def test_the_first_and_last_days_taken_are_answered(world, client_for):
@@ -67,6 +69,36 @@ def test_an_id_no_row_can_have_is_a_400_not_a_500(world, client_for, number):
     phone.op("task.create", "6f1d6c1e-8a39-4f4e-9d55-2b8f3a0c0009", {"project": number, "name": "x"})
     result = phone.push().json()["results"][0]
     assert (result["status"], result["code"]) == ("rejected", "validation_failed")
+    assert not MonitoringTask.objects.filter(pk="6f1d6c1e-8a39-4f4e-9d55-2b8f3a0c0009").exists()
+
+
+def test_the_sync_payloads_share_the_bounds(world):
+    """Offline, the same bounds hold: the payloads are the API's (server/*/operations.py). A check-in
+    for an O&M task with an id no row can have, and a day's confirmation of 0001-01-01, are rejected
+    operations, not server errors that the phone would retry for ever."""
+    from tests.om.helpers import checkin_payload
+    from tests.sync.helpers import Phone
+
+    side = world.shanghai
+    phone = Phone.enrol(side.technician_user)
+    checkin = checkin_payload(side, "start", timezone.now()) | {"om_task": 2**70}
+    phone.op("checkin.record", "6f1d6c1e-8a39-4f4e-9d55-2b8f3a0c0011", checkin)
+    confirmer = Phone.enrol(side.enterprise_user)
+    day = {
+        "enterprise": side.enterprise.pk,
+        "date": "0001-01-01",
+        "records": [],
+        "work_photo": "6f1d6c1e-8a39-4f4e-9d55-2b8f3a0c0012",
+        "signature": "x",
+    }
+    confirmer.op("om_day.confirm", f"{side.enterprise.pk}:0001-01-01", day)
+
+    results = [phone.push().json()["results"][0], confirmer.push().json()["results"][0]]
+
+    assert [(r["status"], r["code"]) for r in results] == [("rejected", "validation_failed")] * 2
+    assert "om_task" in str(results[0]["details"])
+    assert "date" in str(results[1]["details"])
+    assert not CheckIn.objects.exists()
 
 
 def test_a_moment_outside_1900_to_2999_is_refused_before_a_clock_correction_overflows(world, client_for):
