@@ -22,6 +22,7 @@ from server.accounts.models import AGENCY_ROLES, STAFF_ROLES, Device, DeviceToke
 from server.accounts.wechat import exchange_code
 from server.errors import VALIDATION_FAILED, DomainError
 from server.lookups import unique_or_none
+from server.privacy.crypto import UnreadableError, decrypt_text, encrypt_text
 from server.registry.models import Agency, Employment, Enterprise, Person
 
 TOKEN_BYTES = 32
@@ -155,16 +156,16 @@ def hash_token(token: str) -> str:
 
 @transaction.atomic
 def device_enroll(*, user: User, info: DeviceInfo) -> Device:
-    """The phone names itself with its own UUID. A UUID already enrolled by someone else is refused:
-    one phone, one account at a time, so that a shared phone never mixes two people's work."""
+    """The phone names itself with its own UUID. A UUID already enrolled by someone else is refused,
+    signed in or not: a device id never changes hands, so its sync state, journal and answers stay
+    its first user's (F9 item 3: a sampler's held work and op results passed to whoever signed in
+    next with the same id). The phone answers the refusal by generating a new id."""
     if info.public_key:
         load_public_key(info.public_key)  # a key we could never verify with is refused, not stored
     now = timezone.now()
     device = Device.objects.select_for_update().filter(pk=info.id).first()
     if device is not None and device.user_id != user.pk:
-        if DeviceToken.objects.filter(device=device, revoked_at__isnull=True).exists():
-            raise DomainError(errors.DEVICE_OF_ANOTHER_USER)
-        device.user = user  # the previous account signed out of this phone: it changes hands
+        raise DomainError(errors.DEVICE_OF_ANOTHER_USER)
     if device is None:
         device = Device(id=info.id, user=user, enrolled_at=now)
     device.platform = info.platform
@@ -249,7 +250,21 @@ def login_with_password(*, username: str, password: str, device: DeviceInfo) -> 
 
 
 def _bind_ticket(openid: str, unionid: str | None) -> str:
-    return signing.dumps({"openid": openid, "unionid": unionid or ""}, salt=BIND_TICKET_SALT)
+    """The openid and unionid, timestamped and sealed (AES-256-GCM under the PII keys): the phone holds
+    the ticket but can neither read who it names nor forge another (F9 item 11: a signed-only ticket
+    was base64 a reader could decode to the openid and unionid)."""
+    signed = signing.dumps({"openid": openid, "unionid": unionid or ""}, salt=BIND_TICKET_SALT)
+    return encrypt_text(signed, purpose=BIND_TICKET_SALT)
+
+
+def _open_bind_ticket(ticket: str) -> tuple[str, str]:
+    """The ticket's openid and unionid, or wechat_bind_ticket_invalid (changed, forged or expired)."""
+    try:
+        signed = decrypt_text(ticket, purpose=BIND_TICKET_SALT)
+        data = signing.loads(signed, salt=BIND_TICKET_SALT, max_age=BIND_TICKET_MAX_AGE)
+        return str(data["openid"]), str(data["unionid"])
+    except (UnreadableError, signing.BadSignature, UnicodeDecodeError, TypeError, KeyError):
+        raise DomainError(errors.WECHAT_BIND_TICKET_INVALID) from None
 
 
 def login_with_wechat(*, code: str, device: DeviceInfo) -> IssuedToken:
@@ -279,11 +294,7 @@ def wechat_bind(
     """Bind a WeChat user to an account after one password check, then sign in."""
     user = _password_user(username, password)
     if bind_ticket:
-        try:
-            data = signing.loads(bind_ticket, salt=BIND_TICKET_SALT, max_age=BIND_TICKET_MAX_AGE)
-        except signing.BadSignature:
-            raise DomainError(errors.WECHAT_BIND_TICKET_INVALID) from None
-        openid, unionid = data["openid"], data["unionid"]
+        openid, unionid = _open_bind_ticket(bind_ticket)
     else:
         session = exchange_code(code)
         openid, unionid = session.openid, session.unionid or ""
