@@ -94,7 +94,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     failing = [name for name, result in results.items() if not result["ok"]]
     if failing:
         response = error_response(
-            request, UNHEALTHY, details={"failing": failing, "checks": results}, failing=", ".join(failing)
+            request,
+            UNHEALTHY,
+            details={"failing": failing, "checks": results},
+            params={"failing": ", ".join(failing)},
         )
         response["Retry-After"] = str(RETRY_AFTER_S)
         return response

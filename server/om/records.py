@@ -203,10 +203,7 @@ def record_save(
             if not om_records_for(actor).filter(pk=record.pk).exists():
                 raise DomainError(NOT_FOUND)  # another agency's record: its existence does not leak
             raise DomainError(errors.OM_NOT_FILLER)
-        if record.status in (S.APPROVED, S.VOIDED):
-            raise DomainError(
-                errors.OM_RECORD_CLOSED, details={"status": record.status}, status=record.get_status_display()
-            )
+        _refuse_closed(record)
         # What identifies a record does not change with an edit.
         task, outlet, template = record.task, record.outlet, record.template
     if not task.points.filter(pk=outlet.pk).exists():
@@ -444,6 +441,16 @@ def day_confirm(
 
 
 # --- Agency review -----------------------------------------------------------------------------
+def _refuse_closed(record: OmRecord) -> None:
+    """An approved or voided record is closed: neither edited nor reviewed again."""
+    if record.status in (S.APPROVED, S.VOIDED):
+        raise DomainError(
+            errors.OM_RECORD_CLOSED,
+            details={"record": str(record.pk), "status": record.status},
+            status=record.get_status_display(),
+        )
+
+
 @transaction.atomic
 def records_review(
     *,
@@ -475,6 +482,7 @@ def records_review(
             raise DomainError(errors.OM_REVIEWER_IS_FILLER, details={"record": str(record.pk)})
         if "reviewer" not in roles:
             raise DomainError(errors.OM_NOT_REVIEWER, details={"record": str(record.pk)})
+        _refuse_closed(record)  # reviewed already: closed, not "awaiting confirmation" (F10 item 4)
         if record.status != S.CONFIRMED:
             raise DomainError(
                 errors.OM_RECORD_NOT_CONFIRMED, details={"record": str(record.pk), "status": record.status}
