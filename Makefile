@@ -32,7 +32,11 @@ run: setup
 	@mkdir -p $${VAR_DIR:-var}
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_data
-	@echo "Fieldtrace: http://$(HOST):$(PORT)/  API docs: http://$(HOST):$(PORT)/api/docs/  health: http://$(HOST):$(PORT)/healthz"
+	@echo "Fieldtrace on http://$(HOST):$(PORT)/"
+	@echo "  API docs (Swagger UI): http://$(HOST):$(PORT)/api/docs/"
+	@echo "  OpenAPI 3 schema:      http://$(HOST):$(PORT)/api/schema/   Redoc: http://$(HOST):$(PORT)/api/redoc/"
+	@echo "  health:                http://$(HOST):$(PORT)/healthz"
+	@echo "  admin:                 http://$(HOST):$(PORT)/admin/   map: http://$(HOST):$(PORT)/map/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite, the slow end-to-end tests included. SpatiaLite unless DATABASE_URL is set.

@@ -56,7 +56,9 @@ def test_make_run_serves_health_and_docs(tmp_path):
         assert status == 200, output
         print(f"make run: /healthz answered 200 {served_after:.1f} s after the command started")
         assert json.loads(body)["status"] == "ok"
-        assert f"API docs: {base}/api/docs/" in output
+        # The five links the README says make run prints (F10 item 9: it printed two).
+        for path in ("/api/docs/", "/api/schema/", "/api/redoc/", "/healthz", "/admin/"):
+            assert f"{base}{path}" in output, path
         assert "demo data: administrator demo" in output  # loaded on this first run
 
         status, content_type, body = fetch(f"{base}/api/docs/")
