@@ -34,6 +34,8 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 500))
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
+# The access log's request lines and referers with ID numbers, tokens and the like masked (F9 item 11).
+logger_class = "server.logmask.MaskedAccessLogger"
 errorlog = "-"
 # gunicorn 25+ opens a control socket in $HOME by default; several servers on one host (and the
 # tests) would fight over it, and nothing here uses it.
