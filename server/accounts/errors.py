@@ -61,6 +61,12 @@ LOGIN_FAILED = ErrorCode(
 USERNAME_TAKEN = ErrorCode(
     "username_taken", 409, "用户名 {username} 已被使用。", "The username {username} is taken."
 )
+PERSON_HAS_ACCOUNT = ErrorCode(
+    "person_has_account",
+    409,
+    "该人员已分配账号（{username}），账号分配不能重复；如需更换，请先停用原账号。",
+    "This person already has an account ({username}); close it before assigning another.",
+)
 WEAK_PASSWORD = ErrorCode("weak_password", 400, "密码不符合要求。", "The password is not acceptable.")
 ROLE_NOT_ALLOWED = ErrorCode(
     "role_not_allowed",
@@ -80,8 +86,8 @@ MAIN_ACCOUNT_CANNOT_BE_CLOSED = ErrorCode(
 DEVICE_OF_ANOTHER_USER = ErrorCode(
     "device_of_another_user",
     409,
-    "该设备已登记在其他账号下，请先在原账号中移除。",
-    "This device is enrolled under another account; remove it there first.",
+    "此设备标识不能用于该账号，请在应用中重新生成设备标识后再登录。",
+    "This device id cannot be used for this account; generate a new device id in the app and sign in again.",
 )
 WECHAT_NOT_BOUND = ErrorCode(
     "wechat_not_bound",

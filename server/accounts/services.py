@@ -19,6 +19,7 @@ from django.utils import timezone
 from media_rules.signing import load_public_key
 from server.accounts import errors
 from server.accounts.models import AGENCY_ROLES, STAFF_ROLES, Device, DeviceToken, Role, User, WeChatBinding
+from server.accounts.standing import in_service, in_service_q, sign_out_everywhere
 from server.accounts.wechat import exchange_code
 from server.errors import VALIDATION_FAILED, DomainError
 from server.lookups import unique_or_none
@@ -79,6 +80,10 @@ def account_create(
         raise DomainError(errors.USERNAME_TAKEN, username=username)
     if role in STAFF_ROLES:
         check_staff_person(person=person, agency=agency)
+        # Seed 002 账号分配: a person is given one account, never a second beside it (F10 item 9).
+        held = User.objects.filter(person=person, is_active=True).values_list("username", flat=True).first()
+        if held is not None:
+            raise DomainError(errors.PERSON_HAS_ACCOUNT, username=held)
         first_name = first_name or person.name
     user = User(
         username=username,
@@ -127,8 +132,7 @@ def account_close(*, user: User, actor: User) -> User:
         raise DomainError(errors.MAIN_ACCOUNT_CANNOT_BE_CLOSED)
     user.is_active = False
     user.save(update_fields=["is_active"])
-    now = timezone.now()
-    DeviceToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now, revoked_by=actor)
+    sign_out_everywhere(user=user, actor=actor)
     return user
 
 
@@ -180,6 +184,10 @@ def device_enroll(*, user: User, info: DeviceInfo) -> Device:
 
 @transaction.atomic
 def token_issue(*, user: User, info: DeviceInfo) -> IssuedToken:
+    if not in_service(user):
+        # Every sign-in ends here (password, WeChat code, binding): no token for a departed
+        # employee's account (F9 item 7), answered as any refused sign-in.
+        raise DomainError(errors.LOGIN_FAILED)
     device = device_enroll(user=user, info=info)
     now = timezone.now()
     # Signing in again on the same phone replaces its token.
@@ -199,12 +207,12 @@ def token_issue(*, user: User, info: DeviceInfo) -> IssuedToken:
 
 
 def token_lookup(token: str) -> DeviceToken | None:
-    """A live token, or None. Lapsed tokens (unused for DEVICE_TOKEN_IDLE_DAYS) count as revoked."""
+    """A live token, or None. Lapsed tokens (unused for DEVICE_TOKEN_IDLE_DAYS) count as revoked, and
+    so do the tokens of an account no longer in service (``standing``, F9 item 7)."""
     record = unique_or_none(
-        DeviceToken.objects.select_related("user", "device"),
+        DeviceToken.objects.select_related("user", "device").filter(in_service_q("user__")),
         key_hash=hash_token(token),
         revoked_at__isnull=True,
-        user__is_active=True,
     )
     if record is None:
         return None
