@@ -355,6 +355,7 @@ class StaffFilter(filters.FilterSet):
     name = filters.CharFilter(field_name="person__name", lookup_expr="icontains")
     id_number = filters.CharFilter(field_name="person__id_number", lookup_expr="exact")
     post = filters.CharFilter(field_name="posts__code")
+    gender = filters.ChoiceFilter(field_name="person__gender", choices=Person.Gender.choices)
 
     class Meta:
         model = Employment
