@@ -17,7 +17,9 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
 from server.accounts.models import Device
 from server.accounts.services import DeviceInfo
+from server.client_address import client_address
 from server.errors import DomainError, ErrorCode
+from server.fields import MAX_ID
 from server.registry.identifiers import mask_resident_id
 
 try:
@@ -77,16 +79,26 @@ def parse(serializer_class: type[serializers.Serializer], data, **kwargs) -> dic
 
 
 class IdFilter(filters.NumberFilter):
-    """An id in a query string. A whole number only (``NumberFilter`` alone takes ``1e300``, which
-    SQLite cannot bind: a 500); one past a 64-bit column's range matches nothing."""
+    """An id in a query string: a whole number from 1 to MAX_ID, as IdField takes in a body. Anything
+    else is a 400 validation_failed naming the parameter. ``NumberFilter`` alone takes ``1e300``, and
+    SQLite cannot bind a number past 64 bits: ``/tasks?agency=99999999999999999999`` was a 500 (F9
+    item 9). Every filter on an id is one of these (tests/mobile_api/test_filters.py checks), never a
+    ``ModelChoiceFilter``: its choices are every row, so a 400 for an id that names nothing and a 200
+    for another tenant's would tell that the other tenant's object exists."""
 
     field_class = forms.IntegerField
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
 
 class CountedThrottle:
-    """Mixed into a throttle: a cache that cannot be reached (Redis down, CACHE_URL) lets the request
-    through with an error in the log. Field work is not stopped by the counter of a rate limit;
-    passwords stay hashed and the other limits still hold in the processes that can count."""
+    """Mixed into every throttle: a cache that cannot be reached (Redis down, CACHE_URL) lets the
+    request through with an error in the log. Field work is not stopped by the counter of a rate limit;
+    passwords stay hashed and the other limits still hold in the processes that can count. The
+    address counted is the client's as server/client_address.py finds it."""
 
     def allow_request(self, request, view) -> bool:
         try:
@@ -94,6 +106,11 @@ class CountedThrottle:
         except (OSError, *_CACHE_ERRORS) as exc:
             logger.error("throttle %s not applied: the cache failed: %r", getattr(self, "scope", "?"), exc)
             return True
+
+    def get_ident(self, request) -> str:
+        # Not DRF's, which takes X-Forwarded-For from anyone: rotating it was a new address each
+        # time, and no per-address limit held (F9 item 8).
+        return client_address(request)
 
 
 class SignInThrottle(CountedThrottle, AnonRateThrottle):

@@ -30,7 +30,16 @@ from server.registry.models import Analyte, Contract, Enterprise, Instrument, Ou
 class EnterpriseOut(serializers.ModelSerializer):
     class Meta:
         model = Enterprise
-        fields = ["id", "credit_code", "name", "address", "region_code", "contact_name", "contact_phone"]
+        fields = [
+            "id",
+            "credit_code",
+            "name",
+            "address",
+            "region_code",
+            "pending_region_code",
+            "contact_name",
+            "contact_phone",
+        ]
 
 
 class EnterpriseIn(serializers.Serializer):
@@ -45,9 +54,19 @@ class EnterpriseIn(serializers.Serializer):
 class EnterpriseUpdateIn(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     address = serializers.CharField(max_length=300, required=False)
-    region_code = serializers.CharField(max_length=6, required=False)
+    region_code = serializers.CharField(
+        max_length=6,
+        required=False,
+        help_text="A request to move the enterprise to another region: kept in pending_region_code "
+        "until a regulator of its current region approves it (region-change/approve); sending the "
+        "current code withdraws it.",
+    )
     contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+
+
+class ReasonIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
 class ConfirmerIn(serializers.Serializer):
@@ -96,7 +115,28 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         enterprise = self.get_object()
         access.require_enterprise_editor(request.user, enterprise)
         enterprise = services.enterprise_update(
-            enterprise=enterprise, **parse(EnterpriseUpdateIn, request.data)
+            enterprise=enterprise, actor=request.user, **parse(EnterpriseUpdateIn, request.data)
+        )
+        return Response(EnterpriseOut(enterprise).data)
+
+    @extend_schema(request=None, responses=EnterpriseOut)
+    @action(detail=True, methods=["post"], url_path="region-change/approve")
+    def region_change_approve(self, request: Request, pk=None) -> Response:
+        """批准行政区划变更: a regulator of the enterprise's current region applies its pending region
+        code; its projects and O&M records move to the new region's regulator with it."""
+        return self._decide(request, approve=True)
+
+    @extend_schema(request=ReasonIn, responses=EnterpriseOut)
+    @action(detail=True, methods=["post"], url_path="region-change/refuse")
+    def region_change_refuse(self, request: Request, pk=None) -> Response:
+        """不批准行政区划变更 (a reason is required): the pending region code is dropped."""
+        return self._decide(request, approve=False)
+
+    def _decide(self, request: Request, *, approve: bool) -> Response:
+        enterprise = self.get_object()
+        reason = "" if approve else parse(ReasonIn, request.data)["reason"]
+        enterprise = services.enterprise_region_decide(
+            enterprise=enterprise, actor=request.user, approve=approve, reason=reason
         )
         return Response(EnterpriseOut(enterprise).data)
 
@@ -254,7 +294,9 @@ class OutletViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def partial_update(self, request: Request, pk=None) -> Response:
         outlet = self.get_object()
         access.require_enterprise_editor(request.user, outlet.enterprise)
-        outlet = services.outlet_update(outlet=outlet, **parse(OutletUpdateIn, request.data))
+        outlet = services.outlet_update(
+            outlet=outlet, actor=request.user, **parse(OutletUpdateIn, request.data)
+        )
         return Response(OutletOut(outlet, context=self.get_serializer_context()).data)
 
 
@@ -396,6 +438,8 @@ class ContractOut(serializers.ModelSerializer):
             "starts_on",
             "ends_on",
             "status",
+            "acceptance",
+            "refusal_reason",
         ]
 
 
@@ -420,7 +464,16 @@ class ContractFilter(filters.FilterSet):
 
     class Meta:
         model = Contract
-        fields = ["nature", "status", "enterprise", "agency", "enterprise_name", "since", "until"]
+        fields = [
+            "nature",
+            "status",
+            "acceptance",
+            "enterprise",
+            "agency",
+            "enterprise_name",
+            "since",
+            "until",
+        ]
 
 
 class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -444,5 +497,32 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = parse(ContractIn, request.data)
         # Any registered enterprise can be contracted (enterprises are shared); it need not be visible yet.
         enterprise = access.get_visible(Enterprise.objects.all(), data.pop("enterprise"))
-        contract = services.contract_create(agency=agency, enterprise=enterprise, **data)
+        contract = services.contract_create(agency=agency, enterprise=enterprise, actor=request.user, **data)
         return Response(ContractOut(contract).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ContractOut)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk=None) -> Response:
+        """确认合同: the enterprise's account or a regulator of its region accepts a proposed contract;
+        only then does it let the agency see the enterprise and register work under it."""
+        return self._move(request, Contract.Acceptance.ACCEPTED, reason="")
+
+    @extend_schema(request=ReasonIn, responses=ContractOut)
+    @action(detail=True, methods=["post"])
+    def refuse(self, request: Request, pk=None) -> Response:
+        """拒绝合同 (a reason is required)."""
+        return self._move(
+            request, Contract.Acceptance.REFUSED, reason=parse(ReasonIn, request.data)["reason"]
+        )
+
+    @extend_schema(request=None, responses=ContractOut)
+    @action(detail=True, methods=["post"])
+    def propose(self, request: Request, pk=None) -> Response:
+        """重新提交: the agency proposes a refused contract again."""
+        return self._move(request, Contract.Acceptance.PROPOSED, reason="")
+
+    def _move(self, request: Request, to: str, *, reason: str) -> Response:
+        contract = services.contract_transition(
+            contract=self.get_object(), to=to, actor=request.user, reason=reason
+        )
+        return Response(ContractOut(contract).data)

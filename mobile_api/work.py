@@ -77,7 +77,12 @@ class ProjectIn(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     monitoring_type = serializers.ChoiceField(choices=MonitoringProject.MonitoringType.choices)
     contract = serializers.IntegerField()
-    region_code = serializers.CharField(max_length=6)
+    region_code = serializers.CharField(
+        max_length=6,
+        required=False,
+        help_text="Optional: a project's region is always its client enterprise's (jurisdiction follows "
+        "the enterprise); naming another is refused with project_region_not_enterprise.",
+    )
 
 
 class AssignIn(serializers.Serializer):

@@ -41,13 +41,19 @@ def _nothing(model: type[Model]) -> QuerySet:
     return model.objects.none()
 
 
+def accepted_contracts() -> QuerySet[Contract]:
+    """The contracts that grant rights: those the enterprise side has accepted (issue F9.2). A
+    proposed or refused contract is seen by its parties (``contracts_for``) and gives nothing else."""
+    return Contract.objects.filter(acceptance=Contract.Acceptance.ACCEPTED)
+
+
 def agencies_for(user: User) -> QuerySet[Agency]:
     qs = Agency.objects.all()
     if user.role == Role.PLATFORM:
         return qs
     if user.role == Role.REGULATOR:
-        working_here = Contract.objects.filter(_in_region(user, "enterprise__region_code")).values(
-            "agency_id"
+        working_here = (
+            accepted_contracts().filter(_in_region(user, "enterprise__region_code")).values("agency_id")
         )
         return qs.exclude(filing_status=Agency.FilingStatus.DRAFT).filter(
             _in_region(user, "region_code") | Q(pk__in=working_here)
@@ -55,7 +61,9 @@ def agencies_for(user: User) -> QuerySet[Agency]:
     if user.role in AGENCY_ROLES:
         return qs.filter(pk=user.agency_id)
     if user.role == Role.ENTERPRISE:
-        return qs.filter(pk__in=Contract.objects.filter(enterprise_id=user.enterprise_id).values("agency_id"))
+        return qs.filter(
+            pk__in=accepted_contracts().filter(enterprise_id=user.enterprise_id).values("agency_id")
+        )
     return _nothing(Agency)
 
 
@@ -66,7 +74,7 @@ def enterprises_for(user: User) -> QuerySet[Enterprise]:
     if user.role == Role.REGULATOR:
         return qs.filter(_in_region(user, "region_code"))
     if user.role in AGENCY_ROLES:
-        return qs.filter(pk__in=Contract.objects.filter(agency_id=user.agency_id).values("enterprise_id"))
+        return qs.filter(pk__in=accepted_contracts().filter(agency_id=user.agency_id).values("enterprise_id"))
     if user.role == Role.ENTERPRISE:
         return qs.filter(pk=user.enterprise_id)
     return _nothing(Enterprise)
@@ -113,7 +121,9 @@ def projects_for(user: User) -> QuerySet[MonitoringProject]:
     if user.role == Role.PLATFORM:
         return qs
     if user.role == Role.REGULATOR:
-        return qs.filter(_in_region(user, "region_code"))
+        # Jurisdiction follows the enterprise's registered location, never a code typed on the
+        # project (issue F9.5).
+        return qs.filter(_in_region(user, "enterprise__region_code"))
     if user.role == Role.AGENCY_FIELD:
         return qs.filter(
             agency_id=user.agency_id, assignments__employment__person_id=user.person_id
@@ -252,15 +262,12 @@ def require_agency_admin(user: User, agency: Agency | None = None) -> Agency:
 
 
 def require_enterprise_editor(user: User, enterprise: Enterprise) -> None:
-    """Outlets and instruments are kept by the enterprise itself (seed 003: 排污企业完善自动监控设施信息),
-    by an agency that has a contract with it, or by a platform administrator."""
+    """The enterprise's record, its outlets and instruments are kept by the enterprise itself (seed
+    003: 由排污企业完善各排口的自动监控设施信息) or by a platform administrator. Agencies, even under
+    an accepted contract, record against outlets but never move or rename them (issue F9.2): an
+    outlet's position is the geofence every photo and check-in there is judged against."""
     if user.role == Role.PLATFORM:
         return
     if user.role == Role.ENTERPRISE and user.enterprise_id == enterprise.pk:
-        return
-    if (
-        user.role in AGENCY_ADMINS
-        and Contract.objects.filter(agency_id=user.agency_id, enterprise=enterprise).exists()
-    ):
         return
     raise DomainError(PERMISSION_DENIED)

@@ -11,6 +11,7 @@ container orchestrators mount them.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -79,6 +80,21 @@ def env_list(name: str, default: Any = REQUIRED, *, environ: Mapping[str, str] |
     if isinstance(value, (list, tuple)):
         return list(value)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(
+    name: str, default: Any = REQUIRED, *, environ: Mapping[str, str] | None = None
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """A comma-separated list of addresses (``10.0.0.5``) or networks (``10.0.0.0/24``, ``fd00::/8``);
+    an address is a network of one. A typo is an error, not a proxy silently left untrusted (or
+    worse, a network trusted wider than meant: ``10.0.0.5/8`` has host bits set and is refused)."""
+    networks = []
+    for item in env_list(name, default, environ=environ):
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an address or a network ({exc}).") from None
+    return networks
 
 
 def env_choice(

@@ -40,8 +40,14 @@ errorlog = "-"
 # gunicorn 25+ opens a control socket in $HOME by default; several servers on one host (and the
 # tests) would fight over it, and nothing here uses it.
 control_socket_disable = True
-# Behind nginx or a cloud load balancer: trust its X-Forwarded-* from these addresses only.
-forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Behind nginx or a cloud load balancer: trust its X-Forwarded-* from these addresses only. By default
+# the proxies the application trusts for X-Forwarded-For (TRUSTED_PROXIES, F9 item 8), so that one
+# list says who the proxies are; without either, the local host.
+forwarded_allow_ips = (
+    os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS")
+    or os.environ.get("TRUSTED_PROXIES", "").strip()
+    or "127.0.0.1"
+)
 
 
 # glibc mallopt() parameters (malloc.h).

@@ -20,6 +20,7 @@ from server.env import (
     env_choice,
     env_int,
     env_list,
+    env_networks,
     env_secret,
     env_str,
     parse_database_url,
@@ -146,6 +147,8 @@ if os.environ.get("SPATIALITE_LIBRARY_PATH"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# Password sign-in and sessions only for accounts in service: a departed employee's is not (F9 item 7).
+AUTHENTICATION_BACKENDS = ["server.accounts.backends.InServiceBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -280,6 +283,8 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE = {
     # Held sync work is never dropped: past its deadline it is processed or flagged for review.
     "sync-expire-holds": {"task": "sync.expire_holds", "schedule": 3600.0},
+    # Held sync work whose prerequisite is on the server is retried (a safety net: F10 item 1).
+    "sync-release-stranded": {"task": "sync.release_stranded", "schedule": 60.0},
     # Chunks of resumable uploads abandoned past MEDIA_UPLOAD_TTL_HOURS are removed from storage.
     "media-expire-uploads": {"task": "media_rules.expire_uploads", "schedule": 3600.0},
     # Files whose thumbnail and hashes were never made (the queued task was lost) get them.
@@ -432,11 +437,18 @@ SYNC_MAX_BYTES = env_int("SYNC_MAX_BYTES", 1_000_000, minimum=10_000)
 SYNC_PULL_MAX_ROWS = env_int("SYNC_PULL_MAX_ROWS", 500, minimum=1, maximum=5000)
 SYNC_PULL_MAX_BYTES = env_int("SYNC_PULL_MAX_BYTES", 512_000, minimum=10_000)
 SYNC_HOLD_DEADLINE_HOURS = env_int("SYNC_HOLD_DEADLINE_HOURS", 72, minimum=1)
+# After a push, held work whose prerequisite is on the server is retried (sync.engine.release_stranded),
+# at most once per this many seconds per cache; 0 leaves it to the beat schedule (every minute).
+SYNC_STRANDED_CHECK_SECONDS = env_int("SYNC_STRANDED_CHECK_SECONDS", 5, minimum=0)
 
 # --- Security (production) ------------------------------------------------------------------------
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxies in front (addresses or networks): X-Forwarded-For is read only as far as they wrote it,
+# so a client cannot pick its own address for the rate limits (server/client_address.py, F9 item 8).
+# gunicorn_conf.py trusts the same ones for X-Forwarded-Proto.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", "")
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True

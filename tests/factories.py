@@ -25,6 +25,7 @@ from server.registry.services import (
     agency_register,
     agency_transition,
     contract_create,
+    contract_transition,
     enterprise_create,
     instrument_create,
     outlet_create,
@@ -88,6 +89,15 @@ def regulator_user(region_code: str) -> User:
         region_code=region_code,
         created_by=None,
     )
+
+
+def accepted_contract(**fields) -> Contract:
+    """A contract proposed by its agency and accepted by a regulator of the enterprise's province, as
+    work needs (issue F9.2: a proposed contract grants nothing). Takes contract_create's arguments."""
+    contract = contract_create(**fields)
+    enterprise = fields["enterprise"]
+    regulator = regulator_user(enterprise.region_code[:2] + "0000")
+    return contract_transition(contract=contract, to=Contract.Acceptance.ACCEPTED, actor=regulator)
 
 
 def hire(agency: Agency, posts: list[str], *, name: str = "", region: str = "310104") -> Employment:
@@ -191,7 +201,7 @@ def build_side(region_code: str, lon: float, lat: float) -> Side:
         unit="mg/L",
     )
     today = timezone.localdate()
-    monitoring_contract = contract_create(
+    monitoring_contract = accepted_contract(
         agency=agency,
         enterprise=enterprise,
         nature=Contract.Nature.MONITORING,
@@ -201,7 +211,7 @@ def build_side(region_code: str, lon: float, lat: float) -> Side:
         starts_on=today - dt.timedelta(days=60),
         ends_on=today + dt.timedelta(days=300),
     )
-    om_contract = contract_create(
+    om_contract = accepted_contract(
         agency=agency,
         enterprise=enterprise,
         nature=Contract.Nature.OM,

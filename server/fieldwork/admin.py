@@ -30,7 +30,7 @@ from server.registry.admin import (
     run_for_each,
 )
 from server.registry.models import Contract
-from server.registry.services import ensure_agency_approved, validate_region_code
+from server.registry.services import ensure_agency_approved, ensure_contract_accepted
 
 S = MonitoringProject.Status
 EDITABLE = (S.UNFINISHED, S.RETURNED)
@@ -42,12 +42,6 @@ def _locked_error(project: MonitoringProject) -> DomainError:
 
 class ProjectForm(forms.ModelForm):
     """The rules of ``services.project_create``."""
-
-    def clean_region_code(self) -> str:
-        try:
-            return validate_region_code(self.cleaned_data["region_code"])
-        except DomainError as exc:
-            raise forms.ValidationError(domain_message(exc)) from None
 
     def clean(self):
         cleaned = super().clean()
@@ -69,6 +63,11 @@ class ProjectForm(forms.ModelForm):
                 self.add_error("contract", domain_message(DomainError(errors.PROJECT_CONTRACT_MISMATCH)))
             elif contract.status != Contract.Status.ACTIVE and "contract" in self.changed_data:
                 self.add_error("contract", domain_message(DomainError(errors.PROJECT_CONTRACT_NOT_ACTIVE)))
+            elif "contract" in self.changed_data:
+                try:
+                    ensure_contract_accepted(contract)
+                except DomainError as exc:
+                    self.add_error("contract", domain_message(exc))
         check_number_free(self, MonitoringProject, agency, errors.PROJECT_NUMBER_TAKEN)
         return cleaned
 
@@ -139,7 +138,7 @@ class MonitoringProjectAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
-            return self.STATUS_FIELDS
+            return ("region_code", *self.STATUS_FIELDS)
         if obj.status not in EDITABLE:
             # Submitted or done: locked, as services._ensure_editable has it.
             return (
@@ -152,11 +151,13 @@ class MonitoringProjectAdmin(admin.ModelAdmin):
                 "contract",
                 *self.STATUS_FIELDS,
             )
-        return ("agency", *self.STATUS_FIELDS)
+        return ("agency", "region_code", *self.STATUS_FIELDS)
 
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
+        # A project's region is its enterprise's (issue F9.5), as services.project_create sets it.
+        obj.region_code = obj.enterprise.region_code
         super().save_model(request, obj, form, change)
 
     @admin.action(description="验收通过所选项目（已完成）", permissions=["change"])

@@ -30,6 +30,13 @@ PROJECT_CONTRACT_MISMATCH = ErrorCode(
 PROJECT_CONTRACT_NOT_ACTIVE = ErrorCode(
     "project_contract_not_active", 409, "所选合同已不在履行中。", "The contract is no longer active."
 )
+PROJECT_REGION_NOT_ENTERPRISE = ErrorCode(
+    "project_region_not_enterprise",
+    400,
+    "项目区域 {region_code} 与委托企业所在行政区划 {expected} 不符：项目区域即企业所在地，可不填写。",
+    "Region {region_code} is not the client enterprise's ({expected}): a project's region is its "
+    "enterprise's; leave it out.",
+)
 PROJECT_NUMBER_TAKEN = ErrorCode(
     "project_number_taken", 409, "项目编号 {number} 已存在。", "Project number {number} is already used."
 )

@@ -23,7 +23,12 @@ from server.fieldwork.models import (
 )
 from server.fieldwork.stages import missing_required_photos
 from server.registry.models import Agency, Contract, Employment, Enterprise, Post
-from server.registry.services import ensure_agency_approved, ensure_post_allowed, validate_region_code
+from server.registry.services import (
+    ensure_agency_approved,
+    ensure_contract_accepted,
+    ensure_post_allowed,
+    validate_region_code,
+)
 from server.transitions import StateMachine
 from sync.changes import record_change
 
@@ -106,15 +111,20 @@ def project_create(
     monitoring_type: str,
     enterprise: Enterprise,
     contract: Contract,
-    region_code: str,
+    region_code: str | None = None,
 ) -> MonitoringProject:
+    """Register a project under an accepted monitoring contract. Its region is its enterprise's: a
+    ``region_code`` naming another is refused (issue F9.5: a project must not hide from the regulator
+    of the place where the work is done)."""
     ensure_agency_approved(agency)
     if contract.agency_id != agency.pk or contract.nature != Contract.Nature.MONITORING:
         raise DomainError(errors.PROJECT_CONTRACT_MISMATCH)
     if contract.enterprise_id != enterprise.pk:
         raise DomainError(errors.PROJECT_CONTRACT_MISMATCH)
+    ensure_contract_accepted(contract)
     if contract.status != Contract.Status.ACTIVE:
         raise DomainError(errors.PROJECT_CONTRACT_NOT_ACTIVE)
+    check_project_region(enterprise, region_code)
     if MonitoringProject.objects.filter(agency=agency, number=number.strip()).exists():
         raise DomainError(errors.PROJECT_NUMBER_TAKEN, number=number)
     project = MonitoringProject.objects.create(
@@ -124,13 +134,24 @@ def project_create(
         monitoring_type=monitoring_type,
         enterprise=enterprise,
         contract=contract,
-        region_code=validate_region_code(region_code),
+        region_code=enterprise.region_code,
         created_by=actor,
     )
     audit.record(
         "project.created", subject=project, actor=actor, summary=f"登记项目：{project.number} {project.name}"
     )
     return project
+
+
+def check_project_region(enterprise: Enterprise, region_code: str | None) -> None:
+    """A project's region, if named at all, is its enterprise's."""
+    if region_code is not None and validate_region_code(region_code) != enterprise.region_code:
+        raise DomainError(
+            errors.PROJECT_REGION_NOT_ENTERPRISE,
+            details={"region_code": region_code, "enterprise_region_code": enterprise.region_code},
+            region_code=region_code,
+            expected=enterprise.region_code,
+        )
 
 
 def _ensure_editable(project: MonitoringProject) -> None:

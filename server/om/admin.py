@@ -34,7 +34,7 @@ from server.registry.admin import (
     domain_message,
 )
 from server.registry.models import Contract
-from server.registry.services import ensure_agency_approved
+from server.registry.services import ensure_agency_approved, ensure_contract_accepted
 
 
 class OmTaskForm(forms.ModelForm):
@@ -56,6 +56,11 @@ class OmTaskForm(forms.ModelForm):
             contract.agency_id != agency.pk or contract.nature != Contract.Nature.OM
         ):
             self.add_error("contract", domain_message(DomainError(errors.OM_CONTRACT_MISMATCH)))
+        elif contract is not None and "contract" in self.changed_data:
+            try:
+                ensure_contract_accepted(contract)
+            except DomainError as exc:
+                self.add_error("contract", domain_message(exc))
         points = cleaned.get("points")
         if contract is not None and kind and points is not None:
             if any(p.enterprise_id != contract.enterprise_id or p.kind != kind for p in points):

@@ -12,7 +12,7 @@ from server.errors import VALIDATION_FAILED, DomainError
 from server.om import errors
 from server.om.models import FormTemplate, OmPlan, OmTask, OmTaskStaff
 from server.registry.models import Agency, Contract, Employment, Instrument, Outlet, Post
-from server.registry.services import ensure_agency_approved, ensure_post_allowed
+from server.registry.services import ensure_agency_approved, ensure_contract_accepted, ensure_post_allowed
 
 # The post each task role needs (seed 003: 现场运维 fills, 运维审核 reviews).
 ROLE_POSTS = {OmTaskStaff.Role.TECHNICIAN: "om_technician", OmTaskStaff.Role.REVIEWER: "om_reviewer"}
@@ -125,6 +125,7 @@ def om_task_create(
     ensure_agency_approved(agency)
     if contract.agency_id != agency.pk or contract.nature != Contract.Nature.OM:
         raise DomainError(errors.OM_CONTRACT_MISMATCH)
+    ensure_contract_accepted(contract)
     if ends_on < starts_on:
         raise DomainError(VALIDATION_FAILED, details={"ends_on": ["任务结束日期不能早于开始日期。"]})
     if not points:

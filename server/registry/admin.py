@@ -33,6 +33,7 @@ from server.registry.models import (
     Analyte,
     Certificate,
     Contract,
+    ContractAcceptanceEvent,
     Employment,
     Enterprise,
     Instrument,
@@ -47,8 +48,10 @@ from server.registry.services import (
     _gender,
     agency_transition,
     check_can_join,
+    contract_transition,
     ensure_agency_approved,
     ensure_post_allowed,
+    enterprise_region_set,
     outlet_update,
     staff_depart,
     validate_region_code,
@@ -563,7 +566,18 @@ class EnterpriseAdmin(admin.ModelAdmin):
         return obj._outlet_count
 
     def get_readonly_fields(self, request, obj=None):
-        return ("credit_code",) if obj is not None else ()
+        return ("credit_code", "pending_region_code") if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        # A new region goes through the service: the enterprise's projects move with it, audited
+        # (issue F9.5).
+        new_region = obj.region_code
+        if change and "region_code" in form.changed_data:
+            obj.region_code = form.initial["region_code"]
+        super().save_model(request, obj, form, change)
+        if change and "region_code" in form.changed_data:
+            enterprise_region_set(enterprise=obj, actor=request.user, region_code=new_region)
+            obj.refresh_from_db()
 
 
 class OutletInstrumentInline(ReadOnlyInline):
@@ -644,7 +658,7 @@ class OutletAdmin(MapAdminMixin, admin.ModelAdmin):
                 coordinate_system=CoordinateSystem.WGS84.value,
             )
         if fields:
-            outlet_update(outlet=obj, **fields)
+            outlet_update(outlet=obj, actor=request.user, **fields)
             obj.refresh_from_db()
 
 
@@ -722,6 +736,26 @@ class ContractForm(forms.ModelForm):
         return cleaned
 
 
+class ContractAcceptanceEventInline(ReadOnlyInline):
+    model = ContractAcceptanceEvent
+    fields = ("at", "from_status", "to_status", "actor", "reason")
+    readonly_fields = fields
+    show_change_link = False
+    verbose_name_plural = "确认记录（只读）"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(ContractAcceptanceEvent)
+class ContractAcceptanceEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "contract", "from_status", "to_status", "actor", "reason")
+    list_filter = ("to_status", "from_status")
+    list_select_related = ("contract", "actor")
+    search_fields = ("contract__number", "contract__title", "actor__username", "reason")
+    date_hierarchy = "at"
+
+
 @admin.register(Contract)
 class ContractAdmin(admin.ModelAdmin):
     form = ContractForm
@@ -735,16 +769,33 @@ class ContractAdmin(admin.ModelAdmin):
         "starts_on",
         "ends_on",
         "status",
+        "acceptance",
     )
-    list_filter = ("nature", "status")
+    list_filter = ("nature", "status", "acceptance")
     list_select_related = ("agency", "enterprise")
     search_fields = ("number", "title", "agency__name", "enterprise__name", "enterprise__credit_code")
     date_hierarchy = "starts_on"
     autocomplete_fields = ("agency", "enterprise")
+    inlines = (ContractAcceptanceEventInline,)
+    actions = ("accept_contracts",)
 
     def get_readonly_fields(self, request, obj=None):
-        # A contract belongs to its agency; "agency" is fixed once created.
-        return ("agency",) if obj is not None else ()
+        # A contract binds its agency and its enterprise: both are fixed once created, so an
+        # acceptance never carries over to another enterprise (issue F9.2).
+        fixed = ("agency", "enterprise") if obj is not None else ()
+        return (*fixed, "acceptance", "refusal_reason")
+
+    @admin.action(description="确认所选合同（代委托企业）", permissions=["change"])
+    def accept_contracts(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda contract: contract_transition(
+                contract=contract, to=Contract.Acceptance.ACCEPTED, actor=request.user
+            ),
+            "已确认 {count} 份合同。",
+        )
 
 
 __all__ = [

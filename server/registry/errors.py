@@ -151,3 +151,45 @@ CONTRACT_NATURE_NOT_FOR_AGENCY = ErrorCode(
 CONTRACT_NUMBER_TAKEN = ErrorCode(
     "contract_number_taken", 409, "合同编号 {number} 已存在。", "Contract number {number} is already used."
 )
+# A contract grants rights only once the enterprise side has accepted it (issue F9.2).
+CONTRACT_TRANSITION_NOT_ALLOWED = ErrorCode(
+    "contract_transition_not_allowed",
+    409,
+    "合同确认状态不能从“{from_status}”变为“{to_status}”。",
+    "The contract cannot go from {from_status} to {to_status}.",
+)
+CONTRACT_ACTOR_NOT_ALLOWED = ErrorCode(
+    "contract_actor_not_allowed",
+    403,
+    "合同须由委托企业或其所在辖区的监管方确认或拒绝。",
+    "Only the client enterprise or a regulator of its region may accept or refuse the contract.",
+)
+CONTRACT_REFUSAL_REASON_REQUIRED = ErrorCode(
+    "contract_refusal_reason_required", 400, "拒绝合同须填写原因。", "Refusing a contract needs a reason."
+)
+CONTRACT_NOT_ACCEPTED = ErrorCode(
+    "contract_not_accepted",
+    409,
+    "合同尚未经委托企业确认（当前：{state}），暂不能登记业务。",
+    "The client enterprise has not accepted the contract yet ({state}); no work can be registered under it.",
+)
+
+# --- Jurisdiction (issue F9.5) ----------------------------------------------------------------------
+REGION_CHANGE_NOT_PENDING = ErrorCode(
+    "region_change_not_pending",
+    409,
+    "该企业没有待审核的行政区划变更。",
+    "The enterprise has no region change awaiting review.",
+)
+REGION_CHANGE_REASON_REQUIRED = ErrorCode(
+    "region_change_reason_required",
+    400,
+    "不批准行政区划变更须填写原因。",
+    "Refusing a region change needs a reason.",
+)
+REGION_CHANGE_ACTOR_NOT_ALLOWED = ErrorCode(
+    "region_change_actor_not_allowed",
+    403,
+    "企业行政区划变更须由其所在辖区的监管方审核。",
+    "Only a regulator of the enterprise's region may review its region change.",
+)

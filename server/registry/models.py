@@ -248,7 +248,13 @@ class Enterprise(models.Model):
     credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
     name = models.CharField("企业名称", max_length=200)
     address = models.CharField("地址", max_length=300)
+    # Jurisdiction follows this code (issue F9.5): it is set when the enterprise is registered and
+    # changes only when a regulator of its region approves the enterprise's request, kept meanwhile in
+    # ``pending_region_code`` (services.enterprise_region_request / enterprise_region_decide).
     region_code = models.CharField("所在行政区划", max_length=6, help_text=REGION_CODE_HELP)
+    pending_region_code = models.CharField(
+        "申请变更的行政区划", max_length=6, blank=True, editable=False, help_text="待监管方审核的变更。"
+    )
     contact_name = models.CharField("联系人", max_length=50, blank=True)
     contact_phone = models.CharField("联系电话", max_length=30, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -381,6 +387,14 @@ class Contract(models.Model):
         ENDED = "ended", "已到期"
         TERMINATED = "terminated", "已终止"
 
+    class Acceptance(models.TextChoices):
+        """An agency proposes; the enterprise or a regulator of its region accepts or refuses. Only an
+        accepted contract gives the agency any right over the enterprise (issue F9.2)."""
+
+        PROPOSED = "proposed", "待企业确认"
+        ACCEPTED = "accepted", "已确认"
+        REFUSED = "refused", "已拒绝"
+
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="contracts")
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="contracts")
     nature = models.CharField("合同性质", max_length=16, choices=Nature.choices)
@@ -390,6 +404,10 @@ class Contract(models.Model):
     starts_on = models.DateField("履行开始")
     ends_on = models.DateField("履行结束")
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    acceptance = models.CharField(
+        "确认状态", max_length=16, choices=Acceptance.choices, default=Acceptance.PROPOSED, editable=False
+    )
+    refusal_reason = models.TextField("拒绝原因", blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -398,9 +416,31 @@ class Contract(models.Model):
         ordering = ["-starts_on", "id"]
         constraints = [
             models.UniqueConstraint(fields=["agency", "number"], name="contract_number_unique_per_agency"),
+            models.CheckConstraint(
+                condition=Q(acceptance__in=["proposed", "accepted", "refused"]),
+                name="contract_acceptance_known",
+            ),
             models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="contract_period"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="contract_amount_not_negative"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class ContractAcceptanceEvent(models.Model):
+    """One row per acceptance move of a contract (proposed, accepted, refused): who agreed, and when."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="acceptance_events")
+    from_status = models.CharField(max_length=16, choices=Contract.Acceptance.choices)
+    to_status = models.CharField(max_length=16, choices=Contract.Acceptance.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "合同确认记录"
+        verbose_name_plural = "合同确认记录"
+        ordering = ["at", "id"]

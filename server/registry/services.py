@@ -16,7 +16,7 @@ from django.utils import timezone
 from server.accounts.models import Role, User
 from server.audit import services as audit
 from server.errors import VALIDATION_FAILED, DomainError
-from server.geo import to_wgs84
+from server.geo import geodesic_distance_m, to_wgs84
 from server.registry import errors
 from server.registry.identifiers import validate_credit_code, validate_resident_id
 from server.registry.models import (
@@ -27,6 +27,7 @@ from server.registry.models import (
     Analyte,
     Certificate,
     Contract,
+    ContractAcceptanceEvent,
     Employment,
     Enterprise,
     Instrument,
@@ -449,13 +450,109 @@ def enterprise_create(
 
 
 @transaction.atomic
-def enterprise_update(*, enterprise: Enterprise, **fields: Any) -> Enterprise:
-    if "region_code" in fields:
-        fields["region_code"] = validate_region_code(fields["region_code"])
+def enterprise_update(*, enterprise: Enterprise, actor: User | None = None, **fields: Any) -> Enterprise:
+    """Edit the enterprise's record (its own account or platform staff: access.require_enterprise_editor).
+    A new region code is not applied here: jurisdiction moves only through
+    ``enterprise_region_request`` and a regulator's decision (issue F9.5)."""
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    region_code = fields.pop("region_code", None)
+    before = audit.snapshot(enterprise)
     for name, value in fields.items():
         setattr(enterprise, name, value)
     if fields:
         enterprise.save(update_fields=list(fields))
+    changes = audit.diff(before, enterprise)
+    if changes:
+        audit.record(
+            "enterprise.updated",
+            subject=enterprise,
+            actor=actor,
+            summary=f"修改企业：{enterprise.name}",
+            changes=changes,
+        )
+    if region_code is not None:
+        enterprise = enterprise_region_request(enterprise=enterprise, actor=actor, region_code=region_code)
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_region_request(*, enterprise: Enterprise, actor: User | None, region_code: str) -> Enterprise:
+    """The enterprise asks to move to another region; a regulator of its current region decides
+    (``enterprise_region_decide``). Asking for the code it already has withdraws a pending request."""
+    region_code = validate_region_code(region_code)
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    pending = "" if region_code == enterprise.region_code else region_code
+    if pending == enterprise.pending_region_code:
+        return enterprise
+    changes = {"pending_region_code": [enterprise.pending_region_code, pending]}
+    enterprise.pending_region_code = pending
+    enterprise.save(update_fields=["pending_region_code"])
+    summary = f"申请变更行政区划：{enterprise.region_code} → {pending}" if pending else "撤回行政区划变更申请"
+    audit.record(
+        "enterprise.region_requested", subject=enterprise, actor=actor, summary=summary, changes=changes
+    )
+    return enterprise
+
+
+def _regulates(actor: User, region_code: str) -> bool:
+    from server.access import region_prefix
+
+    return actor.role == Role.REGULATOR and region_code.startswith(region_prefix(actor.region_code))
+
+
+@transaction.atomic
+def enterprise_region_decide(
+    *, enterprise: Enterprise, actor: User, approve: bool, reason: str = ""
+) -> Enterprise:
+    """A regulator of the enterprise's current region (or platform staff) approves or refuses its
+    pending region change. Approval moves the enterprise and its projects' region codes together, in
+    one transaction and audited, so no work changes regulator silently (issue F9.5)."""
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    if actor.role != Role.PLATFORM and not _regulates(actor, enterprise.region_code):
+        raise DomainError(errors.REGION_CHANGE_ACTOR_NOT_ALLOWED)
+    if not enterprise.pending_region_code:
+        raise DomainError(errors.REGION_CHANGE_NOT_PENDING)
+    reason = reason.strip()
+    if not approve and not reason:
+        raise DomainError(errors.REGION_CHANGE_REASON_REQUIRED)
+    old, new = enterprise.region_code, enterprise.pending_region_code
+    if approve:
+        return enterprise_region_set(enterprise=enterprise, actor=actor, region_code=new)
+    enterprise.pending_region_code = ""
+    enterprise.save(update_fields=["pending_region_code"])
+    audit.record(
+        "enterprise.region_refused",
+        subject=enterprise,
+        actor=actor,
+        summary=f"行政区划变更未批准：{old} → {new}",
+        changes={"pending_region_code": [new, ""], "reason": reason},
+    )
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_region_set(*, enterprise: Enterprise, actor: User | None, region_code: str) -> Enterprise:
+    """Move the enterprise, and its projects' region codes with it, to another region: on a
+    regulator's approval, or by platform staff in the back office. Audited in both regions."""
+    region_code = validate_region_code(region_code)
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    old = enterprise.region_code
+    enterprise.region_code, enterprise.pending_region_code = region_code, ""
+    enterprise.save(update_fields=["region_code", "pending_region_code"])
+    if old == region_code:
+        return enterprise
+    from server.fieldwork.models import MonitoringProject
+
+    MonitoringProject.objects.filter(enterprise=enterprise).update(region_code=region_code)
+    for region in (old, region_code):  # the regulator losing it and the one gaining it both see it
+        audit.record(
+            "enterprise.region_changed",
+            subject=enterprise,
+            actor=actor,
+            summary=f"行政区划变更：{old} → {region_code}",
+            changes={"region_code": [old, region_code]},
+            region_code=region,
+        )
     return enterprise
 
 
@@ -505,6 +602,7 @@ def _check_geofence(radius: int) -> None:
 def outlet_update(
     *,
     outlet: Outlet,
+    actor: User | None = None,
     longitude: float | None = None,
     latitude: float | None = None,
     coordinate_system: str | None = None,
@@ -519,8 +617,10 @@ def outlet_update(
                 VALIDATION_FAILED,
                 details={"coordinate_system": ["经度、纬度和坐标系须一起提交。"]},
             )
+        old_location = outlet.location
         outlet.location = _point(longitude, latitude, coordinate_system)
         outlet.given_longitude, outlet.given_latitude, outlet.given_system = moved
+        _audit_move(outlet, old_location, actor)
         fields_changed = ["location", "given_longitude", "given_latitude", "given_system"]
     else:
         fields_changed = []
@@ -540,7 +640,7 @@ def outlet_update(
     changes = audit.diff(before, outlet)
     if changes:
         audit.record(
-            "outlet.updated", subject=outlet, actor=None, summary=f"修改排口：{outlet.name}", changes=changes
+            "outlet.updated", subject=outlet, actor=actor, summary=f"修改排口：{outlet.name}", changes=changes
         )
     if fields_changed or {"geofence_radius_m", "photo_thresholds", "name"} & set(fields):
         # The site's photos were judged against the old position or geofence: judge them again.
@@ -548,6 +648,20 @@ def outlet_update(
 
         schedule_site(outlet.pk)
     return outlet
+
+
+def _audit_move(outlet: Outlet, old: Point, actor: User | None) -> None:
+    """Every move of an outlet is its own audit entry, with both positions and the distance: the
+    geofence that judges every photo and check-in there moves with it (issue F9.2)."""
+    new = outlet.location
+    metres = round(geodesic_distance_m(old.x, old.y, new.x, new.y), 1)
+    audit.record(
+        "outlet.moved",
+        subject=outlet,
+        actor=actor,
+        summary=f"移动排口：{outlet.name}（{metres} 米）",
+        changes={"location": [[old.x, old.y], [new.x, new.y]], "distance_m": metres},
+    )
 
 
 def _check_photo_thresholds(value: Any) -> None:
@@ -640,6 +754,7 @@ def contract_create(
     amount: Decimal,
     starts_on: dt.date,
     ends_on: dt.date,
+    actor: User | None = None,
 ) -> Contract:
     ensure_agency_approved(agency)
     if nature == Contract.Nature.MONITORING and not agency.does_monitoring:
@@ -650,7 +765,9 @@ def contract_create(
         raise DomainError(VALIDATION_FAILED, details={"ends_on": ["履行结束不能早于履行开始。"]})
     if Contract.objects.filter(agency=agency, number=number.strip()).exists():
         raise DomainError(errors.CONTRACT_NUMBER_TAKEN, number=number)
-    return Contract.objects.create(
+    # Proposed only: the agency gains nothing over the enterprise until the enterprise or a
+    # regulator of its region accepts (contract_transition; issue F9.2).
+    contract = Contract.objects.create(
         agency=agency,
         enterprise=enterprise,
         nature=nature,
@@ -660,3 +777,76 @@ def contract_create(
         starts_on=starts_on,
         ends_on=ends_on,
     )
+    audit.record(
+        "contract.proposed",
+        subject=contract,
+        actor=actor,
+        summary=f"提交合同：{contract.number} {contract.title}",
+        agency_id=agency.pk,
+        enterprise_id=enterprise.pk,
+        region_code=enterprise.region_code,
+    )
+    return contract
+
+
+A = Contract.Acceptance
+PARTIES = {Role.ENTERPRISE, Role.REGULATOR, Role.PLATFORM}
+# Who moves a contract's acceptance (seed 003 合同管理: the agency enters the contract, the enterprise
+# and the supervising regulator see it): the enterprise's own account or a regulator of the
+# enterprise's region accepts or refuses (with a reason); the agency may propose a refused one again.
+ACCEPTANCE_TRANSITIONS: dict[tuple[str, str], set[str]] = {
+    (A.PROPOSED, A.ACCEPTED): PARTIES,
+    (A.PROPOSED, A.REFUSED): PARTIES,
+    (A.REFUSED, A.PROPOSED): {Role.AGENCY_MAIN, Role.AGENCY_MANAGER},
+}
+
+ACCEPTANCE = StateMachine(
+    status_field="acceptance",
+    moves=ACCEPTANCE_TRANSITIONS,
+    history=ContractAcceptanceEvent,
+    history_fk="contract",
+    not_allowed=errors.CONTRACT_TRANSITION_NOT_ALLOWED,
+    actor_not_allowed=errors.CONTRACT_ACTOR_NOT_ALLOWED,
+    reason_required=errors.CONTRACT_REFUSAL_REASON_REQUIRED,
+    needs_reason={A.REFUSED},
+    reason_field="refusal_reason",
+)
+
+
+def _party_of(contract: Contract, actor: User) -> None:
+    """The enterprise's own account, a regulator of its region, or the proposing agency."""
+    if actor.role == Role.ENTERPRISE and actor.enterprise_id == contract.enterprise_id:
+        return
+    if actor.role == Role.REGULATOR and _regulates(actor, contract.enterprise.region_code):
+        return
+    if actor.role in (Role.AGENCY_MAIN, Role.AGENCY_MANAGER) and actor.agency_id == contract.agency_id:
+        return
+    if actor.role == Role.PLATFORM:
+        return
+    raise DomainError(errors.CONTRACT_ACTOR_NOT_ALLOWED)
+
+
+def contract_transition(*, contract: Contract, to: str, actor: User, reason: str = "") -> Contract:
+    """Move a contract's acceptance through ACCEPTANCE_TRANSITIONS, with a history row and an audit
+    entry in the same transaction."""
+    with transaction.atomic():
+        contract = ACCEPTANCE.apply(
+            contract, to=to, actor=actor, reason=reason, check=lambda obj, _: _party_of(obj, actor)
+        )
+        audit.record(
+            f"contract.{to}",
+            subject=contract,
+            actor=actor,
+            summary=f"合同{A(to).label}：{contract.number} {contract.title}",
+            changes=audit.last_move(contract.acceptance_events),
+            agency_id=contract.agency_id,
+            enterprise_id=contract.enterprise_id,
+            region_code=contract.enterprise.region_code,
+        )
+    return contract
+
+
+def ensure_contract_accepted(contract: Contract) -> None:
+    """Work is registered only under a contract the enterprise side has accepted (issue F9.2)."""
+    if contract.acceptance != A.ACCEPTED:
+        raise DomainError(errors.CONTRACT_NOT_ACCEPTED, state=A(contract.acceptance).label)

@@ -176,12 +176,12 @@ def test_anonymous_reads_nothing(world, api):
 def test_a_regulator_sees_an_out_of_province_agency_once_it_works_in_the_region(world, client_for):
     import datetime as dt
 
-    from server.registry.services import contract_create
+    from tests.factories import accepted_contract
 
     regulator = client_for(world.shanghai.regulator)
     jiangsu_agency = world.jiangsu.agency.pk
     assert regulator.get(f"/api/v1/agencies/{jiangsu_agency}").status_code == 404
-    contract_create(
+    accepted_contract(
         agency=world.jiangsu.agency,
         enterprise=world.shanghai.enterprise,
         nature="monitoring",

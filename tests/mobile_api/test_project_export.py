@@ -15,6 +15,8 @@ from openpyxl import load_workbook
 
 from server.fieldwork.models import MonitoringProject
 from server.fieldwork.services import project_create
+from server.registry.services import enterprise_create
+from tests.factories import accepted_contract, credit_code
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -27,16 +29,37 @@ def side(world):
     return world.shanghai
 
 
-def add_project(side, number: str, name: str, monitoring_type: str = "water", region: str = "310104"):
+def add_project(side, number: str, name: str, monitoring_type: str = "water", contract=None):
+    """A project of the side's agency; its region is its enterprise's (issue F9.5)."""
+    contract = contract or side.monitoring_contract
     return project_create(
         agency=side.agency,
         actor=side.main,
         number=number,
         name=name,
         monitoring_type=monitoring_type,
-        enterprise=side.enterprise,
-        contract=side.monitoring_contract,
-        region_code=region,
+        enterprise=contract.enterprise,
+        contract=contract,
+    )
+
+
+def huangpu_contract(side):
+    """An accepted monitoring contract of the side's agency with an enterprise in Huangpu (310101)."""
+    enterprise = enterprise_create(
+        credit_code=credit_code("91310101MA"),
+        name="黄浦水厂",
+        address="黄浦区中山南路 1 号",
+        region_code="310101",
+    )
+    return accepted_contract(
+        agency=side.agency,
+        enterprise=enterprise,
+        nature="monitoring",
+        number="HP-1",
+        title="黄浦委托监测",
+        amount=1000,
+        starts_on=side.monitoring_contract.starts_on,
+        ends_on=side.monitoring_contract.ends_on,
     )
 
 
@@ -64,7 +87,7 @@ def projects(side, client_for):
     attach_contract(main, returned)
     move(main, returned, "submit")
     move(regulator, returned, "return", "缺少危废鉴别报告")
-    huangpu = add_project(side, "P-HP", "黄浦区地表水监测", region="310101")
+    huangpu = add_project(side, "P-HP", "黄浦区地表水监测", contract=huangpu_contract(side))
     noise = add_project(side, "P-NOISE", "厂界噪声监测", "noise")
     formula = add_project(side, "P-EQ", '=HYPERLINK("http://example.invalid","点击")')
     return {"returned": returned, "huangpu": huangpu, "noise": noise, "formula": formula}

@@ -209,9 +209,9 @@ def test_an_operation_on_another_region_is_hidden_even_from_an_agency_working_in
     """The Shanghai agency takes a contract in Jiangsu: the Jiangsu regulator now sees the agency,
     but still none of its work in Shanghai."""
     from server.registry.models import Contract
-    from server.registry.services import contract_create
+    from tests.factories import accepted_contract
 
-    contract_create(
+    accepted_contract(
         agency=world.shanghai.agency,
         enterprise=world.jiangsu.enterprise,
         nature=Contract.Nature.MONITORING,

@@ -43,6 +43,7 @@ from server.registry.identifiers import credit_code_check_char, mask_resident_id
 from server.registry.models import (
     Agency,
     AgencyFilingEvent,
+    ContractAcceptanceEvent,
     Employment,
     Outlet,
     Person,
@@ -51,12 +52,12 @@ from server.registry.models import (
 from server.registry.services import (
     agency_register,
     agency_transition,
-    contract_create,
     enterprise_create,
     instrument_create,
     outlet_create,
     staff_hire,
 )
+from tests.factories import accepted_contract
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +67,7 @@ PASSWORD = "Fieldtrace-Test-2024!"
 # files, synced tasks): shown in the admin, never added there.
 NOT_ADDABLE = {
     AgencyFilingEvent,
+    ContractAcceptanceEvent,
     TransferFiling,
     ProjectAttachment,
     ProjectEvent,
@@ -177,7 +179,7 @@ def make_world(n: int, platform: User) -> dict:
         model="X-1",
         serial_number=f"SN-{n}",
     )
-    contract = contract_create(
+    contract = accepted_contract(
         agency=agency,
         enterprise=enterprise,
         nature="monitoring",
@@ -187,7 +189,7 @@ def make_world(n: int, platform: User) -> dict:
         starts_on=today - dt.timedelta(days=5),
         ends_on=today + dt.timedelta(days=360),
     )
-    om_contract = contract_create(
+    om_contract = accepted_contract(
         agency=agency,
         enterprise=enterprise,
         nature="om",

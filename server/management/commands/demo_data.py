@@ -47,6 +47,7 @@ from server.registry.services import (
     agency_register,
     agency_transition,
     contract_create,
+    contract_transition,
     enterprise_create,
     instrument_create,
     outlet_create,
@@ -498,8 +499,9 @@ class Command(BaseCommand):
                 "396000.00",
             ),
         }  # fmt: skip
-        return {
-            key: contract_create(
+        contracts = {}
+        for key, (agency, enterprise, nature, number, title, amount) in specs.items():
+            proposed = contract_create(
                 agency=agency,
                 enterprise=enterprise,
                 nature=nature,
@@ -509,8 +511,13 @@ class Command(BaseCommand):
                 starts_on=starts_on,
                 ends_on=ends_on,
             )
-            for key, (agency, enterprise, nature, number, title, amount) in specs.items()
-        }
+            # The enterprise's confirmer accepts it: only then may the agency work under it (F9.2).
+            contracts[key] = contract_transition(
+                contract=proposed,
+                to=Contract.Acceptance.ACCEPTED,
+                actor=enterprise.confirmers.order_by("id").first(),
+            )
+        return contracts
 
     def _project(self, agency, main, contracts, enterprises, employments) -> MonitoringProject:
         contract = contracts["monitoring"]
@@ -522,7 +529,6 @@ class Command(BaseCommand):
             monitoring_type=MonitoringProject.MonitoringType.AIR,
             enterprise=enterprises["incinerator"],
             contract=contract,
-            region_code=enterprises["incinerator"].region_code,
         )
         for name, post in (
             ("陆海峰", "sampler"),
