@@ -23,7 +23,7 @@ from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
 
-from media_rules import errors, near_duplicates
+from media_rules import errors, holders, near_duplicates
 from media_rules.evidence import CaptureFix, DuplicateUse, ExifData, PhotoContext, Site
 from media_rules.exif import exif_from_json
 from media_rules.models import Blob, Photo, PhotoType
@@ -34,6 +34,7 @@ from server.fieldwork.stages import STAGE_ORDER, ensure_photo_allowed, stage_wai
 from server.geo import to_wgs84, validate_point
 from server.lookups import unique_or_none
 from sync.changes import record_change
+from sync.waits import WaitKey
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Recorded:
     created: bool
     change_seq: int | None
     # Sync wait keys this record may release (work held for the task's earlier stages).
-    releases: tuple[str, ...] = ()
+    releases: tuple[WaitKey, ...] = ()
 
 
 def base_thresholds() -> Thresholds:
@@ -84,7 +85,9 @@ def photo_record(
     the site. The same id with the same file again fills in what the first record lacked (a manifest
     sent later) and changes nothing else; with another file it is refused (409 ``photo_conflict``):
     the stored file stays, it is never silently replaced. ``blob``: the file, when the caller has just
-    stored or found it (saves reading it again)."""
+    stored it with ``actor``'s tenant as its holder (saves reading it again). Otherwise the photo links
+    to a stored file only if one of its tenants holds it (F9 item 1: knowing a hash is not having the
+    file); else it awaits its own upload."""
     if task is None and outlet is None:
         raise DomainError(errors.PHOTO_SUBJECT_REQUIRED)
     agency_id = _photo_agency(actor, task, outlet)
@@ -113,7 +116,7 @@ def photo_record(
         if task is not None:
             ensure_photo_allowed(task, photo_type)
         if blob is None or blob.sha256 != sha256:
-            blob = unique_or_none(Blob.objects, pk=sha256)
+            blob = holders.linkable(sha256, holders.photo_tenants(agency_id=agency_id, taker=actor))
         # Judged before it is stored: one INSERT with its verdict.
         photo = Photo(
             id=photo_id,
@@ -271,16 +274,22 @@ def _stage_neighbours(photo: Photo) -> tuple[dt.datetime | None, dt.datetime | N
     return earlier, later
 
 
-def _same_file_uses(photo: Photo) -> tuple[DuplicateUse, ...]:
+def _same_file_uses(photo: Photo) -> tuple[tuple[DuplicateUse, ...], bool]:
     """Earlier records of the same file on another task (or another site): the later use is the
-    suspicious one, so the original keeps its verdict."""
+    suspicious one, so the original keeps its verdict. The photo's agency's uses are named; another
+    agency's only counted (F9 item 4: the finding goes to this agency's pages, pulls and evidence
+    queues, which must not name another tenant's photo or site). Returns (named uses, whether
+    another agency used the file)."""
     uses = (
         Photo.objects.filter(sha256=photo.sha256, recorded_at__lte=photo.recorded_at)
         .exclude(pk=photo.pk)
         .select_related("outlet")
     )
-    out = []
+    out, other_agency = [], False
     for other in uses:
+        if other.agency_id != photo.agency_id:
+            other_agency = True
+            continue
         if photo.task_id is not None and other.task_id == photo.task_id:
             continue
         if photo.task_id is None and other.task_id is None and other.outlet_id == photo.outlet_id:
@@ -292,7 +301,7 @@ def _same_file_uses(photo: Photo) -> tuple[DuplicateUse, ...]:
                 site_name=other.outlet.name if other.outlet_id else "",
             )
         )
-    return tuple(out)
+    return tuple(out), other_agency
 
 
 def _signature_valid(photo: Photo) -> bool | None:
@@ -323,6 +332,7 @@ def context_for(photo: Photo) -> tuple[PhotoContext, Thresholds]:
     site, site_thresholds = _site(photo)
     th = thresholds_for(base_thresholds(), photo.photo_type.thresholds, site_thresholds)
     receive = photo.recorded_at if blob is None else min(photo.recorded_at, blob.received_at)
+    same_file_uses, same_file_other_agency = _same_file_uses(photo)
     ctx = PhotoContext(
         exif=exif_from_json(blob.exif) if blob is not None else ExifData(),
         fix=_capture_fix(photo),
@@ -332,7 +342,8 @@ def context_for(photo: Photo) -> tuple[PhotoContext, Thresholds]:
         task_window=_task_window(photo, receive),
         photo_type=photo.photo_type_id,
         stage=photo.photo_type.stage,
-        same_file_uses=_same_file_uses(photo),
+        same_file_uses=same_file_uses,
+        same_file_other_agency=same_file_other_agency,
         signature_valid=_signature_valid(photo),
         face_count=blob.face_count if blob is not None else None,
         sharpness=blob.sharpness if blob is not None else None,
@@ -406,9 +417,14 @@ def photo_data(photo: Photo) -> dict[str, Any]:
     }
 
 
-def media_arrived(blob: Blob) -> None:
-    """A file arrived: the photos that named it are no longer awaiting media; judge them."""
-    for photo in Photo.objects.select_for_update().filter(sha256=blob.sha256, blob__isnull=True):
+def media_arrived(blob: Blob, *, holder: holders.Tenant | None) -> None:
+    """A file arrived from ``holder``'s tenant: that tenant's photos that named it are no longer
+    awaiting media; judge them. Other tenants' photos naming the same hash wait for their own
+    upload (F9 item 1); with no holder (a file the server made), none links."""
+    if holder is None:
+        return
+    awaiting = Photo.objects.select_for_update().filter(holders.photos_of(holder), sha256=blob.sha256)
+    for photo in awaiting.filter(blob__isnull=True):
         photo.blob = blob
         judge(photo, force_change=True)
 

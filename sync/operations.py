@@ -8,8 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
 from rest_framework import serializers
+
+from sync.waits import WaitKey
 
 
 @dataclass
@@ -38,7 +41,7 @@ class Outcome:
     clashes: list[dict] = field(default_factory=list)
     conflict_reason: str = ""
     # Wait keys of held operations this one may have unblocked (see NotYet): they are retried.
-    releases: tuple[str, ...] = ()
+    releases: tuple[WaitKey, ...] = ()
 
 
 class NotYet(Exception):  # noqa: N818 (not an error: the operation waits)
@@ -47,8 +50,8 @@ class NotYet(Exception):  # noqa: N818 (not an error: the operation waits)
     under ``wait_key`` until an operation or online write releases that key (``Outcome.releases``,
     ``sync.engine.release``), or until the hold deadline flags it for review."""
 
-    def __init__(self, wait_key: str, waits_for: dict):
-        super().__init__(wait_key)
+    def __init__(self, wait_key: WaitKey, waits_for: dict):
+        super().__init__(str(wait_key))
         self.wait_key = wait_key
         self.waits_for = waits_for
 
@@ -72,8 +75,23 @@ class OpType:
 @dataclass(frozen=True)
 class Entity:
     name: str
-    exists: Callable[[str], bool]
+    # (entity id, user) -> whether the entity is on the server *for this user*: another tenant's
+    # object looks absent, so an operation naming it is held exactly as one naming an object not
+    # synced yet, and answers nothing about it (F9 item 10). ``exists_in`` builds it from a scope.
+    exists: Callable[[str, Any], bool]
     pull_scope: Callable[[Any], Q]  # user -> a filter on sync.Change rows
+
+
+def exists_in(scope: Callable[[Any], QuerySet]) -> Callable[[str, Any], bool]:
+    """An ``Entity.exists`` from a scope (user -> queryset). An id that is not one names nothing."""
+
+    def exists(entity_id: str, user) -> bool:
+        try:
+            return scope(user).filter(pk=entity_id).exists()
+        except (ValidationError, ValueError):
+            return False
+
+    return exists
 
 
 _OPS: dict[str, OpType] = {}

@@ -18,15 +18,16 @@ from dataclasses import dataclass
 from server.errors import DomainError
 from server.fieldwork import errors
 from server.fieldwork.models import MonitoringTask, TaskPhotoType
+from sync.waits import WaitKey
 
 # The photo stages that follow one another on a task; other stages (a work photo) stand apart.
 STAGE_ORDER = {"sampling": 0, "delivery": 1, "lab": 2}
 
 
-def stage_wait_key(task_id) -> str:
+def stage_wait_key(task_id) -> WaitKey:
     """What a sync operation held for a task's earlier photos waits on; a new photo on the task
     releases it."""
-    return f"stages:{task_id}"
+    return WaitKey.of("stages", task_id)
 
 
 @dataclass(frozen=True)
