@@ -9,21 +9,29 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from rest_framework import serializers
 
 from media_rules import errors, services
 from media_rules.intake import check_sha256
 from media_rules.models import Photo, PhotoType
-from server.access import access_outlet, get_visible, projects_for, tasks_for
+from server.access import access_outlet, get_visible, photos_for, projects_for, tasks_for
 from server.errors import DomainError
 from server.fields import IdField, InstantField
 from server.fieldwork import errors as fieldwork_errors
 from server.fieldwork.stages import stage_wait_key
 from server.geo import CoordinateSystem
 from server.lookups import unique_or_none
-from sync.operations import Entity, NotYet, OpContext, OpType, Outcome, register, register_entity
+from sync.operations import (
+    Entity,
+    NotYet,
+    OpContext,
+    OpType,
+    Outcome,
+    exists_in,
+    register,
+    register_entity,
+)
 
 
 class PhotoManifestPayload(serializers.Serializer):
@@ -155,11 +163,9 @@ def _task_of(payload: dict) -> list[tuple[str, str]]:
     return [("task", str(payload["task"]))] if payload.get("task") else []
 
 
-def _exists(entity_id: str) -> bool:
-    try:
-        return Photo.objects.filter(pk=entity_id).exists()
-    except ValidationError:
-        return False
+def _photos_on_server(user):
+    # The user's own photos and those it sees; another tenant's photo looks absent (F9 item 10).
+    return photos_for(user) | Photo.objects.filter(taken_by=user)
 
 
 def _pull_scope(user) -> Q:
@@ -170,7 +176,7 @@ def _pull_scope(user) -> Q:
 
 
 def register_operations() -> None:
-    register_entity(Entity(name="photo", exists=_exists, pull_scope=_pull_scope))
+    register_entity(Entity(name="photo", exists=exists_in(_photos_on_server), pull_scope=_pull_scope))
     register(
         OpType(
             "photo.record",

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from mobile_api.common import Pagination, parse
 from server.audit import selectors
 from server.audit.models import AuditEntry
-from server.fields import InstantField
+from server.fields import IdField, InstantField
 
 
 class AuditActorOut(serializers.Serializer):
@@ -66,6 +66,13 @@ class AuditEntryOut(serializers.Serializer):
     enterprise = serializers.IntegerField(source="enterprise_id", allow_null=True)
     region_code = serializers.CharField()
 
+    def to_representation(self, entry: AuditEntry) -> dict:
+        data = super().to_representation(entry)
+        viewer = self.context["viewer"]
+        if entry.device_id is not None and not selectors.shows_origin(viewer, entry.device.user):
+            data["device"] = data["operation"] = None  # another tenant's phone (F9 item 3)
+        return data
+
 
 class AuditQuery(serializers.Serializer):
     subject_type = serializers.CharField(required=False, default="", allow_blank=True, max_length=32)
@@ -77,7 +84,7 @@ class AuditQuery(serializers.Serializer):
         max_length=40,
         help_text="An action (project.returned), or all of a kind when it ends with a dot (om_record.).",
     )
-    actor = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="A user id.")
+    actor = IdField(required=False, allow_null=True, default=None, help_text="A user id.")
     since = InstantField(required=False, allow_null=True, default=None)
     until = InstantField(required=False, allow_null=True, default=None)
 
@@ -89,9 +96,10 @@ class _EntriesView(GenericAPIView):
     filter_backends: list = []
 
     def _page(self, entries) -> Response:
-        entries = entries.select_related("actor__person", "device", "operation").order_by("-at", "-id")
+        entries = entries.select_related("actor__person", "device__user", "operation").order_by("-at", "-id")
         page = self.paginate_queryset(entries)
-        return self.get_paginated_response(AuditEntryOut(page, many=True).data)
+        out = AuditEntryOut(page, many=True, context={"viewer": self.request.user})
+        return self.get_paginated_response(out.data)
 
 
 class AuditListView(_EntriesView):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -11,11 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from media_rules.holders import tenant_of
 from media_rules.intake import media_status
 from mobile_api.auth import devices_for
 from mobile_api.common import parse
 from server import access
-from server.accounts.models import Device
+from server.accounts.models import Device, Role
 from server.errors import DomainError, request_language
 from server.fields import MAX_ID, InstantField
 from sync import engine, errors
@@ -71,11 +72,24 @@ def limits() -> dict:
 
 
 def _phone(request: Request, device_id) -> Device:
-    """Pushes come from an enrolled phone signed in with its own token."""
+    """Pushes come from an enrolled phone signed in with its own token, by the phone's own user: the
+    journal is keyed on the device and read for its user only (F9 item 3)."""
     record = getattr(request, "device_token", None)
-    if record is None or str(record.device_id) != str(device_id):
+    if record is None or str(record.device_id) != str(device_id) or record.device.user_id != request.user.pk:
         raise DomainError(errors.DEVICE_MISMATCH)
     return record.device
+
+
+def operations_for(user) -> QuerySet[Operation]:
+    """The journal a user may read: its own operations; an agency's main and manager accounts their
+    agency's users' operations; platform administrators all. Keyed on who pushed, not on whose the
+    device is now, so that work never follows a device id to another account (F9 item 3)."""
+    qs = Operation.objects.all()
+    if user.role == Role.PLATFORM:
+        return qs
+    if user.role in access.AGENCY_ADMINS:
+        return qs.filter(user__agency_id=user.agency_id)
+    return qs.filter(user=user)
 
 
 class LimitsView(APIView):
@@ -168,8 +182,8 @@ class ReconcileView(APIView):
     def post(self, request: Request) -> Response:
         data = parse(ReconcileIn, request.data)
         device = _phone(request, data["device_id"])
-        answer = reconcile(device=device, ops=data["ops"])
-        answer["media"] = media_status(data["media"])
+        answer = reconcile(device=device, user=request.user, ops=data["ops"])
+        answer["media"] = media_status(data["media"], tenant=tenant_of(request.user))  # F9 item 1
         return Response(answer)
 
 
@@ -181,11 +195,9 @@ class DeviceStateView(APIView):
     def get(self, request: Request, device_id) -> Response:
         device = access.get_visible(devices_for(request.user), device_id)
         state = DeviceSyncState.objects.select_related("last_push").filter(device=device).first()
-        counts = dict(
-            Operation.objects.filter(device=device).values_list("status").annotate(n=Count("id")).order_by()
-        )
-        attention = Operation.objects.filter(
-            device=device,
+        journal = operations_for(request.user).filter(device=device)
+        counts = dict(journal.values_list("status").annotate(n=Count("id")).order_by())
+        attention = journal.filter(
             status__in=[Operation.Status.HELD, Operation.Status.REJECTED, Operation.Status.EXPIRED],
         ).order_by("seq")[:200]
         language = request_language(request)
@@ -233,7 +245,8 @@ class AttentionView(APIView):
     @extend_schema(responses={200: AttentionOut(many=True)})
     def get(self, request: Request) -> Response:
         rows = (
-            Operation.objects.filter(
+            operations_for(request.user)
+            .filter(
                 device__in=devices_for(request.user),
                 status__in=[Operation.Status.HELD, Operation.Status.EXPIRED, Operation.Status.CONFLICT],
             )

@@ -64,13 +64,14 @@ def pull(*, user, cursor: int, limit: int | None = None, max_bytes: int | None =
     return Page(changes=changes, cursor=last, more=more)
 
 
-def reconcile(*, device, ops: list[dict]) -> dict:
+def reconcile(*, device, user, ops: list[dict]) -> dict:
     """The phone lists what it believes it sent (op ids, with the content hash it computed when it
-    has one); the server answers which it lacks, which it holds, and which it holds differently."""
+    has one); the server answers which it lacks, which it holds, and which it holds differently.
+    Only the user's own operations on the device count (F9 item 3)."""
     wanted = {str(item["op_id"]): item.get("content_hash") for item in ops}
     stored = {
         str(row["op_id"]): row
-        for row in Operation.objects.filter(device=device, op_id__in=list(wanted)).values(
+        for row in Operation.objects.filter(device=device, user=user, op_id__in=list(wanted)).values(
             "op_id", "status", "content_hash", "result"
         )
     }

@@ -35,6 +35,16 @@ def entries_for(user: User) -> QuerySet[AuditEntry]:
     raise DomainError(PERMISSION_DENIED)
 
 
+def shows_origin(viewer: User, device_user: User) -> bool:
+    """Whether an entry names its phone and sync operation to this viewer: a device id is its user's
+    agency's business (F9 item 3: device ids of another tenant's staff showed in entries on shared
+    objects, an enterprise or an outlet served by two agencies). Platform administrators and
+    regulators, who oversee the agencies, see them all."""
+    if viewer.role in (Role.PLATFORM, Role.REGULATOR) or device_user.pk == viewer.pk:
+        return True
+    return viewer.agency_id is not None and device_user.agency_id == viewer.agency_id
+
+
 def _task(user: User, pk):
     from server.fieldwork.models import MonitoringTask
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from rest_framework import serializers
 
@@ -15,7 +14,16 @@ from server.fields import IdField
 from server.fieldwork import errors, services
 from server.fieldwork.models import MonitoringTask
 from server.fieldwork.stages import stage_wait_key
-from sync.operations import Entity, NotYet, OpContext, OpType, Outcome, register, register_entity
+from sync.operations import (
+    Entity,
+    NotYet,
+    OpContext,
+    OpType,
+    Outcome,
+    exists_in,
+    register,
+    register_entity,
+)
 
 
 class TaskCreatePayload(serializers.Serializer):
@@ -120,11 +128,11 @@ def _delete(ctx: OpContext) -> Outcome:
     return Outcome(entity_id=str(task.pk), version=task.version, change_seq=seq)
 
 
-def _exists(entity_id: str) -> bool:
-    try:
-        return MonitoringTask.objects.filter(pk=entity_id).exists()
-    except ValidationError:  # an id that is not a UUID names no task
-        return False
+def tasks_on_server(user):
+    """The tasks an operation may find: those of the projects the user sees, deleted ones included
+    (an edit of a deleted task is refused as such). Another tenant's task is not among them: it is
+    held as a task not synced yet (F9 item 10)."""
+    return MonitoringTask.objects.filter(project__in=projects_for(user))
 
 
 def _pull_scope(user) -> Q:
@@ -132,7 +140,7 @@ def _pull_scope(user) -> Q:
 
 
 def register_operations() -> None:
-    register_entity(Entity(name="task", exists=_exists, pull_scope=_pull_scope))
+    register_entity(Entity(name="task", exists=exists_in(tasks_on_server), pull_scope=_pull_scope))
     register(OpType("task.create", "task", TaskCreatePayload, _create, needs_entity=False, creates=True))
     register(OpType("task.update", "task", TaskUpdatePayload, _update, is_update=True))
     register(OpType("task.delete", "task", EmptyPayload, _delete))

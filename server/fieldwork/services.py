@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from server.access import projects_for
 from server.accounts.models import Role, User
 from server.audit import services as audit
 from server.errors import VALIDATION_FAILED, DomainError
@@ -319,7 +320,7 @@ def task_create(
     if project.status not in (S.UNFINISHED, S.RETURNED):
         raise DomainError(errors.PROJECT_NOT_OPEN)
     if MonitoringTask.objects.filter(pk=task_id).exists():
-        raise DomainError(errors.TASK_EXISTS)
+        _refuse_taken_id(actor, task_id)
     key = key or online_key(actor, 0)
     stamp = {"v": 1, "k": key, "op": operation}
     task = MonitoringTask.objects.create(
@@ -333,6 +334,15 @@ def task_create(
     )
     audit.record("task.created", subject=task, actor=actor, summary=f"创建任务：{task.name}")
     return task, _task_change(task)
+
+
+def _refuse_taken_id(actor: User, task_id) -> None:
+    """A task id already taken: ``task_exists`` when the task is one the actor may see; another
+    tenant's id is refused as an unusable id (the answer to a malformed one), which says nothing of
+    that task (F9 item 10). Client UUIDs collide only when an id is copied; the phone makes a new one."""
+    if MonitoringTask.objects.filter(pk=task_id, project__in=projects_for(actor)).exists():
+        raise DomainError(errors.TASK_EXISTS)
+    raise DomainError(VALIDATION_FAILED, details={"id": ["此编号不可用，请重新生成。"]})
 
 
 @dataclass

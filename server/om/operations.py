@@ -11,7 +11,6 @@ endpoint (mobile_api/om_records.py), with the same payload serializers:
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from rest_framework import serializers
 
@@ -33,7 +32,7 @@ from server.fields import MAX_ID, DayField, IdField
 from server.om import errors, records
 from server.om.models import DayConfirmation, FormTemplate, OmRecord, Review
 from server.tracks.models import CheckIn
-from sync.operations import Entity, OpContext, OpType, Outcome, register, register_entity
+from sync.operations import Entity, OpContext, OpType, Outcome, exists_in, register, register_entity
 
 SIGNATURE_HELP = "手写签名图片（PNG/JPEG），base64，可带 data:image/png;base64, 前缀；空白签名会被拒绝。"
 
@@ -229,14 +228,15 @@ def _review(ctx: OpContext) -> Outcome:
     return Outcome(entity_id=str(review.pk), version=1)
 
 
-def _exists(model):
-    def exists(entity_id: str) -> bool:
-        try:
-            return model.objects.filter(pk=entity_id).exists()
-        except ValidationError:
-            return False
+def _records_on_server(user):
+    # The records of the O&M tasks the user sees, drafts included; another tenant's record looks
+    # absent, so an operation naming it is held as one naming a record not synced yet (F9 item 10).
+    return OmRecord.objects.filter(task__in=om_tasks_for(user))
 
-    return exists
+
+def _all(model):
+    # Confirmations and reviews are never named by another operation: nothing to scope.
+    return lambda user: model.objects.all()
 
 
 def _record_needs(payload: dict) -> list[tuple[str, str]]:
@@ -274,9 +274,13 @@ def _nothing(user) -> Q:
 
 
 def register_operations() -> None:
-    register_entity(Entity(name="om_record", exists=_exists(OmRecord), pull_scope=_record_pull_scope))
-    register_entity(Entity(name="om_confirmation", exists=_exists(DayConfirmation), pull_scope=_nothing))
-    register_entity(Entity(name="om_review", exists=_exists(Review), pull_scope=_nothing))
+    register_entity(
+        Entity(name="om_record", exists=exists_in(_records_on_server), pull_scope=_record_pull_scope)
+    )
+    register_entity(
+        Entity(name="om_confirmation", exists=exists_in(_all(DayConfirmation)), pull_scope=_nothing)
+    )
+    register_entity(Entity(name="om_review", exists=exists_in(_all(Review)), pull_scope=_nothing))
     register(
         OpType(
             "om_record.save",

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from server.accounts.models import Role, User
+from server.accounts.standing import sign_out_everywhere
 from server.audit import services as audit
 from server.errors import VALIDATION_FAILED, DomainError
 from server.geo import geodesic_distance_m, to_wgs84
@@ -376,6 +377,10 @@ def staff_depart(*, employment: Employment, departed_on: dt.date) -> Employment:
     employment.status = Employment.Status.DEPARTED
     employment.departed_on = departed_on
     employment.save(update_fields=["status", "departed_on"])
+    # The person's accounts at this agency sign out everywhere (F9 item 7); until rehired they
+    # cannot sign in again (server.accounts.standing).
+    for user in User.objects.filter(person_id=employment.person_id, agency_id=employment.agency_id):
+        sign_out_everywhere(user=user, actor=None)
     audit.record(
         "staff.departed",
         subject=employment,

@@ -15,14 +15,15 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from rest_framework import serializers
 
-from server.access import access_om_task, access_outlet, projects_for
+from server.access import access_om_task, access_outlet, checkins_for, projects_for
 from server.errors import NOT_FOUND, VALIDATION_FAILED, DomainError
 from server.fields import IdField, InstantField
 from server.fieldwork.models import MonitoringTask
+from server.fieldwork.operations import tasks_on_server
 from server.geo import CoordinateSystem
 from server.tracks import checkins, services
 from server.tracks.models import CheckIn, TrackPoint
-from sync.operations import Entity, OpContext, OpType, Outcome, register, register_entity
+from sync.operations import Entity, OpContext, OpType, Outcome, exists_in, register, register_entity
 
 
 class TrackPointIn(serializers.Serializer):
@@ -98,13 +99,6 @@ def _task_of(payload: dict) -> list[tuple[str, str]]:
     return [("task", str(payload["task"]))]
 
 
-def _exists(entity_id: str) -> bool:
-    try:
-        return MonitoringTask.objects.filter(pk=entity_id).exists()
-    except ValidationError:
-        return False
-
-
 def _pull_scope(user) -> Q:
     # Track points are not pulled (phones keep their own; others draw GET .../track).
     return Q(pk__in=[])
@@ -178,15 +172,8 @@ def _checkin_task(payload: dict) -> list[tuple[str, str]]:
     return [("task", str(payload["task"]))] if payload.get("task") else []
 
 
-def _checkin_exists(entity_id: str) -> bool:
-    try:
-        return CheckIn.objects.filter(pk=entity_id).exists()
-    except ValidationError:
-        return False
-
-
 def register_operations() -> None:
-    register_entity(Entity(name="checkin", exists=_checkin_exists, pull_scope=_pull_scope))
+    register_entity(Entity(name="checkin", exists=exists_in(checkins_for), pull_scope=_pull_scope))
     register(
         OpType(
             "checkin.record",
@@ -198,7 +185,7 @@ def register_operations() -> None:
             prerequisites=_checkin_task,
         )
     )
-    register_entity(Entity(name="track", exists=_exists, pull_scope=_pull_scope))
+    register_entity(Entity(name="track", exists=exists_in(tasks_on_server), pull_scope=_pull_scope))
     register(
         OpType(
             "track.append",
