@@ -8,6 +8,7 @@ import unicodedata
 from urllib.parse import quote
 
 from django import forms
+from django.db import models
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -92,6 +93,24 @@ class IdFilter(filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+class FilterSet(filters.FilterSet):
+    """The base of every list's filters. A relation named in ``Meta.fields`` is filtered by the id it
+    holds (an IdFilter, or a UUID), not by django-filter's default ModelChoiceFilter: that one looks
+    the id up among all rows, of every tenant, so ``?enterprise=<another tenant's>`` answered 200
+    and ``?enterprise=<none>`` 400, telling the other tenant's object exists (F9)."""
+
+    @classmethod
+    def filter_for_field(cls, field, field_name, lookup_expr=None):
+        if not field.is_relation:
+            return super().filter_for_field(field, field_name, lookup_expr)
+        target = field.target_field
+        if isinstance(target, models.UUIDField):
+            return filters.UUIDFilter(field_name=field_name, lookup_expr=lookup_expr)
+        if isinstance(target, models.IntegerField):  # AutoField and BigAutoField among them
+            return IdFilter(field_name=field_name, lookup_expr=lookup_expr)
+        return filters.CharFilter(field_name=field_name, lookup_expr=lookup_expr)
 
 
 class CountedThrottle:

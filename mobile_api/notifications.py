@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import Pagination
+from mobile_api.common import FilterSet, Pagination
 from server.fields import InstantField
 from server.notifications import services
 from server.notifications.models import Notification
@@ -55,7 +55,7 @@ class ReadAllOut(serializers.Serializer):
     unread_count = serializers.IntegerField()
 
 
-class NotificationFilter(filters.FilterSet):
+class NotificationFilter(FilterSet):
     unread = filters.BooleanFilter(
         field_name="read_at", lookup_expr="isnull", help_text="true: only the unread ones."
     )

@@ -302,6 +302,8 @@ class ReportListView(_ListView):
     """上传报告 of a task: the list (whoever sees the task) and the upload (multipart)."""
 
     parser_classes = [MultiPartParser]
+    # What OPTIONS describes as the POST body; without it OPTIONS was a 500 for anyone (F9 item 9).
+    serializer_class = ReportIn
 
     @extend_schema(responses=ReportOut(many=True))
     def get(self, request: Request, task_id: int) -> Response:

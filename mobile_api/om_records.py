@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from media_rules.services import photo_data
-from mobile_api.common import parse
+from mobile_api.common import FilterSet, parse
 from mobile_api.exports import (
     FORMAT_PARAMETER,
     OM_RECORD_EXPORT_HEADERS,
@@ -142,7 +142,7 @@ def record_detail(record: OmRecord) -> dict:
     }
 
 
-class RecordFilter(filters.FilterSet):
+class RecordFilter(FilterSet):
     om_date = filters.DateFilter()
     since = filters.DateFilter(field_name="om_date", lookup_expr="gte")
     until = filters.DateFilter(field_name="om_date", lookup_expr="lte")

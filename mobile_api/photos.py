@@ -27,12 +27,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from media_rules import errors, intake, private_files
+from media_rules import errors, holders, intake, private_files
 from media_rules.models import Blob, Photo, PhotoType, Upload
 from media_rules.operations import PhotoManifestPayload, record_photo
 from media_rules.services import completeness, photo_data
 from mobile_api import exports
-from mobile_api.common import parse
+from mobile_api.common import FilterSet, parse
 from server import access
 from server.errors import NOT_FOUND, DomainError
 from server.fields import InstantField
@@ -113,7 +113,7 @@ class PhotoOut(serializers.Serializer):
     version = serializers.IntegerField()
 
 
-class PhotoFilter(filters.FilterSet):
+class PhotoFilter(FilterSet):
     awaiting_media = filters.BooleanFilter(field_name="blob", lookup_expr="isnull")
 
     class Meta:
@@ -177,6 +177,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 upload.seek(0)
                 blob, _ = intake.ingest(
                     upload.read(),
+                    holder=holders.tenant_of(request.user),
                     sha256=getattr(upload, "sha256", None),
                     declared_sha256=data["sha256"] or None,
                 )
@@ -284,17 +285,25 @@ class MediaUploadView(APIView):
         upload = data["file"]
         upload.seek(0)
         blob, created = intake.ingest(
-            upload.read(), sha256=getattr(upload, "sha256", None), declared_sha256=declared
+            upload.read(),
+            holder=holders.tenant_of(request.user),
+            sha256=getattr(upload, "sha256", None),
+            declared_sha256=declared,
         )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(MediaOut(_media(blob, blob.sha256)).data, status=code)
 
 
 class MediaStatusView(APIView):
-    @extend_schema(responses=MediaOut, description="Whether the server holds this file (send it if not).")
+    @extend_schema(
+        responses=MediaOut,
+        description="Whether the server holds this file for your agency (or enterprise): send it if not. "
+        "A copy another tenant sent does not count.",
+    )
     def get(self, request: Request, sha256: str) -> Response:
         sha256 = intake.check_sha256(sha256)
-        return Response(MediaOut(_media(Blob.objects.filter(pk=sha256).first(), sha256)).data)
+        blob = holders.linkable(sha256, [holders.tenant_of(request.user)])  # F9 item 1
+        return Response(MediaOut(_media(blob, sha256)).data)
 
 
 class UploadStartIn(serializers.Serializer):
@@ -337,7 +346,8 @@ def _upload(upload: Upload | None, *, sha256: str = "", size: int = 0) -> dict:
 
 
 def _own_upload(request: Request, upload_id) -> Upload:
-    upload = Upload.objects.filter(pk=upload_id, created_by=request.user).first()
+    # With its creator: whose tenant the file is held for (intake.upload_chunk, intake.confirm).
+    upload = Upload.objects.select_related("created_by").filter(pk=upload_id, created_by=request.user).first()
     if upload is None:
         raise DomainError(NOT_FOUND)
     return upload
@@ -349,7 +359,7 @@ class UploadStartView(APIView):
         responses={201: UploadOut, 200: UploadOut},
         description=(
             "Start (or find again) a resumable upload of one file. 200 with complete=true when the "
-            "server already holds the file: nothing to send."
+            "server already holds the file for your agency (or enterprise): nothing to send."
         ),
     )
     def post(self, request: Request) -> Response:

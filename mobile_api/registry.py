@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from mobile_api.common import (
     XLSX,
-    AttachmentField,
+    FilterSet,
     ImportIn,
     MaskedIdField,
     ReasonIn,
@@ -33,8 +33,11 @@ from mobile_api.common import (
 from server import access
 from server.accounts import services as account_services
 from server.accounts.models import Role, User
+from server.errors import DomainError
 from server.fields import DayField, IdField
+from server.registry import errors as registry_errors
 from server.registry import excel, services
+from server.registry.identifiers import validate_resident_id
 from server.registry.models import Agency, AgencyFilingEvent, Certificate, Employment, Person, Post
 
 # --- Agencies -------------------------------------------------------------------------------------
@@ -107,7 +110,7 @@ AGENCY_CAPABILITIES = {
 }
 
 
-class AgencyFilter(filters.FilterSet):
+class AgencyFilter(FilterSet):
     name = filters.CharFilter(lookup_expr="icontains")
     region = filters.CharFilter(field_name="region_code", lookup_expr="startswith")
     keyword = filters.CharFilter(
@@ -345,15 +348,13 @@ class DepartIn(serializers.Serializer):
     departed_on = DayField()
 
 
-class TransferIn(serializers.Serializer):
-    id_number = serializers.CharField(max_length=32)
-    departed_on = DayField(help_text="原单位离职时间")
-    proof = AttachmentField(required=False, help_text="人员签字的离职说明")
+class StaffSearchIn(serializers.Serializer):
+    id_number = serializers.CharField(max_length=32, help_text="完整的 18 位身份证号。")
 
 
-class StaffFilter(filters.FilterSet):
+class StaffFilter(FilterSet):
+    # No id_number here: a query string is logged whole (F9 item 11); POST /staff/search takes it.
     name = filters.CharFilter(field_name="person__name", lookup_expr="icontains")
-    id_number = filters.CharFilter(field_name="person__id_number", lookup_expr="exact")
     post = filters.CharFilter(field_name="posts__code")
     gender = filters.ChoiceFilter(field_name="person__gender", choices=Person.Gender.choices)
 
@@ -382,6 +383,12 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_object(self):
         return access.get_visible(self.get_queryset(), self.kwargs["pk"])
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if "id_number" in request.query_params:
+            # URLs end up in access logs and browser histories (F9 item 11): refuse, and say where to go.
+            raise DomainError(registry_errors.ID_NUMBER_IN_QUERY)
 
     def _fresh(self, employment: Employment) -> Response:
         return Response(EmploymentOut(access.get_visible(self.get_queryset(), employment.pk)).data)
@@ -418,21 +425,15 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         certificate = services.certificate_add(person=employment.person, **parse(CertificateIn, request.data))
         return Response(CertificateOut(certificate).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=TransferIn, responses={201: EmploymentOut})
+    @extend_schema(request=StaffSearchIn, responses=EmploymentOut(many=True))
     @action(detail=False, methods=["post"])
-    def transfers(self, request: Request) -> Response:
-        """重复人员报备: close a person's record at an agency that did not record the departure."""
-        agency = access.require_agency_admin(request.user)
-        data = parse(TransferIn, request.data)
-        filing = services.transfer_file(
-            to_agency=agency,
-            id_number=data["id_number"],
-            departed_on=data["departed_on"],
-            actor=request.user,
-            proof=data.get("proof"),
-        )
-        body = {"id": filing.pk, "person": filing.person.name, "departed_on": filing.departed_on}
-        return Response(body, status=status.HTTP_201_CREATED)
+    def search(self, request: Request) -> Response:
+        """Find staff by a whole ID number, sent in the body (never in a URL); the list's other
+        filters apply from the query string."""
+        number = validate_resident_id(parse(StaffSearchIn, request.data)["id_number"])
+        queryset = self.filter_queryset(self.get_queryset()).filter(person__id_number=number)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(EmploymentOut(page, many=True).data)
 
     @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
     @action(detail=False, methods=["get"])

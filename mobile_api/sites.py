@@ -14,7 +14,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_gis.fields import GeometryField
 
-from mobile_api.common import XLSX, IdFilter, ImportIn, import_response, parse, xlsx_response
+from mobile_api.common import (
+    XLSX,
+    FilterSet,
+    IdFilter,
+    ImportIn,
+    ReasonIn,
+    import_response,
+    parse,
+    xlsx_response,
+)
 from server import access
 from server.accounts.models import Role
 from server.accounts.services import account_create
@@ -65,10 +74,6 @@ class EnterpriseUpdateIn(serializers.Serializer):
     contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
 
 
-class ReasonIn(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
-
-
 class ConfirmerIn(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
@@ -84,7 +89,7 @@ class ConfirmerOut(serializers.Serializer):
     is_active = serializers.BooleanField()
 
 
-class EnterpriseFilter(filters.FilterSet):
+class EnterpriseFilter(FilterSet):
     name = filters.CharFilter(lookup_expr="icontains")
     region = filters.CharFilter(field_name="region_code", lookup_expr="startswith")
 
@@ -240,7 +245,7 @@ class OutletUpdateIn(serializers.Serializer):
     coordinate_system = serializers.CharField(max_length=8, required=False)
 
 
-class OutletFilter(filters.FilterSet):
+class OutletFilter(FilterSet):
     name = filters.CharFilter(lookup_expr="icontains")
 
     class Meta:
@@ -351,7 +356,7 @@ class InstrumentUpdateIn(serializers.Serializer):
     unit = serializers.CharField(max_length=20, required=False, allow_blank=True)
 
 
-class InstrumentFilter(filters.FilterSet):
+class InstrumentFilter(FilterSet):
     enterprise = IdFilter(field_name="outlet__enterprise_id")
 
     class Meta:
@@ -453,7 +458,7 @@ class ContractIn(serializers.Serializer):
     ends_on = DayField()
 
 
-class ContractFilter(filters.FilterSet):
+class ContractFilter(FilterSet):
     title = filters.CharFilter(lookup_expr="icontains")
     enterprise_name = filters.CharFilter(
         field_name="enterprise__name", lookup_expr="icontains", help_text="甲方筛选: part of the name."

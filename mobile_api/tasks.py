@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from media_rules.models import Photo
 from media_rules.services import photo_data
-from mobile_api.common import IdFilter, parse
+from mobile_api.common import FilterSet, IdFilter, parse
 from mobile_api.exports import (
     CRS_PARAMETER,
     FORMAT_PARAMETER,
@@ -172,7 +172,7 @@ STATES = {
 }
 
 
-class TaskFilter(filters.FilterSet):
+class TaskFilter(FilterSet):
     state = filters.ChoiceFilter(
         choices=[("running", "在行"), ("finished", "已完成")],
         method="filter_state",

@@ -7,7 +7,6 @@ import math
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
-from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -20,7 +19,7 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from mobile_api.common import XLSX, parse
+from mobile_api.common import XLSX, FilterSet, parse
 from mobile_api.exports import (
     CRS_PARAMETER,
     CSV,
@@ -267,7 +266,7 @@ class CheckInOut(serializers.Serializer):
         }
 
 
-class CheckInFilter(filters.FilterSet):
+class CheckInFilter(FilterSet):
     class Meta:
         model = CheckIn
         fields = ["task", "om_task", "outlet", "kind", "verdict"]

@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import AttachmentField, IdFilter, ReasonIn, parse
+from mobile_api.common import AttachmentField, FilterSet, IdFilter, ReasonIn, parse
 from server import access
 from server.errors import NOT_FOUND, DomainError
 from server.fields import DayField, IdField
@@ -208,7 +208,7 @@ class RectifyIn(serializers.Serializer):
 # --- Filters --------------------------------------------------------------------------------------
 
 
-class ViolationFilter(filters.FilterSet):
+class ViolationFilter(FilterSet):
     project_name = filters.CharFilter(field_name="project__name", lookup_expr="icontains")
     project = IdFilter(field_name="project_id")
     om_task = IdFilter(field_name="om_task_id")
@@ -247,7 +247,7 @@ class ViolationFilter(filters.FilterSet):
         return queryset.filter(overdue=value == "true")
 
 
-class RectificationFilter(filters.FilterSet):
+class RectificationFilter(FilterSet):
     project_name = filters.CharFilter(field_name="violation__project__name", lookup_expr="icontains")
     project = IdFilter(field_name="violation__project_id")
     om_task = IdFilter(field_name="violation__om_task_id")

@@ -14,7 +14,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import XLSX, AttachmentField, IdFilter, ReasonIn, parse
+from mobile_api.common import XLSX, AttachmentField, FilterSet, IdFilter, ReasonIn, parse
 from mobile_api.exports import CSV, ExportIn, FileFormatNegotiation, table_response
 from server import access
 from server.fields import DayField, IdField
@@ -165,7 +165,7 @@ def project_export_row(project: MonitoringProject) -> list:
     ]
 
 
-class ProjectFilter(filters.FilterSet):
+class ProjectFilter(FilterSet):
     name = filters.CharFilter(lookup_expr="icontains")
     region = filters.CharFilter(field_name="region_code", lookup_expr="startswith")
     since = filters.DateFilter(
@@ -380,7 +380,7 @@ class OmTaskIn(serializers.Serializer):
     plans = PlanIn(many=True, required=False, default=list)
 
 
-class OmTaskFilter(filters.FilterSet):
+class OmTaskFilter(FilterSet):
     name = filters.CharFilter(lookup_expr="icontains")
     enterprise = IdFilter(field_name="contract__enterprise_id")
     # The task's period (任务开始/结束日期) overlaps [since, until].
