@@ -14,6 +14,7 @@ from mobile_api import (
     public,
     registry,
     sites,
+    staff_transfers,
     statistics,
     subscriptions,
     sync,
@@ -32,6 +33,8 @@ register_converter(TextPathConverter, "textpath")
 router = SimpleRouter(trailing_slash=False)
 router.register("agencies", registry.AgencyViewSet, basename="agency")
 router.register("accounts", registry.AccountViewSet, basename="account")
+# Before staff/<pk>, which would take "transfers" for an id.
+router.register("staff/transfers", staff_transfers.TransferViewSet, basename="staff-transfer")
 router.register("staff", registry.StaffViewSet, basename="staff")
 router.register("posts", registry.PostViewSet, basename="post")
 router.register("enterprises", sites.EnterpriseViewSet, basename="enterprise")

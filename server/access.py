@@ -22,7 +22,16 @@ from server.accounts.models import AGENCY_ROLES, Role, User
 from server.errors import NOT_FOUND, PERMISSION_DENIED, DomainError
 from server.fieldwork.models import MonitoringProject, MonitoringTask
 from server.om.models import OmTask
-from server.registry.models import Agency, Certificate, Contract, Employment, Enterprise, Instrument, Outlet
+from server.registry.models import (
+    Agency,
+    Certificate,
+    Contract,
+    Employment,
+    Enterprise,
+    Instrument,
+    Outlet,
+    TransferFiling,
+)
 
 
 def region_prefix(code: str) -> str:
@@ -110,6 +119,21 @@ def employments_for(user: User) -> QuerySet[Employment]:
     if user.role in AGENCY_ROLES:
         return qs.filter(agency_id=user.agency_id)
     return _nothing(Employment)
+
+
+def transfers_for(user: User) -> QuerySet[TransferFiling]:
+    """Transfer requests (重复人员报备): the old and the new agency's main and manager accounts,
+    regulators of either agency's region (F9 item 6)."""
+    qs = TransferFiling.objects.all()
+    if user.role == Role.PLATFORM:
+        return qs
+    if user.role == Role.REGULATOR:
+        return qs.filter(
+            _in_region(user, "from_agency__region_code") | _in_region(user, "to_agency__region_code")
+        )
+    if user.role in (Role.AGENCY_MAIN, Role.AGENCY_MANAGER):
+        return qs.filter(Q(from_agency_id=user.agency_id) | Q(to_agency_id=user.agency_id))
+    return _nothing(TransferFiling)
 
 
 def certificates_for(user: User) -> QuerySet[Certificate]:
@@ -231,6 +255,10 @@ def access_contract(user: User, pk, **kw) -> Contract:
 
 def access_employment(user: User, pk, **kw) -> Employment:
     return get_visible(employments_for(user), pk, **kw)
+
+
+def access_transfer(user: User, pk, **kw) -> TransferFiling:
+    return get_visible(transfers_for(user), pk, **kw)
 
 
 def access_project(user: User, pk, **kw) -> MonitoringProject:

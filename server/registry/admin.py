@@ -41,6 +41,7 @@ from server.registry.models import (
     Person,
     Post,
     TransferFiling,
+    TransferFilingEvent,
 )
 from server.registry.services import (
     _birth_date,
@@ -492,15 +493,50 @@ class EmploymentAdmin(ResidentIdSearchMixin, admin.ModelAdmin):
         )
 
 
+class TransferFilingEventInline(ReadOnlyInline):
+    model = TransferFilingEvent
+    fields = ("at", "from_status", "to_status", "actor", "reason")
+    readonly_fields = fields
+    show_change_link = False
+    verbose_name_plural = "确认记录（只读）"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(TransferFilingEvent)
+class TransferFilingEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "filing", "from_status", "to_status", "actor", "reason")
+    list_filter = ("to_status", "from_status")
+    list_select_related = ("filing__person", "filing__from_agency", "filing__to_agency", "actor")
+    search_fields = ("filing__person__name", "actor__username", "reason")
+    date_hierarchy = "at"
+
+
 @admin.register(TransferFiling)
 class TransferFilingAdmin(ResidentIdSearchMixin, ReadOnlyAdmin):
+    inlines = (TransferFilingEventInline,)
     resident_id_lookup = "person__id_number"
-    list_display = ("person", "from_agency", "to_agency", "departed_on", "filed_by", "filed_at")
+    list_display = ("person", "from_agency", "to_agency", "departed_on", "status", "filed_by", "filed_at")
     list_select_related = ("person", "from_agency", "to_agency", "filed_by")
+    list_filter = ("status",)
     search_fields = ("person__name", "from_agency__name", "to_agency__name")
     search_help_text = "按姓名、原单位或新单位搜索；输入完整身份证号可精确查找。"
     date_hierarchy = "filed_at"
-    fields = ("person", "from_agency", "to_agency", "departed_on", "proof", "filed_by", "filed_at")
+    fields = (
+        "person",
+        "from_agency",
+        "to_agency",
+        "departed_on",
+        "proof",
+        "filed_by",
+        "filed_at",
+        "status",
+        "decision_reason",
+        "decided_by",
+        "decided_at",
+        "new_employment",
+    )
 
 
 class CertificateValidityFilter(admin.SimpleListFilter):

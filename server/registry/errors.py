@@ -78,12 +78,15 @@ PERSON_ALREADY_ON_STAFF = ErrorCode(
     "该人员已是本机构在职人员。",
     "This person is already on the agency's staff.",
 )
+# Says no more than "registered elsewhere" (issue F9 item 6): no agency, no name, no record id.
 PERSON_ACTIVE_ELSEWHERE = ErrorCode(
     "person_active_elsewhere",
     409,
-    "该人员仍在“{agency}”在职（一人一机构）。请原单位办理离职，或提交重复人员报备。",
-    "This person is still active at {agency} (one person, one agency). The old agency must record the "
-    "departure, or file a transfer report.",
+    "该人员已在其他机构备案在职（一人一机构）。如其已离职，请提交重复人员报备（附离职证明），"
+    "经原单位或监管部门确认后即转入本机构。",
+    "This person is registered as active at another agency (one person, one agency). If they have "
+    "left, file a transfer report (重复人员报备) with the departure proof; once the other agency or "
+    "the regulator confirms it, the person joins this agency.",
 )
 EMPLOYMENT_NOT_ACTIVE = ErrorCode(
     "employment_not_active", 409, "该人员已不在职。", "This staff record is no longer active."
@@ -93,6 +96,45 @@ NO_TRANSFER_NEEDED = ErrorCode(
     409,
     "该人员当前不在其他机构在职，无需报备。",
     "This person is not active at another agency; no transfer report is needed.",
+)
+TRANSFER_ALREADY_PENDING = ErrorCode(
+    "transfer_already_pending",
+    409,
+    "本机构已为该人员提交重复人员报备，正在等待确认。",
+    "This agency has already filed a transfer report for this person; it awaits confirmation.",
+)
+TRANSFER_TRANSITION_NOT_ALLOWED = ErrorCode(
+    "transfer_transition_not_allowed",
+    409,
+    "重复人员报备不能从“{from_status}”变为“{to_status}”。",
+    "The transfer report cannot go from {from_status} to {to_status}.",
+)
+TRANSFER_ACTOR_NOT_ALLOWED = ErrorCode(
+    "transfer_actor_not_allowed",
+    403,
+    "重复人员报备须由原单位主账号或原单位所在辖区的监管部门确认或拒绝。",
+    "Only the former agency's main account or a regulator of its region may confirm or refuse the "
+    "transfer report.",
+)
+TRANSFER_REASON_REQUIRED = ErrorCode(
+    "transfer_reason_required",
+    400,
+    "拒绝重复人员报备须填写原因。",
+    "Refusing a transfer report needs a reason.",
+)
+TRANSFER_STALE = ErrorCode(
+    "transfer_stale",
+    409,
+    "该人员在原单位的在职记录已变更，此报备不能再确认，请拒绝。",
+    "The person's record at the former agency has changed; this report can no longer be confirmed.",
+)
+ID_NUMBER_IN_QUERY = ErrorCode(
+    "id_number_in_query",
+    400,
+    "身份证号不能放在网址中（网址会被记录在日志里），"
+    "请改用 POST /api/v1/staff/search，在请求正文中提交 id_number。",
+    "An ID number may not be sent in the URL (URLs are logged); use POST /api/v1/staff/search with "
+    "id_number in the request body.",
 )
 UNKNOWN_POST = ErrorCode("unknown_post", 400, "未知岗位：{posts}。", "Unknown posts: {posts}.")
 CERTIFICATE_REQUIRED = ErrorCode(

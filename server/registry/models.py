@@ -196,14 +196,38 @@ class Employment(models.Model):
 
 
 class TransferFiling(models.Model):
-    """重复人员报备: a new agency reports that a person it hires left the old one, which has not
-    recorded the departure. The old record is closed with the reported date."""
+    """重复人员报备 (seed 001 §3.1.1.2): a new agency asks to take on a person still active at another
+    agency, with the departure date and the signed departure proof. Nothing changes until the old
+    agency's main account or a regulator of its region confirms; confirmation ends the old record and
+    starts the new one (issue F9 item 6: a filing alone once ended the other agency's record).
+
+    ``hire`` keeps the new staff record as the requester gave it (``services.staff_hire``'s
+    arguments, dates as ISO text), to be created on confirmation. The status moves only through
+    ``server.registry.transfers.TRANSFER``."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待确认"
+        CONFIRMED = "confirmed", "已确认"
+        REFUSED = "refused", "已拒绝"
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="transfer_filings")
     from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     departed_on = models.DateField("原单位离职时间")
-    proof = models.FileField("离职证明", upload_to="transfer-proofs/", blank=True)
+    proof = models.FileField("离职证明", upload_to="transfer-proofs/", max_length=300)
+    proof_name = models.CharField("离职证明文件名", max_length=200, blank=True)
+    hire = models.JSONField("新单位入职信息", default=dict, blank=True)
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.PENDING, editable=False
+    )
+    decision_reason = models.TextField("拒绝原因", blank=True, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField("确认时间", null=True, blank=True)
+    new_employment = models.ForeignKey(
+        "Employment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -213,6 +237,39 @@ class TransferFiling(models.Model):
         verbose_name = "重复人员报备"
         verbose_name_plural = "重复人员报备"
         ordering = ["-filed_at", "id"]
+        constraints = [
+            # One open request per person and requesting agency: a retried upload is refused, not doubled.
+            models.UniqueConstraint(
+                fields=["person", "to_agency"],
+                condition=Q(status="pending"),
+                name="transfer_filing_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "confirmed", "refused"]),
+                name="transfer_filing_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name}: {self.from_agency.name} → {self.to_agency.name}"
+
+
+class TransferFilingEvent(models.Model):
+    """One row per decision on a transfer filing: who confirmed or refused it, when, and why."""
+
+    filing = models.ForeignKey(TransferFiling, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, choices=TransferFiling.Status.choices)
+    to_status = models.CharField(max_length=16, choices=TransferFiling.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "重复人员报备记录"
+        verbose_name_plural = "重复人员报备记录"
+        ordering = ["at", "id"]
 
 
 class Certificate(models.Model):

@@ -36,7 +36,6 @@ from server.registry.models import (
     OutletKind,
     Person,
     Post,
-    TransferFiling,
 )
 from server.transitions import StateMachine
 
@@ -289,11 +288,18 @@ def check_can_join(*, person: Person, agency: Agency, lock: bool = False) -> Non
         return
     if active.agency_id == agency.pk:
         raise DomainError(errors.PERSON_ALREADY_ON_STAFF, details={"employment_id": active.pk})
-    raise DomainError(
-        errors.PERSON_ACTIVE_ELSEWHERE,
-        details={"agency": active.agency.name, "hired_on": active.hired_on},
-        agency=active.agency.name,
-    )
+    # Nothing about the other record (F9 item 6): an ID number alone must not tell a stranger the
+    # person's employer; the way forward is a transfer request (server/registry/transfers.py).
+    raise DomainError(errors.PERSON_ACTIVE_ELSEWHERE)
+
+
+def posts_allowed(*, person: Person, codes: Iterable[str], hired_on: dt.date) -> list[Post]:
+    """The posts by code, each one the person may take from ``hired_on`` (or today, if later)."""
+    chosen = _posts(codes)
+    on = max(hired_on, timezone.localdate())
+    for post in chosen:
+        ensure_post_allowed(person=person, post=post, on=on)
+    return chosen
 
 
 @transaction.atomic
@@ -318,10 +324,7 @@ def staff_hire(
     check_can_join(person=person, agency=agency, lock=True)
     for cert in certificates:
         certificate_add(person=person, **cert)
-    chosen = _posts(posts)
-    today = timezone.localdate()
-    for post in chosen:
-        ensure_post_allowed(person=person, post=post, on=max(hired_on, today))
+    chosen = posts_allowed(person=person, codes=posts, hired_on=hired_on)
     try:
         with transaction.atomic():
             employment = Employment.objects.create(
@@ -336,7 +339,7 @@ def staff_hire(
             )
     except IntegrityError:
         # Another request hired the same person at the same moment; the constraint decided.
-        raise DomainError(errors.PERSON_ACTIVE_ELSEWHERE, details={}, agency="?") from None
+        raise DomainError(errors.PERSON_ACTIVE_ELSEWHERE) from None
     employment.posts.set(chosen)
     audit.record(
         "staff.hired",
@@ -389,39 +392,6 @@ def staff_depart(*, employment: Employment, departed_on: dt.date) -> Employment:
         changes={"status": [Employment.Status.ACTIVE, employment.status], "departed_on": departed_on},
     )
     return employment
-
-
-@transaction.atomic
-def transfer_file(
-    *, to_agency: Agency, id_number: str, departed_on: dt.date, actor: User, proof=None
-) -> TransferFiling:
-    """重复人员报备 (seed 001 §3.1.1.2): the old agency has not recorded the departure; the new one
-    reports it with the date and a signed statement, which closes the old record."""
-    id_number = validate_resident_id(id_number)
-    person = Person.objects.filter(id_number=id_number).first()
-    active = (
-        Employment.objects.select_for_update().filter(person=person, status=Employment.Status.ACTIVE).first()
-        if person
-        else None
-    )
-    if active is None or active.agency_id == to_agency.pk:
-        raise DomainError(errors.NO_TRANSFER_NEEDED)
-    if departed_on < active.hired_on or departed_on > timezone.localdate():
-        raise DomainError(
-            VALIDATION_FAILED, details={"departed_on": ["离职时间须在原单位入职之后且不晚于今天。"]}
-        )
-    filing = TransferFiling.objects.create(
-        person=person,
-        from_agency=active.agency,
-        to_agency=to_agency,
-        departed_on=departed_on,
-        filed_by=actor,
-        filed_at=timezone.now(),
-    )
-    if proof is not None:
-        filing.proof.save(f"{filing.pk}-{proof.name}", proof, save=True)
-    staff_depart(employment=active, departed_on=departed_on)
-    return filing
 
 
 # --- Enterprises, outlets, instruments ------------------------------------------------------------

@@ -148,7 +148,7 @@ def test_hire_shows_the_id_masked_and_can_be_looked_up_by_it(world, client_for):
     response = main.post("/api/v1/staff", staff_body(id_number=number.lower()), format="json")
     assert response.status_code == 201
     assert response.json()["person"]["id_number"] == number[:4] + "*" * 10 + number[-4:]
-    found = main.get("/api/v1/staff", {"id_number": number}).json()["results"]
+    found = main.post("/api/v1/staff/search", {"id_number": number}, format="json").json()["results"]
     assert [row["id"] for row in found] == [response.json()["id"]]
     assert Person.objects.get(pk=response.json()["person"]["id"]).id_number == number
 
@@ -192,19 +192,24 @@ def test_one_person_one_agency_and_the_transfer_report(world, client_for):
     refused = shanghai.post("/api/v1/staff", body, format="json")
     assert refused.status_code == 409
     assert refused.json()["code"] == "person_active_elsewhere"
-    assert world.jiangsu.agency.name in refused.json()["message"]
-    # 重复人员报备: the new agency reports the departure the old one did not record.
-    filed = shanghai.post(
-        "/api/v1/staff/transfers",
-        {"id_number": person.id_number, "departed_on": str(TODAY - dt.timedelta(days=1))},
-        format="json",
-    )
-    assert filed.status_code == 201
+    # Registered elsewhere, no more (F9 item 6): not where.
+    assert world.jiangsu.agency.name not in refused.json()["message"]
+    # 重复人员报备: the new agency files the departure with its proof; the old agency confirms it.
+    transfer = body | {
+        "departed_on": str(TODAY - dt.timedelta(days=1)),
+        "proof": SimpleUploadedFile("离职证明.pdf", b"%PDF-1.4 signed"),
+    }
+    filed = shanghai.post("/api/v1/staff/transfers", transfer, format="multipart")
+    assert filed.status_code == 201, filed.json()
+    assert Employment.objects.get(pk=world.jiangsu.sampler.pk).status == "active"
+    confirmed = client_for(world.jiangsu.main).post(f"/api/v1/staff/transfers/{filed.json()['id']}/confirm")
+    assert confirmed.status_code == 200, confirmed.json()
     old = Employment.objects.get(pk=world.jiangsu.sampler.pk)
     assert old.status == "departed"
     assert old.departed_on == TODAY - dt.timedelta(days=1)
-    assert shanghai.post("/api/v1/staff", body, format="json").status_code == 201
-    assert Employment.objects.filter(person=person, status="active").get().agency == world.shanghai.agency
+    new = Employment.objects.filter(person=person, status="active").get()
+    assert new.agency == world.shanghai.agency
+    assert new.pk == confirmed.json()["new_employment_id"]
 
 
 def test_a_name_that_does_not_match_the_id_number_is_refused(world, client_for):
@@ -224,7 +229,8 @@ def test_a_name_that_does_not_match_the_id_number_is_refused(world, client_for):
 @pytest.mark.parametrize("system", ["gcj02", "bd09", "wgs84"])
 def test_outlet_position_is_stored_in_wgs84_and_kept_as_given(world, client_for, system):
     given = (121.4737, 31.2304)
-    response = client_for(world.shanghai.main).post(
+    # The enterprise registers its outlets (seed 003; agencies no longer do, issue F9.2).
+    response = client_for(world.shanghai.enterprise_user).post(
         "/api/v1/outlets?coords=gcj02",
         {
             "enterprise": world.shanghai.enterprise.pk,
@@ -261,7 +267,7 @@ def test_outlet_position_is_stored_in_wgs84_and_kept_as_given(world, client_for,
 )
 def test_bad_positions_are_refused(world, client_for, position, code):
     before = Outlet.objects.count()
-    response = client_for(world.shanghai.main).post(
+    response = client_for(world.shanghai.enterprise_user).post(
         "/api/v1/outlets",
         {"enterprise": world.shanghai.enterprise.pk, "kind": "wastewater", "name": "DW-bad", **position},
         format="json",

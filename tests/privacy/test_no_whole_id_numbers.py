@@ -88,10 +88,19 @@ def test_no_table_holds_a_whole_id_number(world, client_for, admin_client):
     moved = world.jiangsu.sampler.person
     filed = main.post(
         "/api/v1/staff/transfers",
-        {"id_number": moved.id_number, "departed_on": str(TODAY - dt.timedelta(days=1))},
-        format="json",
+        {
+            "id_number": moved.id_number,
+            "name": moved.name,
+            "education": "bachelor",
+            "hired_on": str(TODAY),
+            "departed_on": str(TODAY - dt.timedelta(days=1)),
+            "proof": SimpleUploadedFile("离职证明.pdf", b"%PDF-1.4 signed"),
+        },
+        format="multipart",
     )
-    assert filed.status_code == 201
+    assert filed.status_code == 201, filed.json()
+    confirmed = client_for(world.jiangsu.main).post(f"/api/v1/staff/transfers/{filed.json()['id']}/confirm")
+    assert confirmed.status_code == 200, confirmed.json()
     assert AuditEntry.objects.filter(action="staff.hired").exists()
 
     assert whole_numbers_at_rest() == {}

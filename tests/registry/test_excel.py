@@ -352,7 +352,9 @@ def test_person_active_at_another_agency_stops_the_whole_file(agency):
     content = xlsx([staff_row(id_number=rid(1)), staff_row(id_number=rid(5), name="吴五")])
     report = staff_import(agency=agency, file=content)
     assert errors_of(report) == [(3, "身份证号", "person_active_elsewhere")]
-    assert "丙检测公司" in report.errors[0].message
+    # Registered elsewhere, not where (F9 item 6); the way forward is a transfer report.
+    assert "丙检测公司" not in report.errors[0].message
+    assert "重复人员报备" in report.errors[0].message
     assert report.imported == 0
     assert not Employment.objects.filter(agency=agency).exists()
     assert Employment.objects.get(person__id_number=rid(5)).agency == other

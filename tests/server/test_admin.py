@@ -48,6 +48,7 @@ from server.registry.models import (
     Outlet,
     Person,
     TransferFiling,
+    TransferFilingEvent,
 )
 from server.registry.services import (
     agency_register,
@@ -69,6 +70,7 @@ NOT_ADDABLE = {
     AgencyFilingEvent,
     ContractAcceptanceEvent,
     TransferFiling,
+    TransferFilingEvent,
     ProjectAttachment,
     ProjectEvent,
     MonitoringTask,
@@ -248,13 +250,21 @@ def make_world(n: int, platform: User) -> dict:
         ],
     )
     om_records_of_one_day(n, task, outlet, agency, main, field_user)
-    TransferFiling.objects.create(
+    filing = TransferFiling.objects.create(
         person=other.person,
         from_agency=agency,
         to_agency=agency,
         departed_on=today,
         filed_by=main,
         filed_at=timezone.now(),
+    )
+    TransferFilingEvent.objects.create(
+        filing=filing,
+        from_status="pending",
+        to_status="refused",
+        actor=main,
+        reason="无签字",
+        at=timezone.now(),
     )
     issued = token_issue(
         user=field_user,
@@ -607,7 +617,7 @@ def test_adding_staff_keeps_one_person_one_agency(admin_client, admin_user, worl
     }
     response = admin_client.post(reverse("admin:registry_employment_add"), data)
     assert response.status_code == 200
-    assert "仍在“检测机构1”在职" in response.content.decode()
+    assert "已在其他机构备案在职" in response.content.decode()
 
     newcomer = Person.objects.create(
         id_number=resident_id(995), name="吴十", gender="male", birth_date=dt.date(1990, 1, 1)
