@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from media_rules import intake
+from media_rules import holders, intake
 from media_rules.models import Photo
 from server.accounts.authentication import DeviceTokenAuthentication
 from server.audit import services as audit
@@ -59,7 +59,7 @@ def store_only(request: HttpRequest) -> JsonResponse:
     now = timezone.now()
     with transaction.atomic(), intake.stores_overlapped():
         upload.seek(0)
-        blob, _ = intake.ingest(upload.read(), sha256=upload.sha256)
+        blob, _ = intake.ingest(upload.read(), holder=holders.tenant_of(user), sha256=upload.sha256)
         photo = Photo(
             id=photo_id,
             sha256=blob.sha256,

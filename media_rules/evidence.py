@@ -100,7 +100,10 @@ class PhotoContext:
     # Capture times of the same task's photos in earlier and later stages (stage-order rule).
     earlier_stage_latest: dt.datetime | None = None
     later_stage_earliest: dt.datetime | None = None
-    same_file_uses: tuple[DuplicateUse, ...] = ()
+    same_file_uses: tuple[DuplicateUse, ...] = ()  # the photo's own agency's uses, named
+    # The same file used earlier by another agency (F9 item 4): a finding, but one that names nothing
+    # the viewer may not see (no photo, task, site or agency of the other tenant).
+    same_file_other_agency: bool = False
     near_duplicates: tuple[DuplicateUse, ...] = ()
     signature_valid: bool | None = None  # None: no signature sent
     # The person in a work photo (seed 003: the face must be clear), measured in the background by

@@ -5,7 +5,9 @@ Bytes live in storage (``settings.STORAGES["default"]``: disk or S3), never in t
 stored only when it is an image we can read (JPEG, PNG, HEIC/HEIF; 415 otherwise; decompression bombs
 and undecodable files 422), under ``photos/<aa>/<bb>/<sha256>``; the same bytes sent twice are stored
 once. When a file arrives, the photo records that named it (awaiting media) are judged
-(``media_rules.services.media_arrived``).
+(``media_rules.services.media_arrived``): those of the sender's tenant only (F9 item 1,
+``media_rules.holders``). Another tenant's photos naming the same hash link when their own tenant sends
+the bytes: they are stored once, but knowing a hash is not having the file.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from media_rules import errors, s3
+from media_rules import errors, holders, s3
 from media_rules.exif import exif_to_json, read_exif
 from media_rules.imaging import MAX_PIXELS, SNIFF_BYTES, UNSUPPORTED_IMAGE, describe, sniff_format
 from media_rules.models import Blob, Upload
@@ -184,10 +186,11 @@ def read_hashed(stream: BinaryIO, *, limit: int) -> tuple[bytes, str]:
     return b"".join(parts), sha.hexdigest()
 
 
-def media_status(hashes: list[str]) -> dict[str, list[str]]:
-    """Which of these files the server holds (reconcile by photo hash)."""
+def media_status(hashes: list[str], *, tenant: holders.Tenant | None) -> dict[str, list[str]]:
+    """Which of these files the server holds for this tenant (reconcile by photo hash): a file only
+    another tenant sent is missing (F9 item 1: an answer must not say another tenant has it)."""
     wanted = list(dict.fromkeys(h.lower() for h in hashes))
-    held = set(Blob.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    held = holders.held(wanted, tenant)
     return {"missing": [h for h in wanted if h not in held], "present": [h for h in wanted if h in held]}
 
 
@@ -201,10 +204,18 @@ def _refusal(code: str | None) -> DomainError:
 
 
 def ingest(
-    data: bytes, *, sha256: str | None = None, declared_sha256: str | None = None
+    data: bytes,
+    *,
+    holder: holders.Tenant | None,
+    sha256: str | None = None,
+    declared_sha256: str | None = None,
 ) -> tuple[Blob, bool]:
     """Store a file once by its content. Returns (blob, created). ``sha256`` is the hash already
     computed while the bytes streamed in; ``declared_sha256`` what the phone said it sent.
+    ``holder``: the sender's tenant (``holders.tenant_of``), who now holds the bytes and whose photos
+    awaiting them link to them; None for a file the server makes (a signature pad's image). With a
+    holder, ``created`` says whether the holder is new to the bytes (their first send), so that the
+    answer never tells whether another tenant sent them first.
 
     Refuses (and stores nothing): a file over the limit (413), not an image we accept (415), a
     decompression bomb or an undecodable image (422), a hash other than the one declared (422).
@@ -214,9 +225,9 @@ def ingest(
         raise DomainError(errors.MEDIA_HASH_MISMATCH, received=actual)
     if len(data) > settings.MEDIA_MAX_BYTES:
         raise DomainError(errors.MEDIA_TOO_LARGE, max_bytes=settings.MEDIA_MAX_BYTES)
-    existing = unique_or_none(Blob.objects, pk=actual)
+    existing = _existing(actual, holder)
     if existing is not None:
-        return existing, False
+        return existing, _earned(existing, holder)
     fmt = sniff_format(data[:SNIFF_BYTES])
     if fmt is None:
         raise DomainError(UNSUPPORTED_IMAGE)
@@ -237,17 +248,41 @@ def ingest(
                 exif=exif_to_json(exif),
                 received_at=timezone.now(),
             )
+            if holder is not None:
+                holders.hold(blob, holder, first=True)
             from media_rules import services
 
             # In this transaction: requests run in autocommit, and PostgreSQL locks the photos
             # awaiting this file (select_for_update) only inside one.
-            services.media_arrived(blob)
+            services.media_arrived(blob, holder=holder)
     except IntegrityError:  # the same file arriving twice at once: the first one stays
-        return Blob.objects.get(pk=actual), False
+        existing = _existing(actual, holder)
+        return existing, _earned(existing, holder)
     from media_rules import background
 
     background.schedule(blob.sha256)  # after media_arrived: the file's photos now name it
     return blob, True
+
+
+def _existing(sha256: str, holder: holders.Tenant | None) -> Blob | None:
+    """The stored file, with ``held``: whether the holder holds it already (the same statement)."""
+    held = holders.held_by([holder])
+    blobs = Blob.objects if held is None else Blob.objects.annotate(held=held)
+    return unique_or_none(blobs, pk=sha256)
+
+
+def _earned(blob: Blob, holder: holders.Tenant | None) -> bool:
+    """Stored already, maybe by another tenant: the holder sent the same bytes, so it holds them now
+    and its photos awaiting them link (F9 item 1). Whether that is new."""
+    if holder is None or blob.held:
+        return False
+    from media_rules import services
+
+    with transaction.atomic():
+        if not holders.hold(blob, holder):
+            return False
+        services.media_arrived(blob, holder=holder)
+    return True
 
 
 def _store(sha256: str, data: bytes) -> str:
@@ -321,11 +356,12 @@ def _incoming_name(upload: Upload) -> str:
 
 
 def upload_start(*, user, sha256: str, size: int) -> Upload | None:
-    """A resumable upload of the file with this hash, or None when the server already has the file.
-    Starting again for the same file continues the unfinished upload (after an app restart)."""
+    """A resumable upload of the file with this hash, or None when the user's tenant already holds
+    the file (another tenant's copy does not count: F9 item 1). Starting again for the same file
+    continues the unfinished upload (after an app restart)."""
     sha256 = check_sha256(sha256)
     size = check_declared_size(size)
-    if Blob.objects.filter(pk=sha256).exists():
+    if holders.held([sha256], holders.tenant_of(user)):
         return None
     now = timezone.now()
     current = (
@@ -355,7 +391,9 @@ def _live(upload: Upload) -> None:
 def upload_chunk(*, upload: Upload, offset: int, stream: BinaryIO) -> tuple[Upload, Blob | None]:
     """Append a chunk at ``offset``, which must be what the server holds (409 with the right offset
     otherwise, so the phone can continue from it). The last chunk completes the file; sending the
-    last chunk again after a lost answer completes it again (the same file is stored once)."""
+    last chunk again after a lost answer completes it again (the same file is stored once).
+    ``upload``: with its ``created_by`` (whose tenant the file is held for)."""
+    holder = holders.tenant_of(upload.created_by)
     with transaction.atomic():
         upload = Upload.objects.select_for_update().get(pk=upload.pk)
         if upload.completed_at is not None:
@@ -365,7 +403,7 @@ def upload_chunk(*, upload: Upload, offset: int, stream: BinaryIO) -> tuple[Uplo
             _append(upload, offset, stream)
         if upload.received < upload.size:
             return upload, None
-    return upload, _complete(upload)
+    return upload, _complete(upload, holder)
 
 
 def _append(upload: Upload, offset: int, stream: BinaryIO) -> None:
@@ -405,13 +443,13 @@ def _discard_parts(upload: Upload, parts: int) -> None:
         default_storage.delete(_part_name(upload, index))
 
 
-def _complete(upload: Upload) -> Blob:
+def _complete(upload: Upload, holder: holders.Tenant | None) -> Blob:
     """Hash and store what the upload gathered. A file other than the one declared (or one we refuse)
     starts the upload over: its parts are dropped and the error says why."""
     data, sha = _assemble(upload)
     try:
         with transaction.atomic():
-            blob, _ = ingest(data, sha256=sha, declared_sha256=upload.sha256)
+            blob, _ = ingest(data, holder=holder, sha256=sha, declared_sha256=upload.sha256)
             Upload.objects.filter(pk=upload.pk).update(completed_at=timezone.now())
     except DomainError:
         Upload.objects.filter(pk=upload.pk).update(received=0, parts=0, updated_at=timezone.now())
@@ -452,7 +490,8 @@ def presign(*, upload: Upload, content_type: str) -> dict:
 
 
 def confirm(*, upload: Upload) -> Blob:
-    """The phone says the file is in the bucket: read it back, check its size and hash, store it."""
+    """The phone says the file is in the bucket: read it back, check its size and hash, store it
+    (held for the tenant of the upload's creator)."""
     if upload.completed_at is not None:
         blob = Blob.objects.filter(pk=upload.sha256).first()
         if blob is not None:
@@ -468,7 +507,9 @@ def confirm(*, upload: Upload) -> Blob:
         with default_storage.open(name, "rb") as stream:
             data, sha = read_hashed(stream, limit=settings.MEDIA_MAX_BYTES)
         with transaction.atomic():
-            blob, _ = ingest(data, sha256=sha, declared_sha256=upload.sha256)
+            blob, _ = ingest(
+                data, holder=holders.tenant_of(upload.created_by), sha256=sha, declared_sha256=upload.sha256
+            )
             Upload.objects.filter(pk=upload.pk).update(completed_at=timezone.now())
     finally:
         default_storage.delete(name)  # verified and stored, or refused: the phone sends it again

@@ -80,6 +80,45 @@ class Blob(models.Model):
         return self.sha256
 
 
+class BlobHolder(models.Model):
+    """A tenant that has sent a file's bytes (F9 item 1). Storage is shared by content, access is
+    not: a photo links to a ``Blob`` only when its own agency (or, for an enterprise confirmer's work
+    photo, that enterprise) holds the bytes, and "is this file here?" is answered per tenant
+    (``media_rules.holders``). Exactly one of ``agency`` and ``enterprise`` is set."""
+
+    blob = models.ForeignKey(Blob, on_delete=models.CASCADE, related_name="holders")
+    agency = models.ForeignKey(
+        "registry.Agency", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    enterprise = models.ForeignKey(
+        "registry.Enterprise", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "照片文件持有方"
+        verbose_name_plural = "照片文件持有方"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(agency__isnull=False, enterprise__isnull=True)
+                | models.Q(agency__isnull=True, enterprise__isnull=False),
+                name="blob_holder_one_tenant",
+            ),
+            models.UniqueConstraint(
+                fields=["blob", "agency"],
+                condition=models.Q(agency__isnull=False),
+                name="blob_holder_agency_once",
+            ),
+            models.UniqueConstraint(
+                fields=["blob", "enterprise"],
+                condition=models.Q(enterprise__isnull=False),
+                name="blob_holder_enterprise_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blob_id[:12]} {self.agency_id or ''}{self.enterprise_id or ''}"
+
+
 class Verdict(models.TextChoices):
     PENDING = "", "待判定"
     PASS = Severity.PASS.value, "通过"

@@ -89,16 +89,29 @@ def _ids_zh(uses: list[DuplicateUse]) -> str:
 
 
 def rule_same_file(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
+    """The same file used before, on another task or site. Another agency's use is said, never named
+    (F9 item 4): its photo, task and site are not the viewer's to see."""
     uses = list(ctx.same_file_uses)
-    if not uses:
+    if not uses and not ctx.same_file_other_agency:
         return []
+    zh, en = [], []
+    if uses:
+        zh.append(f"同一文件已用于其他任务：照片 {_ids_zh(uses)}")
+        en.append(f"The same file is already used on another task: photo {_ids(uses)}")
+    if ctx.same_file_other_agency:
+        zh.append("同一文件已被其他机构使用")
+        en.append("The same file was already used by another agency")
     return [
         Finding(
             "same_file_reused",
             Severity.FAIL,
-            f"同一文件已用于其他任务：照片 {_ids_zh(uses)}",
-            f"The same file is already used on another task: photo {_ids(uses)}",
-            {"photo_ids": [u.photo_id for u in uses], "uses": [_use(u) for u in uses]},
+            "；".join(zh),
+            "; ".join(en),
+            {
+                "photo_ids": [u.photo_id for u in uses],
+                "uses": [_use(u) for u in uses],
+                "other_agency": ctx.same_file_other_agency,
+            },
         )
     ]
 

@@ -73,5 +73,5 @@ def store_signature(value: str) -> Blob:
     count, extent = ink(data)
     if count < MIN_INK_PIXELS or extent < MIN_EXTENT:
         raise DomainError(SIGNATURE_BLANK, details={"ink_pixels": count, "extent": round(extent, 3)})
-    blob, _ = ingest(data)
+    blob, _ = ingest(data, holder=None)  # an O&M record's signature, never a photo's file
     return blob

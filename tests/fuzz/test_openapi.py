@@ -34,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from media_rules.holders import tenant_of
 from media_rules.intake import ingest, upload_start
 from media_rules.operations import record_photo
 from server.accounts.services import DeviceInfo, token_issue
@@ -100,7 +101,7 @@ def real_objects(world, settings, tmp_path):
     disk_storage(settings, tmp_path)
     with_side_objects(world)
     side = world.shanghai
-    blob, _ = ingest((PHOTOS / "DSCN0010.jpg").read_bytes())
+    blob, _ = ingest((PHOTOS / "DSCN0010.jpg").read_bytes(), holder=tenant_of(side.field_user))
     manifest = {"photo_type": "sampling_site", "task": task_of(side).pk, "sha256": blob.sha256}
     record_photo(user=side.field_user, device=None, photo_id=uuid.uuid4(), data=manifest, clock_offset=None)
     upload_start(user=side.main, sha256="0" * 64, size=1000)

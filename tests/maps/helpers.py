@@ -14,6 +14,7 @@ from django.utils import timezone
 from PIL import Image
 
 from media_rules import intake
+from media_rules.holders import tenant_of
 from media_rules.models import Photo, PhotoType
 from media_rules.services import Manifest, photo_record
 from server.fieldwork.models import MonitoringTask
@@ -91,7 +92,7 @@ def field_day(side, *, name: str = "地图核查任务") -> Scene:
     assert summary.kept == 16, summary
 
     data = jpeg()
-    blob, _ = intake.ingest(data)
+    blob, _ = intake.ingest(data, holder=tenant_of(user))
     x, y = offset(lon, lat, east_m=1500, north_m=-800)
     photo = photo_record(
         actor=user,

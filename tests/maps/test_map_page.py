@@ -181,12 +181,13 @@ def test_photos_that_passed_or_have_no_fix_are_not_drawn(
     client, world, scenes, django_capture_on_commit_callbacks
 ):
     from media_rules import intake
+    from media_rules.holders import tenant_of
     from media_rules.models import PhotoType
     from media_rules.services import Manifest, photo_record
 
     side, task = world.shanghai, scenes["shanghai"].task
     with django_capture_on_commit_callbacks(execute=True):
-        blob, _ = intake.ingest(jpeg(color=(200, 200, 10)))
+        blob, _ = intake.ingest(jpeg(color=(200, 200, 10)), holder=tenant_of(side.field_user))
         photo_record(
             actor=side.field_user,
             photo_id=uuid.uuid4(),

@@ -29,6 +29,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from media_rules.background import process_blob
+from media_rules.holders import tenant_of
 from media_rules.intake import ingest
 from media_rules.models import Photo, PhotoType
 from media_rules.services import Manifest, photo_record
@@ -571,7 +572,7 @@ class Command(BaseCommand):
         ]
         made = []
         for n, (note, on_task, data, (fix_lon, fix_lat), photo_type) in enumerate(shots):
-            blob, _ = ingest(data)
+            blob, _ = ingest(data, holder=tenant_of(user))
             process_blob(blob.sha256)  # now, not after the commit: the mirrored copy must be found
             gcj = from_wgs84(fix_lon, fix_lat, "gcj02")
             recorded = photo_record(
@@ -627,7 +628,7 @@ class Command(BaseCommand):
         ]
         face = io.BytesIO()
         Image.fromarray(astronaut()).save(face, "JPEG", quality=90)
-        blob, _ = ingest(face.getvalue())
+        blob, _ = ingest(face.getvalue(), holder=tenant_of(user))
         process_blob(blob.sha256)
         work_photo = photo_record(
             actor=user,
