@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 from django.core import signing
+from django.core.cache import cache
 
 from server.accounts.models import WeChatBinding
 from server.accounts.services import BIND_TICKET_MAX_AGE, BIND_TICKET_SALT
@@ -19,6 +20,12 @@ from tests.factories import PASSWORD, approved_agency
 from tests.support.wechat_stub import WeChatStub, wechat_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_sign_in_limits():
+    cache.clear()  # the sign-in limits count per process: earlier tests' sign-ins must not spill over
+
 
 OPENID, UNIONID = "o-secret-openid-7c1d", "u-secret-unionid-9e2a"
 
