@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms import ModelForm
 
-from media_rules.models import Blob, Photo, PhotoType, Upload
+from media_rules.models import Blob, BlobHolder, Photo, PhotoType, Upload
 from media_rules.rules import Thresholds, thresholds_for
 from server.maps.widgets import MapAdminMixin, point_map
 from sync.admin import ReadOnly
@@ -50,6 +50,15 @@ class BlobAdmin(ReadOnly):
     list_filter = ["format", "process_error"]
     search_fields = ["=sha256"]
     date_hierarchy = "received_at"
+
+
+@admin.register(BlobHolder)
+class BlobHolderAdmin(ReadOnly):
+    """Who sent a file's bytes (F9 item 1): written only by intake."""
+
+    list_display = ["blob", "agency", "enterprise"]
+    search_fields = ["=blob__sha256"]
+    list_select_related = ["agency", "enterprise"]
 
 
 @admin.register(Photo)

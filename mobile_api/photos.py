@@ -275,7 +275,13 @@ def _media(blob: Blob | None, sha256: str) -> dict:
 class MediaUploadView(APIView):
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request={"multipart/form-data": MediaIn}, responses={201: MediaOut, 200: MediaOut})
+    @extend_schema(
+        request={"multipart/form-data": MediaIn},
+        responses={201: MediaOut, 200: MediaOut},
+        description="Send a photo file. 201 the first time your agency (or enterprise) sends these "
+        "bytes, 200 after: the answer never says whether anyone else has. Your photos awaiting this "
+        "file (by sha256) link to it and are judged.",
+    )
     def post(self, request: Request) -> Response:
         intake.refuse_oversized_body(request.META.get("CONTENT_LENGTH"))
         if not hasattr(request._request, "_files"):  # else read already by a session's CSRF check
