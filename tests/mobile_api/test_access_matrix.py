@@ -207,8 +207,10 @@ WRITES = {
 WRITE_EXPECTED = {
     "platform": dict.fromkeys(WRITES, 200),
     "regulator": dict.fromkeys(WRITES, 403),
-    "agency_main": dict.fromkeys(WRITES, 200),
-    "agency_manager": dict.fromkeys(WRITES, 200),
+    # An agency keeps its own staff and filing; the enterprise's record, outlets and instruments are
+    # the enterprise's, even under an accepted contract (issue F9.2).
+    "agency_main": {"outlets": 403, "instruments": 403, "enterprises": 403, "staff": 200, "agencies": 200},
+    "agency_manager": {"outlets": 403, "instruments": 403, "enterprises": 403, "staff": 200, "agencies": 200},
     "agency_field": dict.fromkeys(WRITES, 403),
     "agency_reviewer": dict.fromkeys(WRITES, 403),
     "enterprise": {"outlets": 200, "instruments": 200, "enterprises": 200, "staff": 404, "agencies": 403},
