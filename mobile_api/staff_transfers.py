@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import AttachmentField, MaskedIdField, ReasonIn, parse
+from mobile_api.common import AttachmentField, FilterSet, MaskedIdField, ReasonIn, parse
 from mobile_api.registry import StaffIn
 from server import access
 from server.errors import NOT_FOUND, DomainError
@@ -66,10 +66,16 @@ class TransferOut(serializers.ModelSerializer):
         return filing.from_agency.name if transfers.shows_old_agency(filing, viewer) else None
 
 
+class TransferFilter(FilterSet):
+    class Meta:
+        model = TransferFiling
+        fields = ["status"]
+
+
 class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = TransferFiling.objects.none()  # for the schema; requests use get_queryset
     serializer_class = TransferOut
-    filterset_fields = ["status"]
+    filterset_class = TransferFilter
 
     def get_queryset(self):
         return (

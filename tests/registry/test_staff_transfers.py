@@ -158,6 +158,10 @@ def test_the_old_agency_and_both_regions_regulators_see_it_a_third_agency_does_n
         seen = client_for(user).get(f"/api/v1/staff/transfers/{filing_id}")
         assert seen.status_code == 200
         assert seen.json()["from_agency"] == "苏南环境监测有限公司"
+    listed = client_for(sides["old_main"]).get("/api/v1/staff/transfers", {"status": "pending"})
+    assert [row["id"] for row in listed.json()["results"]] == [filing_id]
+    confirmed = client_for(sides["old_main"]).get("/api/v1/staff/transfers", {"status": "confirmed"})
+    assert confirmed.json()["results"] == []
     proof = client_for(sides["old_main"]).get(f"/api/v1/staff/transfers/{filing_id}/proof")
     assert b"".join(proof.streaming_content) == PROOF
 
