@@ -134,6 +134,16 @@ def isolated_media(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """The rate limits count in the cache, per process: one test's sign-ins must not throttle the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Tests create many accounts; full-strength PBKDF2 would spend most of the suite hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
