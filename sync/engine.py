@@ -28,6 +28,7 @@ from django.utils import timezone
 from server.accounts.models import Device, User
 from server.audit.context import operation_origin
 from server.errors import SERVER_ERROR, VALIDATION_FAILED, DomainError, ErrorCode, registered_codes
+from server.strict import validation_errors
 from sync import errors
 from sync.models import DeviceSyncState, Operation, Push
 from sync.operations import NotYet, OpContext, op_type
@@ -252,8 +253,9 @@ def _process(row: Operation, state: DeviceSyncState) -> list[After]:
     if kind is None:
         return _reject(row, state, _rejected(str(row.op_id), errors.UNKNOWN_OP_TYPE, op_type=row.op_type))
     payload = kind.payload(data=row.payload)
-    if not payload.is_valid():
-        return _reject(row, state, _rejected(str(row.op_id), VALIDATION_FAILED, details=payload.errors))
+    invalid = validation_errors(payload)  # unknown keys too (F10 item 5)
+    if invalid:
+        return _reject(row, state, _rejected(str(row.op_id), VALIDATION_FAILED, details=invalid))
     if kind.is_update and row.base_version is None:
         return _reject(row, state, _rejected(str(row.op_id), errors.BASE_VERSION_REQUIRED))
     earlier = _held_before(row, state)
@@ -403,17 +405,12 @@ def _release_one(pk: int) -> list[After]:
 
 
 def release_stranded() -> int:
-    """Retry every operation held on another device's key whose prerequisite is on the server: an
-    object that exists now, or a domain's key (a task's earlier photos), where retrying is the check.
-    By design nothing is left so (see ``_hold``); this net catches what a crash between a commit and
-    its release left behind. Run by beat every minute and after pushes. Returns how many it retried."""
-    candidates = (
-        Operation.objects.filter(status=S.HELD)
-        .exclude(wait_key__startswith=WaitKey.prefix(WaitKey.SEQ))
-        .exclude(wait_key__startswith=WaitKey.prefix(WaitKey.OP))
-        .select_related("user")
-        .order_by("received_at", "device_id", "seq")
-    )
+    """Retry every held operation whose prerequisite is on the server: its place reached in its
+    device's queue, the device's operation it waited behind resolved, an object that exists now, or a
+    domain's key (a task's earlier photos), where retrying is the check. By design nothing is left so
+    (F10 item 1, see ``_hold``); this net catches what a process dying between a commit and its
+    release leaves behind. Run by beat every minute and after pushes. Returns how many it retried."""
+    candidates = Operation.objects.filter(status=S.HELD).select_related("user").order_by("device_id", "seq")
     ready = [row.pk for row in candidates if _prerequisite_present(row)]
     _release(deque(ready))
     return len(ready)
@@ -421,6 +418,12 @@ def release_stranded() -> int:
 
 def _prerequisite_present(row: Operation) -> bool:
     key = WaitKey.parse(row.wait_key)
+    if key.kind == WaitKey.SEQ:
+        return DeviceSyncState.objects.filter(device_id=row.device_id, next_seq=row.seq).exists()
+    if key.kind == WaitKey.OP:
+        return not Operation.objects.filter(
+            device_id=row.device_id, op_id=key.parts[0], status=S.HELD
+        ).exists()
     if key.kind == WaitKey.ENTITY:
         return _on_server(*key.parts, row.user)
     return True

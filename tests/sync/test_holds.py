@@ -139,6 +139,22 @@ def test_the_safety_net_releases_held_work_whose_prerequisite_is_on_the_server(t
     assert engine.release_stranded() == 0
 
 
+def test_the_safety_net_releases_a_devices_own_queue_too(team, settings):
+    settings.SYNC_STRANDED_CHECK_SECONDS = 0
+    sampler = team["sampler"]
+    task_id, first = create(sampler, team["project"])
+    second = sampler.op("task.update", task_id, {"note": "第二"}, base_version=1)
+    assert sampler.push([second]).json()["results"][0]["waits_for"] == {"kind": "device_seq", "seq": 1}
+    with lost_release():
+        assert sampler.push([first]).json()["results"][0]["status"] == "applied"
+    assert Operation.objects.get(op_id=second["op_id"]).status == "held"
+
+    assert engine.release_stranded() == 1
+
+    assert Operation.objects.get(op_id=second["op_id"]).status == "applied"
+    assert MonitoringTask.objects.get(pk=task_id).note == "第二"
+
+
 def test_the_safety_net_runs_after_a_push(team, settings, django_capture_on_commit_callbacks):
     from django.core.cache import cache
 
