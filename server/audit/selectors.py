@@ -69,6 +69,7 @@ SUBJECTS: dict[str, Callable] = {
     "staff": access.access_employment,
     "enterprise": access.access_enterprise,
     "outlet": access.access_outlet,
+    "contract": access.access_contract,  # proposed, accepted, refused (issue F9.2)
     "photo": lambda user, pk: access.get_visible(access.photos_for(user), pk),
 }
 

@@ -103,7 +103,10 @@ def test_the_enterprise_accepts_and_the_agency_then_records_but_never_edits(worl
         "accepted",
         shanghai.enterprise_user.pk,
     )
-    assert AuditEntry.objects.filter(action="contract.accepted", subject_id=str(contract["id"])).exists()
+    history = client_for(shanghai.enterprise_user).get(f"{API}/audit/contract/{contract['id']}")
+    assert history.status_code == 200, history.json()
+    actions = [e["action"] for e in history.json()["results"]]
+    assert sorted(actions) == ["contract.accepted", "contract.proposed"]
 
     # Now the agency sees the enterprise and its outlets, and may register work under the contract...
     assert agency.get(f"{API}/enterprises/{shanghai.enterprise.pk}").status_code == 200
