@@ -15,6 +15,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from media_rules.evidence import Finding, PhotoContext, Severity
+from server.fields import instant  # evidence times are written as every answer writes them
 
 if TYPE_CHECKING:
     from media_rules.rules import Thresholds
@@ -133,8 +134,8 @@ def rule_clocks(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
                 {
                     "a": a,
                     "b": b,
-                    a: times[a].isoformat(),
-                    b: times[b].isoformat(),
+                    a: instant(times[a]),
+                    b: instant(times[b]),
                     "difference_s": diff,
                     "warn_s": th.clock_warn_s,
                     "fail_s": th.clock_fail_s,
@@ -172,8 +173,8 @@ def rule_receive_time(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
                 f"after it arrives{note_en}",
                 {
                     "source": name,
-                    name: times[name].isoformat(),
-                    "receive_time": received.isoformat(),
+                    name: instant(times[name]),
+                    "receive_time": instant(received),
                     "after_receive_s": ahead,
                     "slack_s": th.receive_slack_s,
                     "time_zone_may_explain": zone,
@@ -195,8 +196,8 @@ def rule_receive_time(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
                     f"Received {d_en} after capture (more than {l_en}): possibly an old photo",
                     {
                         "source": source,
-                        "capture_time": t.isoformat(),
-                        "receive_time": received.isoformat(),
+                        "capture_time": instant(t),
+                        "receive_time": instant(received),
                         "delay_s": delay,
                         "warn_s": th.receive_delay_warn_s,
                     },
@@ -229,8 +230,8 @@ def rule_task_window(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
             f"Captured {d_en} {where_en}, beyond the {duration_text(th.task_window_slack_s)[1]} allowed",
             {
                 "source": source,
-                "capture_time": t.isoformat(),
-                "window": [start.isoformat(), end.isoformat()],
+                "capture_time": instant(t),
+                "window": [instant(start), instant(end)],
                 "outside_by_s": max(before, after),
                 "slack_s": th.task_window_slack_s,
             },
@@ -273,8 +274,8 @@ def _stage_order(
             {
                 "stage": ctx.stage,
                 "source": source,
-                "capture_time": t.isoformat(),
-                "other_stage_time": other.isoformat(),
+                "capture_time": instant(t),
+                "other_stage_time": instant(other),
                 "violated_by_s": by,
                 "slack_s": th.stage_order_slack_s,
             },
@@ -297,8 +298,8 @@ def rule_modify_time(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
             f"EXIF 修改时间比拍摄时间晚 {d_zh}：文件在拍摄后被再次保存",
             f"The EXIF modify time is {d_en} after capture: the file was saved again after it was taken",
             {
-                "capture_time": captured.isoformat(),
-                "modify_time": modified.isoformat(),
+                "capture_time": instant(captured),
+                "modify_time": instant(modified),
                 "after_capture_s": after,
                 "warn_s": th.modify_warn_s,
             },

@@ -30,6 +30,7 @@ from media_rules.models import Blob, Photo, PhotoType
 from media_rules.rules import Thresholds, capture_time, evaluate, thresholds_for
 from server.audit import services as audit
 from server.errors import NOT_FOUND, DomainError
+from server.fields import instant
 from server.fieldwork.stages import STAGE_ORDER, ensure_photo_allowed, stage_wait_key
 from server.geo import to_wgs84, validate_point
 from server.lookups import unique_or_none
@@ -409,7 +410,7 @@ def photo_data(photo: Photo) -> dict[str, Any]:
         "outlet": photo.outlet_id,
         "awaiting_media": photo.awaiting_media,
         "media_purged": photo.media_purged,
-        "captured_at": photo.captured_at.isoformat() if photo.captured_at else None,
+        "captured_at": instant(photo.captured_at),  # also stored in the change log: F10 item 7
         "captured_from": photo.captured_from,
         "verdict": photo.verdict or "pending",
         "findings": photo.findings,

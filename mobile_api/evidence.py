@@ -22,7 +22,7 @@ from server import access
 from server.errors import request_language
 from server.evidence import selectors
 from server.evidence.selectors import KINDS, QueueQuery
-from server.fields import DayField, IdField, InstantField, check_day
+from server.fields import DayField, IdField, InstantField, check_day, instant
 
 
 # --- Input ----------------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ class MomentField(serializers.Field):
         return moment
 
     def to_representation(self, value):
-        return value.isoformat() if value else None
+        return instant(value)
 
     default_error_messages = {
         "invalid": "须为日期（2026-05-04）或带时区的时间（2026-05-04T08:00:00+08:00）。"

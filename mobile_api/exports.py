@@ -35,7 +35,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from media_rules.errors import MEDIA_PURGED
 from mobile_api.common import XLSX, xlsx_response
 from server.errors import DomainError
-from server.fields import DayField, IdField
+from server.fields import DayField, IdField, instant
 from server.geo import CoordinateSystem, from_wgs84
 from server.spreadsheets import cell_value, text_cells
 
@@ -135,10 +135,6 @@ def table_response(
 def local(value: dt.datetime | None) -> dt.datetime | None:
     """A table cell's time: naive local time to the second (Excel has no time zones; Beijing time)."""
     return timezone.localtime(value).replace(tzinfo=None, microsecond=0) if value else None
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return timezone.localtime(value).isoformat() if value else None
 
 
 def _person(user) -> str:
@@ -316,8 +312,8 @@ def checkin_feature(checkin, crs: str) -> dict:
         },
         "properties": {
             "kind": checkin.kind,
-            "at": _iso(checkin.at),
-            "recorded_at": _iso(checkin.recorded_at),
+            "at": instant(checkin.at),
+            "recorded_at": instant(checkin.recorded_at),
             "user": _person(checkin.user),
             "task": str(checkin.task_id) if checkin.task_id else None,
             "om_task": checkin.om_task_id,
@@ -365,12 +361,12 @@ def track_geojson_response(task, summary, crs: str) -> StreamingHttpResponse:
                 "properties": {
                     "device": segment.device_id,
                     "segment": segment.number,
-                    "started_at": _iso(segment.started_at),
-                    "ended_at": _iso(segment.ended_at),
+                    "started_at": instant(segment.started_at),
+                    "ended_at": instant(segment.ended_at),
                     "duration_s": segment.duration_s,
                     "length_m": round(segment.length_m, 3),
                     "points": len(segment.points),
-                    "coordTimes": [_iso(p.at) for p in segment.points],
+                    "coordTimes": [instant(p.at) for p in segment.points],
                 },
             }
 
@@ -442,7 +438,7 @@ def _manifest_row(photo) -> dict:
         "outlet": photo.outlet_id,
         "sha256": photo.sha256,
         "size": photo.blob.size if photo.blob_id else None,
-        "captured_at": _iso(photo.captured_at),
+        "captured_at": instant(photo.captured_at),
         "verdict": photo.verdict or "pending",
         "findings": _codes(photo.findings),
         "file": None,
@@ -517,7 +513,7 @@ def photos_zip_response(photos: Sequence, filename: str, scope: dict) -> Streami
                 rows.append(row)
                 if photo.blob_id is not None:
                     yield from _photo_bytes(archive, pipe, photo, row)
-            manifest = {"scope": scope, "generated_at": _iso(timezone.now()), "photos": rows}
+            manifest = {"scope": scope, "generated_at": instant(timezone.now()), "photos": rows}
             for name, content in (
                 ("manifest.csv", _manifest_csv(rows)),
                 ("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode()),

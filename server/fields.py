@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
 from rest_framework import serializers
 
 MAX_ID = 2**63 - 1  # the largest id a database key holds
@@ -25,6 +26,14 @@ class DayField(serializers.DateField):
 
     def to_internal_value(self, value) -> dt.date:
         return check_day(super().to_internal_value(value))
+
+
+def instant(value: dt.datetime | None) -> str | None:
+    """A moment as every JSON answer writes it (F10 item 7): RFC 3339 in the display time zone
+    (TIME_ZONE, Asia/Shanghai), with its offset: ``2024-05-01T12:00:00+08:00``. DRF's DateTimeField
+    writes the same; hand-written answers, pull rows and stored evidence go through this, so that a
+    value read back from the database (UTC) is not written ``+00:00`` or ``Z``."""
+    return timezone.localtime(value).isoformat() if value is not None else None
 
 
 class InstantField(serializers.DateTimeField):

@@ -52,3 +52,26 @@ def document_errors(result: dict[str, Any], generator, request, public) -> dict[
             for status in statuses:
                 responses.setdefault(status, {"$ref": "#/components/responses/Error"})
     return result
+
+
+# F10 item 7: every moment the API writes is RFC 3339 in Beijing time with its offset
+# (server/fields.py instant); Swagger UI's own sample ("...Z") would say otherwise.
+MOMENT_EXAMPLE = "2026-05-04T08:00:00+08:00"
+
+
+def _example_moments(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("format") == "date-time":
+            node.setdefault("example", MOMENT_EXAMPLE)
+        for value in node.values():
+            _example_moments(value)
+    elif isinstance(node, list):
+        for value in node:
+            _example_moments(value)
+
+
+def document_moments(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """drf-spectacular POSTPROCESSING_HOOKS entry: every date-time schema shows the convention."""
+    _example_moments(result.get("components", {}))
+    _example_moments(result.get("paths", {}))
+    return result

@@ -328,7 +328,7 @@ CELERY_BEAT_SCHEDULE["privacy-daily"] = {
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["server.renderers.JSONRenderer"],  # one way to write times
     "DEFAULT_PARSER_CLASSES": [
         "server.parsers.JSONParser",  # NUL and lone surrogates made storable (server/parsers.py)
         "rest_framework.parsers.FormParser",
@@ -361,7 +361,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Field-data backend for environmental monitoring. Every error has the shape "
         '`{"code": ..., "message": ..., "details": ...}`; messages are Chinese unless the request '
-        "sends `Accept-Language: en`."
+        "sends `Accept-Language: en`. Every moment the API writes (answers, pull rows, push results) "
+        "is RFC 3339 in Beijing time with its offset, `2026-05-04T08:00:00+08:00`; moments sent to it "
+        "may carry any offset (`Z` too), and one without an offset is read as Beijing time."
     ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -375,6 +377,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "server.openapi.document_errors",
+        "server.openapi.document_moments",
     ],
     "ENUM_NAME_OVERRIDES": {
         "AgencyKindEnum": "server.registry.models.Agency.Kind",

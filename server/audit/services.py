@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from server.audit.context import current
 from server.audit.models import AuditEntry
+from server.fields import instant
 
 # Subject types as the API and the sync protocol name them; other models use their model name.
 SUBJECT_TYPES = {
@@ -119,7 +120,9 @@ NOT_AUDITED = {"updated_at", "created_at", "version", "field_stamps"}
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, (dt.date, dt.datetime)):
+    if isinstance(value, dt.datetime):
+        return instant(value)  # F10 item 7: as every answer writes a moment
+    if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, (UUID, Decimal)):
         return str(value)

@@ -28,6 +28,7 @@ from django.urls import reverse
 from media_rules.models import Verdict
 from server.access import checkins_for, om_tasks_for, outlets_for, photos_for, tasks_for
 from server.accounts.models import User
+from server.fields import instant
 from server.fieldwork.models import MonitoringTask
 from server.geo import CoordinateSystem, from_wgs84
 from server.om.models import OmTask
@@ -98,8 +99,8 @@ def map_features(user: User, filters: MapFilters, *, system: str = "wgs84") -> d
     return {
         "type": "FeatureCollection",
         "coordinate_system": system,
-        "start": filters.start.isoformat(),
-        "end": filters.end.isoformat(),
+        "start": instant(filters.start),
+        "end": instant(filters.end),
         "counts": counts,
         "truncated": truncated,
         "features": features,
@@ -148,7 +149,7 @@ def _checkins(user: User, filters: MapFilters, project: _Projector, truncated: l
             verdict=c.verdict,
             verdict_label=c.get_verdict_display(),
             kind=c.get_kind_display(),
-            at=c.at.isoformat(),
+            at=instant(c.at),
             user=_person(c.user),
             accuracy_m=c.accuracy_m,
             distance_m=None if c.distance_m is None else round(c.distance_m, 1),
@@ -190,7 +191,7 @@ def _photos(user: User, filters: MapFilters, project: _Projector, truncated: lis
                 verdict=p.verdict,
                 verdict_label=p.get_verdict_display(),
                 photo_type=p.photo_type.name,
-                at=p.when.isoformat(),
+                at=instant(p.when),
                 taken_by=_person(p.taken_by),
                 accuracy_m=p.fix_accuracy_m,
                 outlet=p.outlet.name if p.outlet else "",
@@ -248,8 +249,8 @@ def _segment_feature(task: MonitoringTask, segment: Segment, project: _Projector
         task=task.name,
         device=segment.device_id,
         segment=segment.number,
-        started_at=segment.started_at.isoformat(),
-        ended_at=segment.ended_at.isoformat(),
+        started_at=instant(segment.started_at),
+        ended_at=instant(segment.ended_at),
         length_m=round(segment.length_m, 1),
         duration_s=round(segment.duration_s),
         points=len(segment.points),
@@ -268,8 +269,8 @@ def _gap_feature(task: MonitoringTask, before: Segment, after: Segment, project:
         task=task.name,
         device=before.device_id,
         after_segment=before.number,
-        started_at=start.at.isoformat(),
-        ended_at=end.at.isoformat(),
+        started_at=instant(start.at),
+        ended_at=instant(end.at),
         gap_s=round((end.at - start.at).total_seconds()),
     )
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from server.errors import DomainError
+from server.fields import instant
 from server.om import errors
 from server.om import judgements as judging
 from server.om.models import FormTemplate
@@ -205,7 +206,7 @@ def _datetime(value, item: dict, path: str, errs: _Errors):
     if parsed is None or timezone.is_naive(parsed):
         errs.add(path, "bad_datetime", label=item["label"])
         return None
-    return parsed.isoformat()
+    return instant(parsed)  # stored and shown as every answer writes a moment (F10 item 7)
 
 
 def _photo(value, item: dict, path: str, errs: _Errors):

@@ -576,7 +576,8 @@ def test_normalised_values(kit):
     answers["closing"]["remark"] = "  已处理  "
     answers["repair"][iid]["parts"] = [{"name": "泵管", "model": "PT-1", "unit": "根", "quantity": 2}]
     checked = forms.validate(t, answers, instruments=instruments, groups=groups, complete=True)
-    assert checked.answers["basic"]["om_time"] == "2025-06-01T01:30:00+00:00"
+    # F10 item 7: stored and shown as every answer writes a moment, Beijing time with its offset.
+    assert checked.answers["basic"]["om_time"] == "2025-06-01T09:30:00+08:00"
     assert checked.answers["closing"]["site_photos"] == [str(photo)]
     assert checked.answers["closing"]["remark"] == "已处理"
     assert checked.answers["repair"][iid]["parts"][0]["quantity"] == 2.0
