@@ -4,12 +4,20 @@ entries name a phone only to those of its user's agency (and to regulators and t
 
 import uuid
 
+import pytest
+from django.core.cache import cache
+
 from server.accounts.models import Device, DeviceToken
 from sync.models import Operation
 from tests.factories import PASSWORD
 from tests.sync.helpers import Phone
 
 API = "/api/v1"
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    cache.clear()  # the sign-in limits count per process: earlier tests' sign-ins must not spill over
 
 
 def sign_in(api, user, device_id, language=None):
