@@ -113,7 +113,7 @@ def test_latest_is_the_home_screen_location(side, task_id, client_for):
 
 
 def test_om_check_ins_need_the_task_staff_and_one_of_its_points(side, world, client_for):
-    technician = staff_account(side.main, side.technician)
+    technician = side.technician_user  # the technician's one account (seed 002: 账号分配 is not repeated)
     lon, lat = at_outlet(side.wastewater)
     ok = check_in(
         client_for(technician), lon=lon, lat=lat, om_task=side.om_task.pk, outlet=side.wastewater.pk
