@@ -234,23 +234,13 @@ def _capture_fix(photo: Photo) -> CaptureFix | None:
 
 
 def _task_window(photo: Photo, receive: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
-    """From the task's creation (the phone's corrected clock when it created it, else the server's
-    receipt) to the photo's receipt (nothing is captured after the server has it; a fixed end keeps
+    """From the task's creation (``created_at``: on the phone, its clock corrected, when created
+    offline) to the photo's receipt (nothing is captured after the server has it; a fixed end keeps
     the verdict the same when judged again). The task lifecycle of [F5] narrows it to started..ended."""
     task = photo.task
     if task is None:
         return None
-    from sync.models import Operation
-
-    created = (
-        Operation.objects.filter(
-            entity_id=str(task.pk), op_type="task.create", status=Operation.Status.APPLIED
-        )
-        .values_list("corrected_time", flat=True)
-        .first()
-    )
-    start = min(created, task.created_at) if created else task.created_at
-    return start, max(start, receive)
+    return task.created_at, max(task.created_at, receive)
 
 
 def _stage_neighbours(photo: Photo) -> tuple[dt.datetime | None, dt.datetime | None]:

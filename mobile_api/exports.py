@@ -152,7 +152,8 @@ TASK_EXPORT_HEADERS = (
     "照片数",
     "样品编号",
     "备注",
-    "创建时间",
+    "创建时间",  # on the phone (F10 item 7): before the task's first move
+    "服务器接收时间",
     "最近状态变更",
 )
 
@@ -170,6 +171,7 @@ def task_export_row(task) -> list:
         ", ".join(task.sample_codes),
         task.note,
         local(task.created_at),
+        local(task.received_at),
         local(task.last_move_at),
     ]
 

@@ -66,7 +66,11 @@ class TaskOut(serializers.Serializer):
     status = serializers.CharField()
     version = serializers.IntegerField()
     created_by = serializers.IntegerField(source="created_by_id")
-    created_at = InstantField()
+    created_at = InstantField(
+        help_text="When the sampler created the task: offline, the phone's clock corrected by the push's "
+        "measured offset (as the task's events are dated); never after received_at."
+    )
+    received_at = InstantField(help_text="When the server received the task.")
     updated_at = InstantField()
 
 

@@ -30,6 +30,12 @@ class OpContext:
     # in the payload (a photo's capture time) are corrected by it.
     clock_offset: dt.timedelta | None = None
 
+    @property
+    def corrected_time(self) -> dt.datetime:
+        """When the phone did it: its clock corrected by the push's measured offset (the order key's
+        time, kept increasing in the device's own order by the engine)."""
+        return dt.datetime.fromtimestamp(self.key[1] / 1_000_000, tz=dt.UTC)
+
 
 @dataclass
 class Outcome:

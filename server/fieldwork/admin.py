@@ -265,6 +265,7 @@ class MonitoringTaskAdmin(ReadOnlyAdmin):
         "created_by",
         "version",
         "created_at",
+        "received_at",
         "updated_at",
         "deleted_at",
     )
@@ -282,6 +283,7 @@ class MonitoringTaskAdmin(ReadOnlyAdmin):
         "created_by",
         "version",
         "created_at",
+        "received_at",
         "updated_at",
         "deleted_at",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from server.registry.models import REGION_CODE_HELP, Agency, Contract, Employment, Enterprise, Post
 
@@ -166,7 +167,10 @@ class MonitoringTask(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=1, editable=False)
     field_stamps = models.JSONField(default=dict, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # When the sampler created it: on the phone (offline, its clock corrected by the push's measured
+    # offset, as the task's events are dated), never after the server got it (``received_at``).
+    created_at = models.DateTimeField("创建时间", default=timezone.now, editable=False)
+    received_at = models.DateTimeField("服务器接收时间", default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 

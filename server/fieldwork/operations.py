@@ -3,8 +3,6 @@ online endpoint (mobile_api/tasks.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.db.models import Q
 from rest_framework import serializers
 
@@ -67,6 +65,7 @@ def _create(ctx: OpContext) -> Outcome:
         project=project,
         key=ctx.key,
         operation=ctx.operation_pk,
+        at=ctx.corrected_time,  # created on the phone then, as its events are dated (F10 item 7)
         **data,
     )
     return Outcome(entity_id=str(task.pk), version=task.version, change_seq=seq)
@@ -96,15 +95,13 @@ def _update(ctx: OpContext) -> Outcome:
 
 
 def _transition(ctx: OpContext) -> Outcome:
-    # The move is dated by the phone's clock, corrected by the push's measured offset.
-    at = dt.datetime.fromtimestamp(ctx.key[1] / 1_000_000, tz=dt.timezone.utc)
     try:
         move = services.task_transition(
             actor=ctx.user,
             task=_task(ctx),
             to=ctx.payload["to"],
             reason=ctx.payload["reason"],
-            at=at,
+            at=ctx.corrected_time,  # the phone's clock, corrected by the push's measured offset
             key=ctx.key,
         )
     except DomainError as exc:

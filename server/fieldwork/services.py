@@ -313,8 +313,12 @@ def task_create(
     note: str = "",
     key: list | None = None,
     operation: int | None = None,
+    at: dt.datetime | None = None,
 ) -> tuple[MonitoringTask, int]:
-    """Rule 1: a task belongs to a registered project and is created by one of its samplers."""
+    """Rule 1: a task belongs to a registered project and is created by one of its samplers.
+    ``at``: when the phone created it (offline: its clock corrected by the push's offset, as its
+    events are dated); ``created_at`` is that, never later than ``received_at``, when the server
+    got it (F10 item 7: an export showed the task's first move before its creation)."""
     if "sampler" not in _assignment_posts(project, actor):
         raise DomainError(errors.TASK_CREATOR_NOT_SAMPLER)
     if project.status not in (S.UNFINISHED, S.RETURNED):
@@ -323,8 +327,11 @@ def task_create(
         _refuse_taken_id(actor, task_id)
     key = key or online_key(actor, 0)
     stamp = {"v": 1, "k": key, "op": operation}
+    received = timezone.now()
     task = MonitoringTask.objects.create(
         id=task_id,
+        created_at=min(at, received) if at else received,
+        received_at=received,
         project=project,
         name=name.strip(),
         sample_codes=list(sample_codes),

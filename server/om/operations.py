@@ -186,15 +186,9 @@ def _device(ctx: OpContext) -> Device | None:
     return Device.objects.filter(pk=ctx.device_id).first()
 
 
-def _corrected(ctx: OpContext):
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(ctx.key[1] / 1_000_000, tz=dt.timezone.utc)
-
-
 def _save(ctx: OpContext) -> Outcome:
     saved = save_record(
-        user=ctx.user, device=_device(ctx), record_id=ctx.entity_id, data=ctx.payload, at=_corrected(ctx)
+        user=ctx.user, device=_device(ctx), record_id=ctx.entity_id, data=ctx.payload, at=ctx.corrected_time
     )
     return Outcome(
         entity_id=str(saved.record.pk),
@@ -211,7 +205,7 @@ def _confirm(ctx: OpContext) -> Outcome:
         device=_device(ctx),
         confirmation_id=ctx.entity_id,
         data=ctx.payload,
-        at=_corrected(ctx),
+        at=ctx.corrected_time,
     )
     return Outcome(
         entity_id=str(done.confirmation.pk),
@@ -223,7 +217,7 @@ def _confirm(ctx: OpContext) -> Outcome:
 
 def _review(ctx: OpContext) -> Outcome:
     review, _ = review_records(
-        user=ctx.user, device=_device(ctx), review_id=ctx.entity_id, data=ctx.payload, at=_corrected(ctx)
+        user=ctx.user, device=_device(ctx), review_id=ctx.entity_id, data=ctx.payload, at=ctx.corrected_time
     )
     return Outcome(entity_id=str(review.pk), version=1)
 

@@ -9,8 +9,6 @@ held until the task reaches the server.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from rest_framework import serializers
@@ -156,7 +154,7 @@ def record_checkin(
 def _checkin(ctx: OpContext) -> Outcome:
     from server.accounts.models import Device
 
-    corrected = dt.datetime.fromtimestamp(ctx.key[1] / 1_000_000, tz=dt.timezone.utc)
+    corrected = ctx.corrected_time
     checkin, _ = record_checkin(
         user=ctx.user,
         device=Device.objects.filter(pk=ctx.device_id).first(),

@@ -75,7 +75,7 @@ class TimeWindow:
     """When a task's points can have been recorded: not (much) before the task existed, not (much)
     after the server received them. ``None`` where the caller does not know that bound."""
 
-    task_created_at: dt.datetime | None = None  # the earliest of the row's and the phone's creation
+    task_created_at: dt.datetime | None = None  # the task's created_at: on the phone, when offline
     received_at: dt.datetime | None = None  # the server's clock when the batch arrived
 
 

@@ -110,22 +110,6 @@ def _fix(row: TrackPoint) -> rules.Fix:
     )
 
 
-def task_created_at(task: MonitoringTask) -> dt.datetime:
-    """When the task came to be: the phone's corrected clock when it created the task offline (its
-    ``task.create`` operation), if earlier than the server's row; as media_rules.services._task_window
-    reads a photo's task window."""
-    from sync.models import Operation
-
-    created = (
-        Operation.objects.filter(
-            entity_id=str(task.pk), op_type="task.create", status=Operation.Status.APPLIED
-        )
-        .values_list("corrected_time", flat=True)
-        .first()
-    )
-    return min(created, task.created_at) if created else task.created_at
-
-
 # --- Writes ---------------------------------------------------------------------------------------
 def ensure_can_record(*, task: MonitoringTask, actor: User) -> None:
     """Only staff assigned to the task's project (in any post, while employed) record its track."""
@@ -162,9 +146,7 @@ def ingest_points(
     by_time: dict[dt.datetime, TrackPoint] = {}
     for row in parsed:
         by_time.setdefault(row.recorded_at, row)
-    window = rules.TimeWindow(
-        task_created_at=task_created_at(task), received_at=received_at or timezone.now()
-    )
+    window = rules.TimeWindow(task_created_at=task.created_at, received_at=received_at or timezone.now())
     with transaction.atomic():
         # One writer per task at a time: two batches of one device judged concurrently would each
         # miss the other's points.

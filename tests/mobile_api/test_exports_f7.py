@@ -200,6 +200,7 @@ def expected_task_rows(tasks) -> list[list]:
                 ", ".join(task.sample_codes),
                 task.note,
                 local(task.created_at),
+                local(task.received_at),
                 local(last.at) if last else None,
             ]
         )

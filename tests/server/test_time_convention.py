@@ -111,7 +111,7 @@ def test_the_openapi_schema_states_the_convention(api):
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     assert "`2026-05-04T08:00:00+08:00`" in schema["info"]["description"]
     task = schema["components"]["schemas"]["TaskOut"]["properties"]
-    assert task["created_at"]["example"] == "2026-05-04T08:00:00+08:00"
+    assert task["created_at"]["example"] == task["received_at"]["example"] == "2026-05-04T08:00:00+08:00"
     examples = [text for _, text in moments(schema)]
     assert examples
     assert off_convention(schema) == []
