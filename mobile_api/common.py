@@ -79,6 +79,7 @@ def parse(serializer_class: type[serializers.Serializer], data, **kwargs) -> dic
     return serializer.validated_data
 
 
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(filters.NumberFilter):
     """An id in a query string: a whole number from 1 to MAX_ID, as IdField takes in a body. Anything
     else is a 400 validation_failed naming the parameter. ``NumberFilter`` alone takes ``1e300``, and

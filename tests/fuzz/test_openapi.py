@@ -1,5 +1,7 @@
 """schemathesis against the OpenAPI schema, in-process, signed in: no 5xx, and every answer is what
-the schema documents (status, content type, body).
+the schema documents (status, content type, body). OPTIONS, which the schema does not list, is sent
+to every path as well, and ids past 64 bits to every integer query and path parameter in turn (F9
+item 9: both were 500s the schema-driven cases did not reach).
 
 Paths with parameters (``/tasks/{id}``, ``/violations/{id}/reject``) would mostly be fuzzed as 404s:
 a random id names nothing. So two cases in three name a real object instead (``real_objects``: the
@@ -22,6 +24,7 @@ from django.apps import apps
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
+from django.test import Client
 from django.urls import resolve
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
@@ -62,6 +65,9 @@ PARAMETER_MODELS = {
 }
 # Of every 3 cases for a path with parameters, how many name real objects.
 REAL_OF_3 = 2
+# Numbers no id can be (SQLite cannot even bind them), sent to every integer query parameter in turn
+# and to every integer path parameter: a filter that forgot its bound was a 500 (F9 item 9).
+PAST_64_BITS = [2**63, -(10**20)]
 # Paths with parameters whose cases must reach a real object, signed in as the agency's main account
 # (not all: some objects belong to the other province's side, and a state the fuzzed body cannot
 # reach is fine). Seen: 66-67 of 71.
@@ -188,6 +194,69 @@ def _fuzzer(strategy, headers: dict, pools: dict[str, list], answers: Counter | 
     return run
 
 
+def _concrete(operation, values: dict) -> str:
+    path = operation.path
+    for p in operation.path_parameters:
+        path = path.replace(f"{{{p.name}}}", str(values[p.name]))
+    return path
+
+
+def _urls(operation, pools: dict[str, list]) -> tuple[str, list[str]]:
+    """The path with its parameters naming a real object (when there is one), and variants naming
+    nothing and with each integer parameter past 64 bits."""
+    kinds = {
+        p.name: (p.definition.get("schema", {}).get("type"), _format_of(operation, p.name))
+        for p in operation.path_parameters
+    }
+    nothing = {
+        name: uuid.uuid4() if fmt == "uuid" else 1 if kind == "integer" else "x"
+        for name, (kind, fmt) in kinds.items()
+    }
+    real = dict(nothing)
+    for name, values in pools.items():
+        if isinstance(values[0], tuple):  # an audit subject: its type and id go together
+            real["subject_type"], real["subject_id"] = values[0]
+        else:
+            real[name] = values[0]
+    variants = [nothing] + [
+        {**real, name: big} for name, (kind, _) in kinds.items() if kind == "integer" for big in PAST_64_BITS
+    ]
+    return _concrete(operation, real), [_concrete(operation, values) for values in variants]
+
+
+def _odd_requests(operations: list[tuple], headers: dict) -> dict[str, str]:
+    """What the schema-driven cases do not send: OPTIONS to every path, and GET with each integer
+    query parameter past 64 bits. Never a 5xx, and an error is in the one error shape."""
+    client = Client(headers=headers, raise_request_exception=False)  # a 500 is collected, not raised
+    failures = {}
+    options = {}
+    for operation, pools in operations:
+        real, others = _urls(operation, pools)
+        options.setdefault(operation.path, [real, *others])
+        if operation.method.upper() != "GET":
+            continue
+        for param in operation.query:
+            if param.definition.get("schema", {}).get("type") == "integer":
+                for big in PAST_64_BITS:
+                    failures.update(
+                        _check(f"GET {real}?{param.name}={big}", client.get(real, {param.name: big}))
+                    )
+    for urls in options.values():
+        for url in dict.fromkeys(urls):
+            failures.update(_check(f"OPTIONS {url}", client.options(url)))
+    return failures
+
+
+def _check(label: str, answer) -> dict[str, str]:
+    json = answer.get("Content-Type", "").startswith("application/json")
+    shaped = json and set(answer.json()) == {"code", "message", "details"}
+    if answer.status_code >= 500 or (answer.status_code >= 400 and not shaped):
+        return {label: f"{answer.status_code}: {answer.content[:500]!r}"}
+    if label.startswith("OPTIONS") and answer.status_code == 200 and "OPTIONS" not in answer.get("Allow", ""):
+        return {label: f"no OPTIONS in Allow: {answer.get('Allow')!r}"}
+    return {}
+
+
 @pytest.fixture
 def api_schema(settings, real_objects):  # after them: making them puts back what this turns off
     settings.ALLOWED_HOSTS = ["testserver", "localhost"]
@@ -207,6 +276,7 @@ def test_api(api_schema, token, role, wechat, caplog):
     headers = {"Authorization": f"Bearer {token}"}
     failures = {}
     reached: dict[str, Counter] = {}
+    odd: list[tuple] = []
     for result in api_schema.get_all_operations():
         operation = result.ok()
         if operation.label in EXCLUDED:
@@ -217,6 +287,7 @@ def test_api(api_schema, token, role, wechat, caplog):
         pools = _pools(operation)
         answers = reached.setdefault(operation.label, Counter()) if pools else None
         run = _fuzzer(strategy, headers, pools, answers)
+        odd.append((operation, pools))
         started = time.monotonic()
         try:
             run()
@@ -225,6 +296,9 @@ def test_api(api_schema, token, role, wechat, caplog):
         except BaseException as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup
             failures[operation.label] = str(exc)[:3000]
         print(f"{operation.label}: {time.monotonic() - started:.1f}s")
+    started = time.monotonic()
+    failures.update(_odd_requests(odd, headers))
+    print(f"OPTIONS and ids past 64 bits: {time.monotonic() - started:.1f}s")
     for label, answers in sorted(reached.items()):
         print(f"{label} with real objects: {dict(sorted(answers.items()))}")
     for label, text in failures.items():
