@@ -75,8 +75,8 @@ class Operation(models.Model):
     push = models.ForeignKey(Push, on_delete=models.PROTECT, related_name="operations")
     status = models.CharField(max_length=16, choices=Status.choices)
     waits_for = models.JSONField(null=True, blank=True)
-    # What a held operation waits for, as one indexed string: "seq:<n>", "op:<op id>" or
-    # "entity:<type>:<id>". Empty once it is resolved.
+    # What a held operation waits for: a sync.waits.WaitKey ("seq:<device>:<n>", "op:<op id>",
+    # "entity:<type>:<id>", or a domain's, "stages:<task>"), as one indexed string. Empty once resolved.
     wait_key = models.CharField(max_length=120, blank=True)
     result = models.JSONField(default=dict)
     received_at = models.DateTimeField()
