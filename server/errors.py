@@ -365,6 +365,8 @@ class JsonErrorMiddleware:
         response = self.get_response(request)
         if response.status_code < 400 or response.get("Content-Type", "").startswith(_JSON_TYPES):
             return response
+        if getattr(response, "workspace_page", False):
+            return response  # a workspace page's own 404/429, made for a person (workspace/pages.py)
         error = _BY_STATUS.get(response.status_code, HTTP_ERROR)
         replacement = error_response(
             request,

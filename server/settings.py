@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "sync",
     "media_rules",
     "server.maps",
+    "workspace",  # the web workspace (工作台) at /
     "server.apps.ServerConfig",
 ]
 

@@ -8,16 +8,14 @@ missing browser fails. ``scripts/system-deps.sh`` installs it as root.
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BASE_DIR
 from tests.factories import PASSWORD, build_world
 from tests.maps.helpers import INSIDE, OUTSIDE, field_day
+from tests.support.browser import WAIT_S, artefact_dir
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,18 +24,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-WAIT_S = 30
-NEEDS = "apt-get install chromium chromium-driver (scripts/system-deps.sh does it as root)"
-
 
 def screenshot_path() -> Path:
-    folder = (
-        Path(os.environ["ARTIFACTS_DIR"])
-        if os.environ.get("ARTIFACTS_DIR")
-        else BASE_DIR / "var" / "artifacts"
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / "map.png"
+    return artefact_dir() / "map.png"
 
 
 def refused_port() -> int:
@@ -45,43 +34,6 @@ def refused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@pytest.fixture
-def browser():
-    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and chromedriver):
-        missing = ", ".join(
-            name for name, path in (("chromium", chromium), ("chromedriver", chromedriver)) if not path
-        )
-        reason = f"the map's browser test needs {missing}: {NEEDS}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}. On CI a missing browser is a failure, not a skip.")
-        pytest.skip(reason)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    # Both paths given: Selenium Manager has nothing to look up or download.
-    options.binary_location = chromium
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",  # root in a container
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        "--window-size=1280,900",
-        "--lang=zh-CN",
-        "--no-first-run",
-        "--disable-background-networking",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
-    driver.set_page_load_timeout(WAIT_S)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def test_the_map_draws_the_field_day_without_its_tiles(browser, live_server, settings):

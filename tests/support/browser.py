@@ -1,0 +1,88 @@
+"""A real headless Chromium for the browser tests (Debian's chromium and chromium-driver, driven by
+Selenium): the map page's (tests/maps) and the workspace's (tests/workspace).
+
+Skipped with the reason outside CI when the browser is missing; on CI (``CI`` set) a missing browser
+fails. ``scripts/system-deps.sh`` installs it as root. The browser keeps its console log and its
+performance log (the DevTools network events), so that a test can check what a page requested.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+WAIT_S = 30
+NEEDS = "apt-get install chromium chromium-driver (scripts/system-deps.sh does it as root)"
+
+
+def artefact_dir(name: str = "") -> Path:
+    """Where browser tests leave their screenshots: ``$ARTIFACTS_DIR`` (CI) or ``var/artifacts``, and
+    ``name`` below it. ``var/`` is git-ignored."""
+    base = Path(os.environ["ARTIFACTS_DIR"]) if os.environ.get("ARTIFACTS_DIR") else None
+    if base is None:
+        base = Path(__file__).resolve().parents[2] / "var" / "artifacts"
+    folder = base / name if name else base
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def requested_urls(driver) -> list[str]:
+    """Every URL the browser asked for since the log was last read (Chrome's performance log)."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def foreign_requests(urls: list[str], origin: str) -> list[str]:
+    """The requests to anywhere but ``origin`` (data: and blob: URLs stay in the page)."""
+    host = urlsplit(origin).netloc
+    return [
+        url
+        for url in urls
+        if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).netloc != host
+    ]
+
+
+@pytest.fixture
+def browser():
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and chromedriver):
+        missing = ", ".join(
+            name for name, path in (("chromium", chromium), ("chromedriver", chromedriver)) if not path
+        )
+        reason = f"the browser tests need {missing}: {NEEDS}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}. On CI a missing browser is a failure, not a skip.")
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    # Both paths given: Selenium Manager has nothing to look up or download.
+    options.binary_location = chromium
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",  # root in a container
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,900",
+        "--lang=zh-CN",
+        "--no-first-run",
+        "--disable-background-networking",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+    driver.set_page_load_timeout(WAIT_S)
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -1,0 +1,75 @@
+"""What the top bar says about the user and which pages the left navigation lists for each role.
+Only pages that exist are listed; later steps of F11 add theirs here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from server.accounts.models import AGENCY_ROLES, Role, User
+from workspace.i18n import t
+
+# The map page (server/maps) scopes by role itself; enterprises have no map there.
+MAP_ROLES = {Role.PLATFORM, Role.REGULATOR, *AGENCY_ROLES}
+
+
+@dataclass(frozen=True)
+class Link:
+    key: str
+    label: str
+    url: str
+
+
+def home_url(user: User) -> str:
+    if user.role in AGENCY_ROLES:
+        return reverse("workspace:agency-home")
+    if user.role == Role.ENTERPRISE:
+        return reverse("workspace:enterprise-home")
+    if user.role == Role.REGULATOR:
+        return reverse("workspace:regulator-home")
+    return reverse("workspace:platform-home")
+
+
+def display_name(user: User) -> str:
+    if user.person_id:
+        return user.person.name
+    return user.get_full_name() or user.username
+
+
+def organisation(user: User) -> str:
+    if user.agency_id:
+        return user.agency.name
+    if user.enterprise_id:
+        return user.enterprise.name
+    if user.role == Role.REGULATOR:
+        return t(f"辖区 {user.region_code}", f"Region {user.region_code}")
+    return t("平台", "Platform")
+
+
+def navigation(user: User) -> list[Link]:
+    links = [Link("home", t("首页", "Home"), home_url(user))]
+    if user.role in MAP_ROLES:
+        links.append(Link("map", t("地图", "Map"), reverse("maps:map")))
+    if user.role == Role.PLATFORM:
+        links.append(Link("admin", t("管理后台", "Admin"), reverse("admin:index")))
+    links += [
+        Link("phones", t("我的手机", "My phones"), reverse("workspace:phones")),
+        Link("password", t("修改密码", "Change password"), reverse("workspace:password")),
+    ]
+    return links
+
+
+ROLE_EN = {
+    Role.PLATFORM: "Platform administrator",
+    Role.REGULATOR: "Regulator",
+    Role.AGENCY_MAIN: "Agency main account",
+    Role.AGENCY_MANAGER: "Agency manager",
+    Role.AGENCY_REVIEWER: "O&M reviewer",
+    Role.AGENCY_FIELD: "Field staff",
+    Role.ENTERPRISE: "Enterprise confirmer",
+}
+
+
+def role_label(user: User) -> str:
+    return t(user.get_role_display(), ROLE_EN.get(user.role, user.role))

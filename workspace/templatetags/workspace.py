@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+
+from workspace import labels
+from workspace.i18n import t as pick
+
+register = template.Library()
+
+
+@register.simple_tag
+def t(zh: str, en: str) -> str:
+    """``{% t "中文" "English" %}``: the text in the user's language."""
+    return pick(zh, en)
+
+
+@register.filter
+def local(value) -> str:
+    """A moment in Asia/Shanghai, to the second; a date as it is."""
+    if isinstance(value, dt.datetime):
+        return labels.local_time(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return labels.readable(value) if value not in (None, "") else "—"
+
+
+@register.filter
+def finding_message(finding: dict) -> str:
+    return labels.finding_message(finding)
+
+
+@register.filter
+def evidence_rows(evidence) -> list[tuple[str, str]]:
+    return labels.evidence_rows(evidence)
+
+
+@register.filter
+def severity(value: str) -> str:
+    return labels.severity_label(value)

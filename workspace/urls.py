@@ -1,0 +1,21 @@
+from django.urls import include, path
+
+from workspace.views import accounts, home, photos
+
+app_name = "workspace"
+
+urlpatterns = [
+    path("", home.index, name="index"),
+    path("sign-in/", accounts.sign_in, name="sign-in"),
+    path("sign-out/", accounts.sign_out, name="sign-out"),
+    path("account/password/", accounts.password, name="password"),
+    path("account/phones/", accounts.phones, name="phones"),
+    path("account/phones/<uuid:device_id>/revoke", accounts.phone_revoke, name="phone-revoke"),
+    path("agency/", home.agency_home, name="agency-home"),
+    path("enterprise/", home.enterprise_home, name="enterprise-home"),
+    path("regulator/", home.regulator_home, name="regulator-home"),
+    path("platform/", home.platform_home, name="platform-home"),
+    path("photos/<uuid:photo_id>/", photos.photo, name="photo"),
+    # Django's set_language (POST, CSRF): the language switch in the top bar.
+    path("i18n/", include("django.conf.urls.i18n")),
+]

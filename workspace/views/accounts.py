@@ -1,0 +1,121 @@
+"""Signing in and out, the password, the user's phones.
+
+Sign-in is counted by the API's own throttles (``mobile_api.common``: per address and per account,
+on the same cache keys), so guessing a password gains nothing by switching between the page and
+``POST /auth/login``. Whoever is refused waits; the account is not locked (as the API)."""
+
+from __future__ import annotations
+
+import math
+
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from rest_framework.parsers import FormParser
+from rest_framework.request import Request as ApiRequest
+
+from mobile_api.auth import devices_for
+from mobile_api.common import SignInAccountThrottle, SignInThrottle
+from server.access import get_visible
+from server.accounts import services
+from server.accounts.errors import LOGIN_FAILED
+from server.errors import THROTTLED
+from workspace import nav
+from workspace.forms import SignInForm
+from workspace.i18n import message_language, t
+from workspace.pages import page, render_page, use_chosen_language
+
+
+def sign_in_wait(request: HttpRequest) -> float | None:
+    """Seconds to wait when the API's sign-in throttles refuse this attempt, else None (the attempt
+    is counted)."""
+    wrapped = ApiRequest(request, parsers=[FormParser()])
+    waits = [
+        throttle.wait() or 0.0
+        for throttle in (SignInThrottle(), SignInAccountThrottle())
+        if not throttle.allow_request(wrapped, None)
+    ]
+    return max(waits) if waits else None
+
+
+@never_cache
+def sign_in(request: HttpRequest) -> HttpResponse:
+    use_chosen_language(request)
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = ""
+    if request.user.is_authenticated:
+        return redirect(target or nav.home_url(request.user))
+    form = SignInForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        wait = sign_in_wait(request)
+        if wait is not None:
+            seconds = max(1, math.ceil(wait))
+            form.is_valid()
+            form.add_error(
+                None,
+                THROTTLED.message(message_language())
+                + t(f"（请 {seconds} 秒后再试）", f" (try again in {seconds} s)"),
+            )
+            status = 429
+        elif form.is_valid():
+            user = authenticate(
+                request,
+                username=form.cleaned_data["username"].strip(),
+                password=form.cleaned_data["password"],
+            )
+            if user is None:
+                form.add_error(None, LOGIN_FAILED.message(message_language()))
+            else:
+                login(request, user)
+                return redirect(target or nav.home_url(user))
+    return render_page(request, "workspace/sign_in.html", {"form": form, "next": target}, status=status)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("workspace:sign-in")
+
+
+@page()
+def password(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        update_session_auth_hash(request, form.user)  # this session stays signed in
+        messages.success(request, t("密码已修改。", "Your password has been changed."))
+        return redirect("workspace:password")
+    return render_page(request, "workspace/password.html", {"form": form}, active="password")
+
+
+@page()
+def phones(request: HttpRequest) -> HttpResponse:
+    devices = list(devices_for(request.user))
+    return render_page(
+        request,
+        "workspace/phones.html",
+        {"devices": devices},
+        active="phones",
+    )
+
+
+@page()
+@require_POST
+def phone_revoke(request: HttpRequest, device_id) -> HttpResponse:
+    """Signs the phone out (its tokens revoked), as ``POST /devices/{id}/revoke`` does."""
+    device = get_visible(devices_for(request.user), device_id)
+    services.device_revoke(device=device, actor=request.user)
+    device = get_visible(devices_for(request.user), device_id)
+    if request.headers.get("HX-Request"):
+        return render_page(request, "workspace/partials/phone_row.html", {"device": device, "revoked": True})
+    messages.success(request, t("已退出该手机的登录。", "The phone has been signed out."))
+    return redirect("workspace:phones")
