@@ -377,7 +377,7 @@ def _plan(rng: random.Random, world: dict, phone: dict, track, day: Day) -> Plan
                     "accuracy_m": 8,
                     "task": tasks[0],
                     "outlet": world["outlet"],
-                    "time": clock,
+                    "device_time": clock,
                 },
                 at=clock,
             )
@@ -393,7 +393,7 @@ def _plan(rng: random.Random, world: dict, phone: dict, track, day: Day) -> Plan
         offset = clock + 20 - fixes[0][0]
         points = [
             {
-                "time": offset + t,
+                "fix_time": offset + t,
                 "longitude": exif_lon + east + (lon - lon0) * shrink,
                 "latitude": exif_lat + north + (lat - lat0),
                 "altitude_m": ele,
@@ -401,7 +401,7 @@ def _plan(rng: random.Random, world: dict, phone: dict, track, day: Day) -> Plan
             }
             for t, lon, lat, ele in fixes
         ]
-        clock = points[-1]["time"]
+        clock = points[-1]["fix_time"]
         op(
             burst,
             "track.append",
@@ -412,7 +412,7 @@ def _plan(rng: random.Random, world: dict, phone: dict, track, day: Day) -> Plan
         plan.points[task] += len(points)
         for slot in photo_slots:
             if slot == b:
-                taken = points[len(points) // 2]["time"]
+                taken = points[len(points) // 2]["fix_time"]
                 burst.photos.append(
                     Photo(
                         id=str(uuid.uuid4()),
@@ -449,9 +449,9 @@ def _plan(rng: random.Random, world: dict, phone: dict, track, day: Day) -> Plan
             o["device_time"] = at(o["device_time"])
             if o["type"] == "track.append":
                 for point in o["payload"]["points"]:
-                    point["time"] = at(point["time"])
+                    point["fix_time"] = at(point["fix_time"])
             elif o["type"] == "checkin.record":
-                o["payload"]["time"] = at(o["payload"]["time"])
+                o["payload"]["device_time"] = at(o["payload"]["device_time"])
         for photo in burst.photos:
             photo.taken = base + dt.timedelta(seconds=photo.taken)
             photo.data = make_jpeg(rng, day.photo_size, photo.taken, exif_lon, exif_lat)

@@ -43,7 +43,7 @@ def _walk(start: dt.datetime, n: int, lon: float, lat: float) -> list[dict]:
         glon, glat = from_wgs84(wlon, wlat, "gcj02")
         points.append(
             {
-                "time": start + dt.timedelta(seconds=5 * i),
+                "fix_time": start + dt.timedelta(seconds=5 * i),
                 "longitude": glon,
                 "latitude": glat,
                 "coordinate_system": "gcj02",
@@ -51,7 +51,7 @@ def _walk(start: dt.datetime, n: int, lon: float, lat: float) -> list[dict]:
                 "speed_mps": 1.4,
                 "bearing": 90.0,
                 "altitude_m": 4.0,
-                "mock": False,
+                "mock_location": False,
             }
         )
     return points
@@ -97,7 +97,7 @@ def run_benchmark(world) -> Result:
                 TrackPoint(
                     task=task,
                     device=device,
-                    recorded_at=p["time"],
+                    recorded_at=p["fix_time"],
                     location=Point(p["longitude"], p["latitude"], srid=4326),
                     longitude=p["longitude"],
                     latitude=p["latitude"],

@@ -16,11 +16,11 @@ from media_rules import errors, services
 from media_rules.intake import check_sha256
 from media_rules.models import Photo, PhotoType
 from server.access import access_outlet, get_visible, photos_for, projects_for, tasks_for
+from server.capture import OptionalFixIn
 from server.errors import DomainError
-from server.fields import IdField, InstantField
+from server.fields import IdField
 from server.fieldwork import errors as fieldwork_errors
 from server.fieldwork.stages import stage_wait_key
-from server.geo import CoordinateSystem
 from server.lookups import unique_or_none
 from sync.operations import (
     Entity,
@@ -34,8 +34,10 @@ from sync.operations import (
 )
 
 
-class PhotoManifestPayload(serializers.Serializer):
-    """The capture manifest. Form fields of ``wx.uploadFile`` arrive as strings: they parse too."""
+class PhotoManifestPayload(OptionalFixIn):
+    """The capture manifest: the photo's capture fix (server/capture.py, the names every capture
+    takes) and what was photographed. Form fields of ``wx.uploadFile`` arrive as strings: they
+    parse too."""
 
     sha256 = serializers.CharField(
         max_length=64, help_text="SHA-256 of the photo file, lowercase hex (optional with the file)."
@@ -43,28 +45,6 @@ class PhotoManifestPayload(serializers.Serializer):
     photo_type = serializers.CharField(max_length=40, help_text="A photo type code (GET /photo-types).")
     task = serializers.UUIDField(required=False, allow_null=True, default=None)
     outlet = IdField(required=False, allow_null=True, default=None, help_text="The site.")
-    longitude = serializers.FloatField(required=False, allow_null=True, default=None)
-    latitude = serializers.FloatField(required=False, allow_null=True, default=None)
-    coordinate_system = serializers.ChoiceField(
-        choices=CoordinateSystem.choices(),
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="The system of longitude/latitude (wx.getLocation gives gcj02 when asked for it).",
-    )
-    accuracy_m = serializers.FloatField(required=False, allow_null=True, default=None)
-    fix_time = InstantField(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="The location fix's own timestamp (Android Location.getTime(), iOS CLLocation.timestamp: "
-        "satellite or network time). Not corrected by the phone's clock offset: leave it out when the "
-        "only time known is the phone's clock (wx.getLocation gives none).",
-    )
-    mock_location = serializers.BooleanField(required=False, default=False)
-    device_time = InstantField(
-        required=False, allow_null=True, default=None, help_text="The phone's clock when the photo was taken."
-    )
     signature = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -78,14 +58,6 @@ class PhotoManifestPayload(serializers.Serializer):
             return check_sha256(value)
         except DomainError as exc:
             raise serializers.ValidationError("须为 64 位十六进制 SHA-256。") from exc
-
-    def validate(self, attrs):
-        located = attrs.get("longitude") is not None, attrs.get("latitude") is not None
-        if any(located) and not all(located):
-            raise serializers.ValidationError({"latitude": "经度和纬度须一起提交。"})
-        if all(located) and not attrs.get("coordinate_system"):
-            raise serializers.ValidationError({"coordinate_system": "请说明坐标系（wgs84、gcj02 或 bd09）。"})
-        return attrs
 
 
 def manifest_of(data: dict) -> services.Manifest:

@@ -13,7 +13,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import Pagination, parse
+from mobile_api.common import Pagination, parse_query
 from server.audit import selectors
 from server.audit.models import AuditEntry
 from server.fields import IdField, InstantField
@@ -108,7 +108,7 @@ class AuditListView(_EntriesView):
 
     @extend_schema(parameters=[AuditQuery], responses=AuditEntryOut(many=True))
     def get(self, request: Request) -> Response:
-        query = parse(AuditQuery, request.query_params)
+        query = parse_query(AuditQuery, request.query_params)
         entries = selectors.entries_for(request.user)
         return self._page(selectors.search(entries, **query))
 

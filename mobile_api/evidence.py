@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from mobile_api.common import parse
+from mobile_api.common import parse_query
 from server import access
 from server.errors import request_language
 from server.evidence import selectors
@@ -159,7 +159,7 @@ class EvidenceView(APIView):
     @extend_schema(parameters=[EvidenceQuery], responses=EvidencePageOut)
     def get(self, request: Request) -> Response:
         access.require_role(request.user, selectors.QUEUE_ROLES)
-        params = parse(EvidenceQuery, request.query_params)
+        params = parse_query(EvidenceQuery, request.query_params)
         query = QueueQuery(
             kinds=params["kind"] if params["kind"] else frozenset(KINDS),
             agency=params["agency"],

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mobile_api.common import parse
+from mobile_api.common import parse_query
 from server import access
 from server.errors import NOT_FOUND, DomainError
 from server.fields import IdField
@@ -103,7 +103,7 @@ class TemplateListView(APIView):
         summary="The latest version of each O&M form template, for the phone to cache.",
     )
     def get(self, request: Request) -> Response:
-        data = parse(TemplateListIn, request.query_params)
+        data = parse_query(TemplateListIn, request.query_params)
         templates = latest_templates(data.get("outlet_kind"))
         limits = judgements.limits_for([t.definition for t in templates])
         body = []
@@ -129,7 +129,7 @@ class TemplateView(APIView):
         summary="One O&M form as the phone draws it for an outlet's chosen instruments and groups.",
     )
     def get(self, request: Request, code: str) -> Response:
-        data = parse(TemplateRenderIn, request.query_params)
+        data = parse_query(TemplateRenderIn, request.query_params)
         rows = FormTemplate.objects.filter(code=code)
         if "version" in data:
             rows = rows.filter(version=data["version"])

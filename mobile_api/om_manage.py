@@ -25,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mobile_api.common import Pagination, parse
+from mobile_api.common import Pagination, parse, parse_query
 from server import access
 from server.accounts.models import Role
 from server.errors import DomainError
@@ -258,7 +258,7 @@ class ManageView(_ListView):
 
     @extend_schema(parameters=[ManageQuery], responses=ManageRowOut(many=True))
     def get(self, request: Request, task_id: int) -> Response:
-        query = parse(ManageQuery, request.query_params)
+        query = parse_query(ManageQuery, request.query_params)
         task = access.access_om_task(request.user, task_id)
         rows = plans.management_rows(
             OmTask.objects.filter(pk=task.pk),
@@ -286,7 +286,7 @@ class OverdueView(_ListView):
     @extend_schema(parameters=[OverdueQuery], responses=OverdueOut(many=True))
     def get(self, request: Request) -> Response:
         access.require_role(request.user, OVERDUE_ROLES)
-        query = parse(OverdueQuery, request.query_params)
+        query = parse_query(OverdueQuery, request.query_params)
         today = timezone.localdate()
         tasks = access.om_tasks_for(request.user).filter(status=OmTask.Status.ACTIVE)
         if query["task"] is not None:

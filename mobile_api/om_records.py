@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from media_rules.services import photo_data
-from mobile_api.common import FilterSet, parse
+from mobile_api.common import FilterSet, parse, parse_query
 from mobile_api.exports import (
     FORMAT_PARAMETER,
     OM_RECORD_EXPORT_HEADERS,
@@ -239,7 +239,7 @@ class OmRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], content_negotiation_class=FileFormatNegotiation)
     def export(self, request: Request) -> HttpResponse | StreamingHttpResponse:
         """导出: the records the list shows for the same filters, as Excel or CSV."""
-        file_format = parse(ExportIn, request.query_params)["format"]
+        file_format = parse_query(ExportIn, request.query_params)["format"]
         records = self.filter_queryset(self.get_queryset().select_related("task", "enterprise"))
         rows = (om_record_export_row(r) for r in records.iterator(chunk_size=500))
         return table_response(file_format, title="运维记录", headers=OM_RECORD_EXPORT_HEADERS, rows=rows)
@@ -299,7 +299,7 @@ class DayView(APIView):
             .prefetch_related("instruments", "versions", "events", "confirmations", "reviews")
             .order_by("created_at")
         )
-        enterprise = parse(DayQuery, request.query_params).get("enterprise")
+        enterprise = parse_query(DayQuery, request.query_params).get("enterprise")
         if enterprise is not None:
             qs = qs.filter(enterprise_id=enterprise)
         return Response({"date": day, "records": [record_detail(r) for r in qs]})

@@ -32,7 +32,7 @@ from media_rules.models import Blob, Photo, PhotoType, Upload
 from media_rules.operations import PhotoManifestPayload, record_photo
 from media_rules.services import completeness, photo_data
 from mobile_api import exports
-from mobile_api.common import FilterSet, parse
+from mobile_api.common import FilterSet, parse, parse_query
 from server import access
 from server.errors import NOT_FOUND, DomainError
 from server.fields import InstantField
@@ -228,7 +228,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def export_zip(self, request: Request) -> StreamingHttpResponse:
         """A day's photos (those the list shows, for its filters too) as a ZIP, streamed, with
         manifest.csv and manifest.json, as GET /tasks/{id}/photos.zip."""
-        data = parse(exports.DayPhotosIn, request.query_params)
+        data = parse_query(exports.DayPhotosIn, request.query_params)
         photos = exports.taken_on(
             self.filter_queryset(self.get_queryset()), data["date"], data.get("agency")
         ).select_related("blob")

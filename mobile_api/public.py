@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from mobile_api.common import CountedThrottle, parse
+from mobile_api.common import CountedThrottle, parse_query
 from server.errors import NOT_FOUND, DomainError
 from server.fields import DayField, InstantField
 from server.fieldwork.models import MonitoringProject, ProjectAttachment
@@ -95,7 +95,7 @@ class PublicAgencyList(PublicMixin, ListAPIView):
     queryset = Agency.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self):
-        query = parse(PublicAgencyQuery, self.request.query_params)
+        query = parse_query(PublicAgencyQuery, self.request.query_params)
         agencies = public_agencies().order_by("name", "id")
         if query["name"].strip():
             agencies = agencies.filter(name__icontains=query["name"].strip())

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mobile_api.common import parse
+from mobile_api.common import parse_query
 from mobile_api.evidence import MomentField
 from server import access
 from server.evidence import statistics
@@ -67,7 +67,7 @@ class StatisticsView(APIView):
     @extend_schema(parameters=[StatisticsQuery], responses=StatisticsOut)
     def get(self, request: Request) -> Response:
         access.require_role(request.user, statistics.STATISTICS_ROLES)
-        params = parse(StatisticsQuery, request.query_params)
+        params = parse_query(StatisticsQuery, request.query_params)
         counts = statistics.statistics(
             user=request.user, by=params["by"], since=params["since"], until=params["until"]
         )

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from media_rules.holders import tenant_of
 from media_rules.intake import media_status
 from mobile_api.auth import devices_for
-from mobile_api.common import parse
+from mobile_api.common import parse, parse_query
 from server import access
 from server.accounts.models import Device, Role
 from server.errors import DomainError, request_language
@@ -153,7 +153,7 @@ class PullView(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response:
-        params = parse(PullIn, request.query_params)
+        params = parse_query(PullIn, request.query_params)
         cursor, limit = params["cursor"], params["limit"]
         page = pull(user=request.user, cursor=cursor, limit=limit)
         return Response({"changes": page.changes, "cursor": page.cursor, "more": page.more})

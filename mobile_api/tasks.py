@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from media_rules.models import Photo
 from media_rules.services import photo_data
-from mobile_api.common import FilterSet, IdFilter, parse
+from mobile_api.common import FilterSet, IdFilter, parse, parse_query
 from mobile_api.exports import (
     CRS_PARAMETER,
     FORMAT_PARAMETER,
@@ -334,7 +334,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=False, methods=["get"], content_negotiation_class=FileFormatNegotiation)
     def export(self, request: Request) -> HttpResponse | StreamingHttpResponse:
         """导出: the tasks the list shows for the same filters, as Excel or CSV."""
-        file_format = parse(ExportIn, request.query_params)["format"]
+        file_format = parse_query(ExportIn, request.query_params)["format"]
         tasks = self.filter_queryset(with_row_data(self.get_queryset()))
         rows = (task_export_row(task) for task in tasks.iterator(chunk_size=500))
         return table_response(file_format, title="监测任务", headers=TASK_EXPORT_HEADERS, rows=rows)
@@ -371,6 +371,6 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def track_geojson(self, request: Request, pk=None) -> StreamingHttpResponse:
         """The track to download: one feature per segment with every kept point (not simplified) and
         each point's time (coordTimes); GET /tasks/{id}/track draws the simplified line."""
-        crs = parse(CrsIn, request.query_params)["crs"]
+        crs = parse_query(CrsIn, request.query_params)["crs"]
         task = self.get_object()
         return track_geojson_response(task, track_summary(task), crs)

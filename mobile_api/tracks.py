@@ -19,7 +19,7 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from mobile_api.common import XLSX, FilterSet, parse
+from mobile_api.common import XLSX, FilterSet, parse, parse_query
 from mobile_api.exports import (
     CRS_PARAMETER,
     CSV,
@@ -335,6 +335,6 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def export(self, request: Request) -> HttpResponse | StreamingHttpResponse:
         """导出: the check-ins the list shows for the same filters, as Excel, CSV or GeoJSON (a
         FeatureCollection of points with verdict, distance, accuracy and times)."""
-        data = parse(CheckInExportIn, request.query_params)
+        data = parse_query(CheckInExportIn, request.query_params)
         related = self.get_queryset().select_related("user__person", "task", "om_task", "outlet")
         return checkin_export(self.filter_queryset(related), data["format"], data["crs"])

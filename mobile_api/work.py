@@ -14,7 +14,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import XLSX, AttachmentField, FilterSet, IdFilter, ReasonIn, parse
+from mobile_api.common import XLSX, AttachmentField, FilterSet, IdFilter, ReasonIn, parse, parse_query
 from mobile_api.exports import CSV, ExportIn, FileFormatNegotiation, table_response
 from server import access
 from server.fields import DayField, IdField
@@ -282,7 +282,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=False, methods=["get"], content_negotiation_class=FileFormatNegotiation)
     def export(self, request: Request) -> HttpResponse | StreamingHttpResponse:
         """导出: the projects the list shows for the same filters, as Excel or CSV (UTF-8 with BOM)."""
-        file_format = parse(ExportIn, request.query_params)["format"]
+        file_format = parse_query(ExportIn, request.query_params)["format"]
         projects = self.filter_queryset(
             access.projects_for(request.user).select_related("enterprise").order_by("-created_at", "id")
         )

@@ -8,7 +8,12 @@ class ServerConfig(AppConfig):
     verbose_name = "Fieldtrace"
 
     def ready(self) -> None:
-        from server import checks  # noqa: F401  (registers the system checks)
+        from server import (
+            checks,  # noqa: F401  (registers the system checks)
+            strict,
+        )
+
+        strict.install()  # an invalid choice names the values allowed (F10 item 6)
 
 
 class AdminConfig(DjangoAdminConfig):

@@ -14,6 +14,7 @@ from django.db.models import Q
 from rest_framework import serializers
 
 from server.access import access_om_task, access_outlet, checkins_for, projects_for
+from server.capture import CaptureFixIn
 from server.errors import NOT_FOUND, VALIDATION_FAILED, DomainError
 from server.fields import IdField, InstantField
 from server.fieldwork.models import MonitoringTask
@@ -24,27 +25,27 @@ from server.tracks.models import CheckIn, TrackPoint
 from sync.operations import Entity, OpContext, OpType, Outcome, exists_in, register, register_entity
 
 
-class TrackPointIn(serializers.Serializer):
-    """One fix. Ranges are checked by the service (a point at lat 95 refuses the batch with
-    ``track_point_invalid`` naming its index); only the shape is checked here."""
+class TrackPointIn(CaptureFixIn):
+    """One fix, in the names of every capture (server/capture.py). Ranges are checked by the service
+    (a point at lat 95 refuses the batch with ``track_point_invalid`` naming its index); only the
+    shape is checked here."""
 
-    time = InstantField(
-        required=False, allow_null=True, default=None, help_text="The fix's own time (required)."
-    )
-    longitude = serializers.FloatField()
-    latitude = serializers.FloatField()
     coordinate_system = serializers.ChoiceField(
         choices=CoordinateSystem.choices(),
         required=False,
         help_text="This point's system when it differs from the batch's.",
     )
-    accuracy_m = serializers.FloatField(required=False, allow_null=True, default=None)
+    fix_time = InstantField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The fix's own time (required): the point's identity, never corrected by a clock offset.",
+    )
+    device_time = None  # a point's time is its fix's
     speed_mps = serializers.FloatField(required=False, allow_null=True, default=None)
     bearing = serializers.FloatField(required=False, allow_null=True, default=None)
     altitude_m = serializers.FloatField(required=False, allow_null=True, default=None)
-    mock = serializers.BooleanField(
-        required=False, default=False, help_text="The OS flagged a mock location."
-    )
+    renamed_fields = {"mock": "mock_location", "time": "fix_time"}
 
 
 class TrackBatchIn(serializers.Serializer):
@@ -103,17 +104,11 @@ def _pull_scope(user) -> Q:
 
 
 # --- Check-ins -------------------------------------------------------------------------------------
-class CheckInPayload(serializers.Serializer):
-    longitude = serializers.FloatField()
-    latitude = serializers.FloatField()
-    coordinate_system = serializers.ChoiceField(choices=CoordinateSystem.choices())
-    accuracy_m = serializers.FloatField(required=False, allow_null=True, default=None)
-    mock = serializers.BooleanField(
-        required=False, default=False, help_text="The OS flagged a mock location."
-    )
-    time = InstantField(
-        required=False, allow_null=True, default=None, help_text="The phone's clock at the check-in."
-    )
+class CheckInPayload(CaptureFixIn):
+    """Where the phone stood (a capture fix, server/capture.py; ``device_time``: the phone's clock
+    at the check-in) and what it checked in for."""
+
+    fix_time = None  # a check-in is timed by the phone's clock (device_time); no fix time is kept
     kind = serializers.ChoiceField(choices=CheckIn.Kind.choices, required=False, default=CheckIn.Kind.CHECKIN)
     task = serializers.UUIDField(required=False, allow_null=True, default=None)
     om_task = IdField(required=False, allow_null=True, default=None)
@@ -127,11 +122,8 @@ def record_checkin(
     task = visible_task(user, data["task"]) if data.get("task") else None
     om_task = access_om_task(user, data["om_task"]) if data.get("om_task") is not None else None
     outlet = access_outlet(user, data["outlet"]) if data.get("outlet") is not None else None
-    at = (
-        data["time"] + clock_offset
-        if data.get("time") and clock_offset
-        else data.get("time") or fallback_time
-    )
+    sent = data.get("device_time")
+    at = sent + clock_offset if sent and clock_offset else sent or fallback_time
     return checkins.checkin_record(
         actor=user,
         checkin_id=checkin_id,
@@ -140,7 +132,7 @@ def record_checkin(
             lat=data["latitude"],
             system=data["coordinate_system"],
             accuracy_m=data.get("accuracy_m"),
-            mock=data.get("mock", False),
+            mock=data.get("mock_location", False),
         ),
         at=at,
         kind=data.get("kind") or CheckIn.Kind.CHECKIN,

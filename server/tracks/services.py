@@ -72,15 +72,15 @@ def _optional_number(point: dict, key: str, index: int, *, negative_is_unknown: 
 
 
 def _parse(index: int, point: dict) -> TrackPoint:
-    at = point.get("time")
+    at = point.get("fix_time")
     if at is None:
         # The time is the point's identity (idempotency per device and time): without it a point
         # cannot be stored, ordered or de-duplicated.
-        raise _invalid(index, "time", "missing")
+        raise _invalid(index, "fix_time", "missing")
     if not isinstance(at, dt.datetime):
-        raise _invalid(index, "time", "not_a_datetime")
+        raise _invalid(index, "fix_time", "not_a_datetime")
     if at.tzinfo is None or at.utcoffset() is None:
-        raise _invalid(index, "time", "naive")
+        raise _invalid(index, "fix_time", "naive")
     system = point.get("coordinate_system")
     lon_in, lat_in = point.get("longitude"), point.get("latitude")
     try:
@@ -100,7 +100,7 @@ def _parse(index: int, point: dict) -> TrackPoint:
         speed_mps=_optional_number(point, "speed_mps", index, negative_is_unknown=True),
         bearing=_optional_number(point, "bearing", index, negative_is_unknown=True),
         altitude_m=_optional_number(point, "altitude_m", index),
-        mock=bool(point.get("mock", False)),
+        mock=bool(point.get("mock_location", False)),
     )
 
 

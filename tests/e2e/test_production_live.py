@@ -83,7 +83,7 @@ def walk(start: dt.datetime, count: int) -> list[dict]:
     points = [p for segment in gpx_segments("korita-zbevnica.gpx") for p in segment][:count]
     return [
         {
-            "time": (start + dt.timedelta(seconds=20 * n)).isoformat(),
+            "fix_time": (start + dt.timedelta(seconds=20 * n)).isoformat(),
             "longitude": p["longitude"],
             "latitude": p["latitude"],
             "altitude_m": p["altitude_m"],
@@ -129,7 +129,7 @@ def test_a_field_day_in_production_mode(production):
                 "accuracy_m": 5,
                 "task": task,
                 "outlet": world["outlet"],
-                "time": (t0 + dt.timedelta(minutes=10)).isoformat(),
+                "device_time": (t0 + dt.timedelta(minutes=10)).isoformat(),
             },
             at=t0 + dt.timedelta(minutes=10),
         ),

@@ -81,7 +81,7 @@ def field_day(side, *, name: str = "地图核查任务") -> Scene:
             x, y = offset(lon, lat, east_m=100.0 * walk + 20.0 * i, north_m=north0 + 5.0 * i)
             points.append(
                 {
-                    "time": t0 + dt.timedelta(seconds=15 * i),
+                    "fix_time": t0 + dt.timedelta(seconds=15 * i),
                     "longitude": x,
                     "latitude": y,
                     "coordinate_system": "wgs84",

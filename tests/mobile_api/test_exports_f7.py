@@ -427,7 +427,7 @@ def test_track_download_in_gcj02_for_a_chinese_map(side, client_for):
     x, y = side.wastewater.location.x, side.wastewater.location.y
     points = [
         {
-            "time": start + dt.timedelta(seconds=5 * i + (600 if i >= 12 else 0)),
+            "fix_time": start + dt.timedelta(seconds=5 * i + (600 if i >= 12 else 0)),
             "longitude": x + i * 3e-5,
             "latitude": y,
             "altitude_m": 4.0,

@@ -142,7 +142,7 @@ def rows_of(world, side) -> None:
         device=None,
         points=[
             {
-                "time": start + dt.timedelta(seconds=10 * i),
+                "fix_time": start + dt.timedelta(seconds=10 * i),
                 "longitude": side.wastewater.location.x,
                 "latitude": side.wastewater.location.y,
                 "coordinate_system": "wgs84",

@@ -108,9 +108,9 @@ def test_a_moment_outside_1900_to_2999_is_refused_before_a_clock_correction_over
 
     side = world.shanghai
     body = checkin_payload(side, "start", timezone.now())
-    body |= {"id": "6f1d6c1e-8a39-4f4e-9d55-2b8f3a0c0010", "time": "9994-03-28T20:20:48Z"}
+    body |= {"id": "6f1d6c1e-8a39-4f4e-9d55-2b8f3a0c0010", "device_time": "9994-03-28T20:20:48Z"}
     body["device_clock"] = "0270-12-27T22:16:42Z"
     answer = client_for(side.technician_user).post("/api/v1/checkins", body, format="json")
     assert (answer.status_code, answer.json()["code"]) == (400, "validation_failed")
-    assert set(answer.json()["details"]) == {"time", "device_clock"}
+    assert set(answer.json()["details"]) == {"device_time", "device_clock"}
     assert not CheckIn.objects.exists()

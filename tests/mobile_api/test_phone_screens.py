@@ -129,7 +129,7 @@ def check_in(client, task_id: str, *, at: dt.datetime, east: float = 0.0) -> dic
         "latitude": 31.188,
         "coordinate_system": "gcj02",
         "accuracy_m": 10,
-        "time": at.isoformat(),
+        "device_time": at.isoformat(),
         "task": task_id,
     }
     response = client.post(f"{API}/checkins", body, format="json")
@@ -446,7 +446,7 @@ def walk(start: dt.datetime, n: int = 12) -> list[dict]:
     """A sampler walking east along the outlet's road, a fix every 10 s, about 9.5 m apart."""
     return [
         {
-            "time": (start + dt.timedelta(seconds=10 * i)).isoformat(),
+            "fix_time": (start + dt.timedelta(seconds=10 * i)).isoformat(),
             "longitude": 121.4300 + 0.0001 * i,
             "latitude": 31.1880,
             "accuracy_m": 6,
@@ -460,7 +460,9 @@ def test_the_detail_summarises_the_track_after_a_batch(side, sampler):
     move(sampler, task_id, "running")
     start = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=10)
     points = walk(start)
-    points.insert(5, {**points[5], "time": (start + dt.timedelta(seconds=45)).isoformat(), "mock": True})
+    points.insert(
+        5, {**points[5], "fix_time": (start + dt.timedelta(seconds=45)).isoformat(), "mock_location": True}
+    )
     response = sampler.post(
         f"{API}/tasks/{task_id}/track", {"coordinate_system": "wgs84", "points": points}, format="json"
     )

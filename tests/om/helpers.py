@@ -64,7 +64,7 @@ def checkin_payload(side, kind: str, when: dt.datetime, *, metres_away: float = 
         "kind": kind,
         "om_task": side.om_task.pk,
         "outlet": outlet.pk,
-        "time": when.isoformat(),
+        "device_time": when.isoformat(),
     }
 
 

@@ -105,7 +105,7 @@ def plan_the_day(
             "accuracy_m": 5,
             "task": str(task_id),
             "outlet": side.wastewater.pk,
-            "time": (t0 + dt.timedelta(minutes=10)).isoformat(),
+            "device_time": (t0 + dt.timedelta(minutes=10)).isoformat(),
         },
         device_time=t0 + dt.timedelta(minutes=10),
     )
@@ -114,14 +114,14 @@ def plan_the_day(
     # A real GPS track (korita-zbevnica.gpx, a point every ~28 s for 3 h), replayed from the moment
     # the task started and sent in batches as the phone records them (ops in the order made).
     points = timed_korita()[:400]
-    shift = t0 + dt.timedelta(minutes=6) - points[0]["time"]
-    walked = [{**p, "time": p["time"] + shift} for p in points]
+    shift = t0 + dt.timedelta(minutes=6) - points[0]["fix_time"]
+    walked = [{**p, "fix_time": p["fix_time"] + shift} for p in points]
     for i in range(0, len(walked), 200):
         sampler.phone.op(
             "track.append",
             task_id,
             {**batch(walked[i : i + 200]), "task": str(task_id)},
-            device_time=walked[min(i + 199, len(walked) - 1)]["time"],
+            device_time=walked[min(i + 199, len(walked) - 1)]["fix_time"],
         )
     move(sampler, task_id, "saved", t0 + dt.timedelta(hours=3, minutes=30))
 

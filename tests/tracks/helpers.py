@@ -43,7 +43,7 @@ def gpx_segments(name: str) -> list[list[dict]]:
             text = p.findtext("g:time", None, ns)
             points.append(
                 {
-                    "time": gpx_time(text),
+                    "fix_time": gpx_time(text),
                     "longitude": float(p.get("lon")),
                     "latitude": float(p.get("lat")),
                     "altitude_m": float(p.findtext("g:ele", "nan", ns)),
@@ -57,13 +57,13 @@ def gpx_segments(name: str) -> list[list[dict]]:
 
 def replayed(points: list[dict], start: dt.datetime = WALK_START) -> list[dict]:
     """``points`` (timed, in time order) moved as a whole so the first is at ``start``."""
-    shift = start - points[0]["time"]
-    return [{**p, "time": p["time"] + shift} for p in points]
+    shift = start - points[0]["fix_time"]
+    return [{**p, "fix_time": p["fix_time"] + shift} for p in points]
 
 
 def timed_korita() -> list[dict]:
     """The 513 timed points of korita-zbevnica.gpx (a walk of some 20 hours), replayed yesterday."""
-    return replayed([p for segment in gpx_segments("korita-zbevnica.gpx") for p in segment if p["time"]])
+    return replayed([p for segment in gpx_segments("korita-zbevnica.gpx") for p in segment if p["fix_time"]])
 
 
 def walk_task(side, name: str = "采样航迹", created_at: dt.datetime = TASK_CREATED) -> MonitoringTask:
@@ -80,7 +80,7 @@ def batch(points: list[dict]) -> dict:
         "coordinate_system": "wgs84",
         "points": [
             {
-                "time": p["time"].isoformat(),
+                "fix_time": p["fix_time"].isoformat(),
                 "longitude": p["longitude"],
                 "latitude": p["latitude"],
                 "altitude_m": p["altitude_m"],

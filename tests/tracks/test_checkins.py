@@ -10,7 +10,6 @@ import pytest
 
 from server.geo import from_wgs84
 from server.tracks.models import CheckIn
-from tests.factories import staff_account
 from tests.sync.helpers import Phone
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +90,7 @@ def test_the_same_id_is_idempotent_and_another_check_in_under_it_is_refused(side
         "latitude": 31.19,
         "coordinate_system": "gcj02",
         "task": task_id,
-        "time": "2026-11-23T09:00:00+08:00",
+        "device_time": "2026-11-23T09:00:00+08:00",
     }
     first = client.post(f"{API}/checkins", body, format="json")
     again = client.post(f"{API}/checkins", body, format="json")
@@ -107,7 +106,7 @@ def test_latest_is_the_home_screen_location(side, task_id, client_for):
     client = client_for(side.field_user)
     assert client.get(f"{API}/checkins/latest").status_code == 404
     for hour, lon in ((8, 121.40), (10, 121.42), (9, 121.41)):
-        check_in(client, lon=lon, lat=31.19, task=task_id, time=f"2026-11-23T{hour:02d}:00:00+08:00")
+        check_in(client, lon=lon, lat=31.19, task=task_id, device_time=f"2026-11-23T{hour:02d}:00:00+08:00")
     latest = client.get(f"{API}/checkins/latest").json()
     assert latest["given"]["longitude"] == 121.42
 
@@ -168,7 +167,7 @@ def test_offline_check_in_waits_for_its_task_and_is_dated_by_the_corrected_clock
             "accuracy_m": 6,
             "task": str(task_id),
             "outlet": side.wastewater.pk,
-            "time": sent.isoformat(),
+            "device_time": sent.isoformat(),
         },
     )
     assert courier.push().json()["results"][0]["status"] == "held"

@@ -24,8 +24,10 @@ def with_bad_clocks(points: list[dict]) -> tuple[list[dict], dict[str, list[dict
     (a phone's date set wrong), a day early (a day before the task existed), and from the rollover.
     Returns the walk with them, in the order a phone sends them (each copy after its original)."""
     bad = {
-        "time_future": [{**p, "time": p["time"] + dt.timedelta(days=2)} for p in points[200:205]],
-        "time_before_task": [{**p, "time": p["time"] - dt.timedelta(days=1)} for p in points[300:305]],
+        "time_future": [{**p, "fix_time": p["fix_time"] + dt.timedelta(days=2)} for p in points[200:205]],
+        "time_before_task": [
+            {**p, "fix_time": p["fix_time"] - dt.timedelta(days=1)} for p in points[300:305]
+        ],
         "time_invalid": replayed(points[400:405], start=ROLLOVER),
     }
     first = {"time_future": 200, "time_before_task": 300, "time_invalid": 400}
@@ -39,7 +41,7 @@ def with_bad_clocks(points: list[dict]) -> tuple[list[dict], dict[str, list[dict
 
 
 def fixes(points: list[dict]) -> list[rules.Fix]:
-    return [rules.Fix(at=p["time"], lon=p["longitude"], lat=p["latitude"]) for p in points]
+    return [rules.Fix(at=p["fix_time"], lon=p["longitude"], lat=p["latitude"]) for p in points]
 
 
 # --- The rules, pure ---------------------------------------------------------------------------------
@@ -61,7 +63,7 @@ def test_time_reasons_at_their_tolerances():
 
 def test_judging_with_bad_clocks_leaves_the_walk_as_it_was():
     walk = timed_korita()
-    window = rules.TimeWindow(task_created_at=TASK_CREATED, received_at=walk[-1]["time"] + MINUTE)
+    window = rules.TimeWindow(task_created_at=TASK_CREATED, received_at=walk[-1]["fix_time"] + MINUTE)
     clean = rules.judge(fixes(walk), None, window=window)
     sent, bad = with_bad_clocks(walk)
     ordered = sorted(fixes(sent), key=lambda f: f.at)
@@ -98,14 +100,16 @@ def test_points_with_impossible_times_are_stored_with_their_reason_and_draw_noth
     rows = {row.recorded_at: row for row in TrackPoint.objects.filter(task=field["task"])}
     assert len(rows) == len(sent) == len(walk) + 15
     for reason, points in bad.items():
-        assert [(rows[p["time"]].filtered, rows[p["time"]].segment) for p in points] == [(reason, 0)] * 5
+        assert [(rows[p["fix_time"]].filtered, rows[p["fix_time"]].segment) for p in points] == [
+            (reason, 0)
+        ] * 5
     listed = client.get(f"/api/v1/tasks/{field['task'].pk}/track/points").json()
     assert listed["count"] == len(sent)
 
     # The walk is judged exactly as without them: same reasons, same segments, same lengths.
     def judged(task):
         return list(
-            TrackPoint.objects.filter(task=task, recorded_at__in=[p["time"] for p in walk])
+            TrackPoint.objects.filter(task=task, recorded_at__in=[p["fix_time"] for p in walk])
             .order_by("recorded_at")
             .values_list("recorded_at", "filtered", "segment")
         )
@@ -130,15 +134,17 @@ def test_a_stored_future_point_keeps_its_reason_when_later_points_arrive(field):
     # lies among points the phone sends later, when its time has long come. Judged again then, it
     # would pass; it keeps the verdict it got when it arrived, and judges none of them.
     walk = timed_korita()
-    glitch = {**walk[100], "time": walk[100]["time"] + dt.timedelta(hours=2, milliseconds=500)}
-    assert walk[101]["time"] < glitch["time"] < walk[-1]["time"]
+    glitch = {**walk[100], "fix_time": walk[100]["fix_time"] + dt.timedelta(hours=2, milliseconds=500)}
+    assert walk[101]["fix_time"] < glitch["fix_time"] < walk[-1]["fix_time"]
     task, device = field["task"], field["device"]
     first = services.ingest_points(
-        task=task, device=device, points=[*walk[:101], glitch], received_at=walk[100]["time"]
+        task=task, device=device, points=[*walk[:101], glitch], received_at=walk[100]["fix_time"]
     )
     assert first.filtered == {"time_future": 1}
-    services.ingest_points(task=task, device=device, points=walk[101:], received_at=walk[-1]["time"] + MINUTE)
-    row = TrackPoint.objects.get(task=task, recorded_at=glitch["time"])
+    services.ingest_points(
+        task=task, device=device, points=walk[101:], received_at=walk[-1]["fix_time"] + MINUTE
+    )
+    row = TrackPoint.objects.get(task=task, recorded_at=glitch["fix_time"])
     assert (row.filtered, row.segment) == ("time_future", 0)
 
     clean_task = walk_task(field["side"], "对照")
@@ -148,7 +154,7 @@ def test_a_stored_future_point_keeps_its_reason_when_later_points_arrive(field):
     def judged(task):
         return list(
             TrackPoint.objects.filter(task=task)
-            .exclude(recorded_at=glitch["time"])
+            .exclude(recorded_at=glitch["fix_time"])
             .order_by("recorded_at")
             .values_list("recorded_at", "filtered", "segment")
         )
@@ -169,7 +175,7 @@ def test_a_phone_two_days_ahead_pushes_a_track_from_the_future(field):
     op = ahead.op("track.append", task.pk, {**batch(walk), "task": str(task.pk)})
     assert ahead.push([op]).json()["results"][0]["status"] == "applied"
     rows = list(TrackPoint.objects.filter(task=task).order_by("recorded_at"))
-    assert [row.recorded_at for row in rows] == [p["time"] for p in walk]
+    assert [row.recorded_at for row in rows] == [p["fix_time"] for p in walk]
     assert {(row.filtered, row.segment) for row in rows} == {("time_future", 0)}
     summary = services.track_summary(task)
     assert (summary.segments, summary.stored, summary.kept, summary.filtered) == (
@@ -199,10 +205,10 @@ def test_before_the_task_counts_from_its_offline_creation(world):
     reasons = dict(TrackPoint.objects.filter(task_id=task_id).values_list("recorded_at", "filtered"))
     assert len(reasons) == len(walk)
     limit = created - dt.timedelta(seconds=rules.THRESHOLDS.max_before_task_s)
-    early = [p for p in walk if p["time"] < limit]
+    early = [p for p in walk if p["fix_time"] < limit]
     assert 0 < len(early) < len(walk)
-    assert {reasons[p["time"]] for p in early} == {"time_before_task"}
-    assert "time_before_task" not in {reasons[p["time"]] for p in walk if p["time"] >= limit}
+    assert {reasons[p["fix_time"]] for p in early} == {"time_before_task"}
+    assert "time_before_task" not in {reasons[p["fix_time"]] for p in walk if p["fix_time"] >= limit}
     task = MonitoringTask.objects.get(pk=task_id)
     assert task.received_at > dt.datetime.now(tz=UTC) - MINUTE
     assert abs(task.created_at - created) < dt.timedelta(seconds=1)  # the push's offset (F10 item 7)

@@ -78,11 +78,11 @@ def test_segments_split_at_long_gaps(field):
 
 def test_points_without_time_refuse_the_batch_naming_the_point(field):
     untimed = gpx_segments("korita-zbevnica.gpx")[0]
-    assert all(p["time"] is None for p in untimed)
+    assert all(p["fix_time"] is None for p in untimed)
     with pytest.raises(DomainError) as caught:
         services.ingest_points(task=field["task"], device=field["device"], points=untimed[:10])
     assert caught.value.error is TRACK_POINT_INVALID
-    assert caught.value.details == {"index": 0, "field": "time", "reason": "missing"}
+    assert caught.value.details == {"index": 0, "field": "fix_time", "reason": "missing"}
     assert not TrackPoint.objects.exists()
 
 
@@ -144,20 +144,20 @@ def test_simplifying_in_metres_not_degrees():
 # --- Filtering -------------------------------------------------------------------------------------
 def test_filtering_reasons_on_crafted_bad_points(field):
     good = timed_korita()[:6]
-    t0 = good[0]["time"]
+    t0 = good[0]["fix_time"]
     base = good[0]
     one_km_east = 1000 / (111_195 * math.cos(math.radians(base["latitude"])))
     bad = [
-        {**base, "time": t0 + dt.timedelta(milliseconds=400)},  # same place within 1 s
-        {**base, "time": t0 + dt.timedelta(milliseconds=1500), "longitude": 0.0, "latitude": 0.0},
-        {**base, "time": t0 + dt.timedelta(seconds=2), "accuracy_m": 500.0},
-        {**base, "time": t0 + dt.timedelta(seconds=3), "longitude": base["longitude"] + one_km_east},
-        {**base, "time": t0 + dt.timedelta(seconds=4), "mock": True},
-        {**base, "time": t0 + dt.timedelta(milliseconds=700), "latitude": base["latitude"] + 1e-5},
+        {**base, "fix_time": t0 + dt.timedelta(milliseconds=400)},  # same place within 1 s
+        {**base, "fix_time": t0 + dt.timedelta(milliseconds=1500), "longitude": 0.0, "latitude": 0.0},
+        {**base, "fix_time": t0 + dt.timedelta(seconds=2), "accuracy_m": 500.0},
+        {**base, "fix_time": t0 + dt.timedelta(seconds=3), "longitude": base["longitude"] + one_km_east},
+        {**base, "fix_time": t0 + dt.timedelta(seconds=4), "mock_location": True},
+        {**base, "fix_time": t0 + dt.timedelta(milliseconds=700), "latitude": base["latitude"] + 1e-5},
     ]
     summary = services.ingest_points(task=field["task"], device=field["device"], points=good + bad)
     reasons = dict(TrackPoint.objects.filter(task=field["task"]).values_list("recorded_at", "filtered"))
-    assert [reasons[p["time"]] for p in bad] == [
+    assert [reasons[p["fix_time"]] for p in bad] == [
         "duplicate",
         "zero",
         "poor_accuracy",
@@ -165,7 +165,7 @@ def test_filtering_reasons_on_crafted_bad_points(field):
         "mock",
         "too_dense",
     ]
-    assert all(reasons[p["time"]] == "" for p in good)
+    assert all(reasons[p["fix_time"]] == "" for p in good)
     assert summary.filtered == {
         "duplicate": 1,
         "impossible_speed": 1,
@@ -311,7 +311,7 @@ def test_pause_and_continue_in_the_lifecycle_split_the_track(field):
     start = WALK_START
     points = [
         {
-            "time": start + dt.timedelta(seconds=10 * n),
+            "fix_time": start + dt.timedelta(seconds=10 * n),
             "longitude": 121.4365 + 0.0001 * n,
             "latitude": 31.188,
             "coordinate_system": "wgs84",
