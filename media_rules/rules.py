@@ -21,7 +21,9 @@ Finding codes (stable, snake_case) and their severities:
 - time: ``clock_disagreement`` (WARN / FAIL), ``capture_after_receive`` (FAIL),
   ``received_long_after_capture`` (WARN), ``outside_task_window`` (FAIL), ``stage_order_violated``
   (FAIL), ``modified_after_capture`` (WARN);
-- content: ``image_unreadable`` (FAIL: the file did not decode in the background),
+- content: ``image_unreadable`` (FAIL: the file did not decode in the background), ``exif_missing``
+  (WARN: no EXIF at all, so capture time, device and GPS cannot be cross-checked; PASS where
+  ``exif_expected`` is False),
   ``editing_software`` (FAIL), ``transfer_software`` (PASS), ``same_file_reused`` (FAIL),
   ``near_duplicate`` (WARN / FAIL), ``signature_invalid`` (FAIL), ``signature_missing`` (WARN);
 - the person (work photos, where ``face_required``): ``face_found`` (PASS), ``face_missing`` (WARN),
@@ -48,6 +50,7 @@ from media_rules.rules_location import (
 )
 from media_rules.rules_media import (
     rule_editing_software,
+    rule_exif_missing,
     rule_file_decodes,
     rule_near_duplicate,
     rule_same_file,
@@ -74,6 +77,7 @@ __all__ = [
     "rule_clocks",
     "rule_editing_software",
     "rule_exif_gps_vs_fix",
+    "rule_exif_missing",
     "rule_file_decodes",
     "rule_geofence",
     "rule_location_missing",
@@ -166,6 +170,9 @@ class Thresholds:
     # (warning), and at or below which it is the same picture re-encoded, resized or mirrored (failure).
     near_duplicate_warn_distance: int = 10
     near_duplicate_fail_distance: int = 4
+    # A file without EXIF warns (exif_missing); False keeps the finding but as PASS, for a type or a
+    # site whose uploads strip it (WeChat mini-program uploads): still said, not held against it.
+    exif_expected: bool = True
     editor_patterns: tuple[str, ...] = EDITOR_PATTERNS
     transfer_tool_patterns: tuple[str, ...] = TRANSFER_TOOL_PATTERNS
     # No device signature at all: a warning where signatures are required (an invalid one always fails).
@@ -238,6 +245,7 @@ RULES: list[Rule] = [
     rule_stage_order,
     rule_modify_time,
     rule_file_decodes,
+    rule_exif_missing,
     rule_editing_software,
     rule_same_file,
     rule_near_duplicate,

@@ -39,6 +39,45 @@ def rule_file_decodes(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
     ]
 
 
+# What a camera writes, as ExifData holds it: a file with none of these carries no EXIF worth the name
+# (a header of pixel size and orientation alone is what Pillow or a re-encoder writes).
+_CAMERA_EXIF = {
+    "capture_time": ("capture_time",),
+    "gps": ("gps_lon", "gps_lat", "gps_time"),
+    "device": ("make", "model"),
+    "software": ("software",),
+    "modify_time": ("modify_time",),
+}
+
+
+def rule_exif_missing(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
+    """A file with no EXIF at all (F10 item 8) is not a failure (WeChat mini-program uploads strip
+    it), but its capture time, device and GPS cannot be cross-checked: said, a warning by default,
+    a PASS finding where EXIF is not expected (``exif_expected`` False for a type or site)."""
+    exif = ctx.exif
+    fields = (f for group in _CAMERA_EXIF.values() for f in group)
+    if "no_exif" not in exif.problems and any(getattr(exif, f) is not None for f in fields):
+        return []
+    if th.exif_expected:
+        severity, zh, en = Severity.WARN, "，可信度降低", "; confidence is lower"
+    else:
+        severity, zh, en = Severity.PASS, "（此类照片通常不含 EXIF）", " (not expected for this photo)"
+    return [
+        Finding(
+            "exif_missing",
+            severity,
+            f"照片中没有可读的 EXIF 信息：拍摄时间、设备和 GPS 均无法核对{zh}",
+            f"No EXIF could be read from the photo: its capture time, device and GPS cannot be "
+            f"cross-checked{en}",
+            {
+                "absent": list(_CAMERA_EXIF),
+                "problems": list(exif.problems),
+                "exif_expected": th.exif_expected,
+            },
+        )
+    ]
+
+
 def rule_editing_software(ctx: PhotoContext, th: Thresholds) -> list[Finding]:
     software = (ctx.exif.software or "").strip()
     if not software:

@@ -18,8 +18,10 @@ from media_rules.evidence import (
     Severity,
     Site,
 )
+from media_rules.exif import read_exif
 from media_rules.rules import RULES, Thresholds, capture_time, evaluate, thresholds_for
 from server.geo import from_wgs84, geodesic_distance_m, to_wgs84
+from tests.shared_data import PHOTOS
 
 SHANGHAI_TZ = dt.timezone(dt.timedelta(hours=8))
 T = dt.datetime(2025, 6, 3, 10, 0, tzinfo=SHANGHAI_TZ)  # the capture
@@ -84,13 +86,21 @@ def only(findings: list[Finding], code: str) -> Finding:
 
 
 # --- The whole verdict ----------------------------------------------------------------------------
-def test_wechat_photo_without_exif_but_with_a_fix_passes():
+def test_wechat_photo_without_exif_but_with_a_fix_warns_that_exif_is_absent():
+    # F10 item 8: the fix is the location evidence, but nothing can be cross-checked with EXIF.
     verdict = evaluate(make_ctx())
-    assert verdict.severity is Severity.PASS
-    assert codes(verdict.findings) == ["within_geofence"]
+    assert verdict.severity is Severity.WARN
+    assert codes(verdict.findings) == ["within_geofence", "exif_missing"]
     evidence = verdict.findings[0].evidence
     assert evidence["source"] == "capture_fix"
     assert evidence["distance_m"] == pytest.approx(20, abs=0.5)
+
+
+def test_where_exif_is_not_expected_a_wechat_photo_passes_and_still_says_so():
+    verdict = evaluate(make_ctx(), thresholds_for(TH, {"exif_expected": False}))
+    assert verdict.severity is Severity.PASS
+    assert codes(verdict.findings) == ["within_geofence", "exif_missing"]
+    assert only(list(verdict.findings), "exif_missing").severity is Severity.PASS
 
 
 def test_no_exif_and_no_fix_is_location_missing_fail():
@@ -113,7 +123,7 @@ def test_verdict_severity_is_the_worst():
 def test_evaluate_never_raises_on_missing_values():
     bare = PhotoContext(exif=ExifData(), fix=None, site=None, device_time=None, receive_time=T)
     verdict = evaluate(bare)
-    assert codes(verdict.findings) == ["location_missing"]
+    assert codes(verdict.findings) == ["location_missing", "exif_missing"]
     fix_only = PhotoContext(
         exif=ExifData(),
         fix=make_fix(*offset(10), accuracy_m=None, fix_time=None),
@@ -121,7 +131,7 @@ def test_evaluate_never_raises_on_missing_values():
         device_time=None,
         receive_time=T,
     )
-    assert evaluate(fix_only).severity is Severity.PASS
+    assert codes(evaluate(fix_only).findings) == ["exif_missing"]
 
 
 def test_naive_datetimes_do_not_raise():
@@ -542,7 +552,52 @@ def test_near_duplicate_distance(distance, expected):
 def test_same_file_is_not_reported_again_as_near_duplicate():
     use = DuplicateUse(photo_id="p-5", task_id="t-5", distance=0)
     ctx = make_ctx(same_file_uses=(use,), near_duplicates=(use,))
-    assert codes(evaluate(ctx).findings) == ["within_geofence", "same_file_reused"]
+    assert codes(evaluate(ctx).findings) == ["within_geofence", "exif_missing", "same_file_reused"]
+
+
+# --- No EXIF at all (F10 item 8) -------------------------------------------------------------------
+CAMERA_PHOTOS = ["Canon_40D.jpg", "DSCN0010.jpg", "HMD_Nokia_8.3_5G.jpg", "IMG_5195.HEIC", "jolla.jpg"]
+# no_exif.jpg and image00971.jpg: no EXIF read; landscape_6.jpg: an orientation and nothing else.
+WITHOUT_EXIF = ["no_exif.jpg", "image00971.jpg", "landscape_6.jpg"]
+
+
+def real_exif(name: str) -> ExifData:
+    return read_exif((PHOTOS / name).read_bytes())
+
+
+@pytest.mark.parametrize("name", WITHOUT_EXIF)
+def test_a_photo_without_exif_warns_and_names_what_is_absent(name):
+    verdict = evaluate(make_ctx(exif=real_exif(name)))
+    assert verdict.severity is Severity.WARN
+    finding = only(list(verdict.findings), "exif_missing")
+    assert finding.severity is Severity.WARN
+    assert finding.evidence["absent"] == ["capture_time", "gps", "device", "software", "modify_time"]
+    assert finding.evidence["exif_expected"] is True
+    assert "EXIF" in finding.zh
+    assert "可信度降低" in finding.zh
+    assert "confidence is lower" in finding.en
+
+
+def test_no_exif_jpg_is_said_even_where_exif_is_not_expected():
+    exif = real_exif("no_exif.jpg")
+    assert exif.problems == ("no_exif",)
+    [finding] = rules.rule_exif_missing(make_ctx(exif=exif), thresholds_for(TH, {"exif_expected": False}))
+    assert finding.code == "exif_missing"
+    assert finding.severity is Severity.PASS
+    assert finding.evidence == {
+        "absent": ["capture_time", "gps", "device", "software", "modify_time"],
+        "problems": ["no_exif"],
+        "exif_expected": False,
+    }
+
+
+@pytest.mark.parametrize("name", CAMERA_PHOTOS)
+def test_a_camera_photo_has_its_exif(name):
+    assert rules.rule_exif_missing(make_ctx(exif=real_exif(name)), TH) == []
+
+
+def test_a_device_name_alone_is_exif():
+    assert rules.rule_exif_missing(make_ctx(exif=ExifData(make="HUAWEI", model="ELS-AN00")), TH) == []
 
 
 def test_signature():
