@@ -13,6 +13,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 EVIDENCE_LABELS: dict[str, tuple[str, str]] = {
     "a": ("照片 A", "Photo A"),
+    "absent": ("缺少的信息", "Missing"),
+    "exif_expected": ("应有 EXIF", "EXIF expected"),
+    "problems": ("读取问题", "Reading problems"),
     "accuracy_credit_m": ("计入的定位精度（米）", "Accuracy credited (m)"),
     "accuracy_m": ("定位精度（米）", "Accuracy (m)"),
     "after_capture_s": ("拍摄后经过（秒）", "Seconds after capture"),
@@ -89,6 +92,35 @@ EVIDENCE_LABELS: dict[str, tuple[str, str]] = {
     "window": ("时间窗", "Window"),
 }
 
+# Values the rules store as codes (a position's source, a coordinate system, a stage).
+VALUE_LABELS: dict[str, tuple[str, str]] = {
+    "capture_fix": ("手机采集定位", "capture fix"),
+    "exif_gps": ("EXIF GPS", "EXIF GPS"),
+    "site": ("点位", "the site"),
+    "wgs84": ("WGS-84", "WGS-84"),
+    "gcj02": ("GCJ-02", "GCJ-02"),
+    "bd09": ("BD-09", "BD-09"),
+    "sampling": ("采样", "sampling"),
+    "delivery": ("送样", "delivery"),
+    "lab": ("实验室分析", "lab analysis"),
+    "om": ("运维", "O&M"),
+    "person": ("人员", "person"),
+    # What EXIF lacks or could not be read (media_rules/exif.py)
+    "capture_time": ("拍摄时间", "capture time"),
+    "gps": ("GPS", "GPS"),
+    "device": ("设备", "device"),
+    "software": ("处理软件", "software"),
+    "modify_time": ("修改时间", "modification time"),
+    "no_exif": ("没有 EXIF", "no EXIF"),
+    "corrupt_exif": ("EXIF 已损坏", "corrupt EXIF"),
+    "bad_datetime": ("时间无法解析", "unreadable time"),
+    "bad_gps": ("GPS 无法解析", "unreadable GPS"),
+    "unreadable_image": ("图像无法读取", "unreadable image"),
+    "unreadable_input": ("文件无法读取", "unreadable file"),
+}
+# Keys whose value is a [longitude, latitude] pair.
+COORDINATE_KEYS = {"position", "site", "capture_fix", "exif_gps", "wgs84", "gcj02", "bd09", "corrected"}
+
 SEVERITY_LABELS = {"pass": ("通过", "pass"), "warn": ("警告", "warning"), "fail": ("不通过", "fail")}
 
 
@@ -126,18 +158,45 @@ def readable(value) -> str:
         return local_time(value)
     if isinstance(value, str):
         moment = _instant(value)
-        return local_time(moment) if moment is not None else value
+        if moment is not None:
+            return local_time(moment)
+        zh_en = VALUE_LABELS.get(value)
+        return t(*zh_en) if zh_en else value
     if isinstance(value, dict):
-        return "；".join(f"{evidence_label(str(k))}：{readable(v)}" for k, v in value.items()) or "—"
+        return (
+            "；".join(f"{evidence_label(str(k))}：{evidence_value(str(k), v)}" for k, v in value.items())
+            or "—"
+        )
     if isinstance(value, list | tuple):
         return "、".join(readable(v) for v in value) or "—"
     return str(value)
 
 
+def _coordinates(value) -> str | None:
+    if (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    ):
+        return t(
+            f"经度 {readable(float(value[0]))}，纬度 {readable(float(value[1]))}",
+            f"lon {value[0]}, lat {value[1]}",
+        )
+    return None
+
+
+def evidence_value(key: str, value) -> str:
+    if key in COORDINATE_KEYS:
+        pair = _coordinates(value)
+        if pair is not None:
+            return pair
+    return readable(value)
+
+
 def evidence_rows(evidence) -> list[tuple[str, str]]:
     if not isinstance(evidence, dict):
         return [(t("证据", "Evidence"), readable(evidence))] if evidence not in (None, "") else []
-    return [(evidence_label(str(key)), readable(value)) for key, value in evidence.items()]
+    return [(evidence_label(str(key)), evidence_value(str(key), value)) for key, value in evidence.items()]
 
 
 def finding_message(finding: dict) -> str:
