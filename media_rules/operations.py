@@ -15,7 +15,7 @@ from rest_framework import serializers
 from media_rules import errors, services
 from media_rules.intake import check_sha256
 from media_rules.models import Photo, PhotoType
-from server.access import access_outlet, get_visible, photos_for, projects_for, tasks_for
+from server.access import outlets_for, photos_for, projects_for, referenced, tasks_for
 from server.capture import OptionalFixIn
 from server.errors import DomainError
 from server.fields import IdField
@@ -81,8 +81,8 @@ def record_photo(
     photo_type = unique_or_none(PhotoType.objects, pk=data["photo_type"])
     if photo_type is None:
         raise DomainError(errors.PHOTO_TYPE_UNKNOWN, photo_type=data["photo_type"])
-    task = get_visible(tasks_for(user).select_related("project"), data["task"]) if data.get("task") else None
-    outlet = access_outlet(user, data["outlet"]) if data.get("outlet") is not None else None
+    task = referenced(tasks_for(user).select_related("project"), data, "task")
+    outlet = referenced(outlets_for(user), data, "outlet")
     return services.photo_record(
         actor=user,
         photo_id=photo_id,

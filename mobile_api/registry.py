@@ -244,7 +244,9 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = parse(AccountIn, request.data)
         person = None
         if "employment_id" in data:
-            person = access.access_employment(request.user, data["employment_id"]).person
+            person = access.access_employment(
+                request.user, data["employment_id"], field="employment_id"
+            ).person
         user = account_services.sub_account_create(
             main=request.user,
             username=data["username"],

@@ -288,7 +288,7 @@ class OutletViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(request=OutletIn, responses={201: OutletOut})
     def create(self, request: Request) -> Response:
         data = parse(OutletIn, request.data)
-        enterprise = access.access_enterprise(request.user, data.pop("enterprise"))
+        enterprise = access.access_enterprise(request.user, data.pop("enterprise"), field="enterprise")
         access.require_enterprise_editor(request.user, enterprise)
         outlet = services.outlet_create(enterprise=enterprise, **data)
         return Response(
@@ -382,7 +382,7 @@ class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=InstrumentIn, responses={201: InstrumentOut})
     def create(self, request: Request) -> Response:
         data = parse(InstrumentIn, request.data)
-        outlet = access.access_outlet(request.user, data.pop("outlet"))
+        outlet = access.access_outlet(request.user, data.pop("outlet"), field="outlet")
         access.require_enterprise_editor(request.user, outlet.enterprise)
         instrument = services.instrument_create(outlet=outlet, **data)
         return Response(InstrumentOut(instrument).data, status=status.HTTP_201_CREATED)
@@ -407,7 +407,7 @@ class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def import_file(self, request: Request) -> Response:
         """导入: nothing is imported from a file with errors unless ``partial`` is true."""
         data = parse(InstrumentImportIn, request.data)
-        enterprise = access.access_enterprise(request.user, data["enterprise"])
+        enterprise = access.access_enterprise(request.user, data["enterprise"], field="enterprise")
         access.require_enterprise_editor(request.user, enterprise)
         report = excel.instrument_import(enterprise=enterprise, file=data["file"], partial=data["partial"])
         return import_response(report)
@@ -501,7 +501,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         agency = access.require_agency_admin(request.user)
         data = parse(ContractIn, request.data)
         # Any registered enterprise can be contracted (enterprises are shared); it need not be visible yet.
-        enterprise = access.get_visible(Enterprise.objects.all(), data.pop("enterprise"))
+        enterprise = access.get_visible(Enterprise.objects.all(), data.pop("enterprise"), field="enterprise")
         contract = services.contract_create(agency=agency, enterprise=enterprise, actor=request.user, **data)
         return Response(ContractOut(contract).data, status=status.HTTP_201_CREATED)
 

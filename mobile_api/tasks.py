@@ -283,7 +283,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(request=TaskIn, responses={201: TaskOut}, parameters=[IDEMPOTENCY])
     def create(self, request: Request) -> Response:
         data = dict(parse(TaskIn, request.data))
-        project = access.access_project(request.user, data.pop("project"))
+        project = access.access_project(request.user, data.pop("project"), field="project")
         task, _ = services.task_create(
             actor=request.user, task_id=data.pop("id", None) or uuid.uuid4(), project=project, **data
         )

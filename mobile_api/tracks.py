@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import math
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
@@ -30,7 +30,7 @@ from mobile_api.exports import (
 )
 from server import access
 from server.accounts.models import Device
-from server.errors import NOT_FOUND, DomainError
+from server.errors import DomainError
 from server.fields import InstantField
 from server.tracks import checkins, errors, services
 from server.tracks.models import CheckIn, TrackPoint
@@ -266,6 +266,10 @@ class CheckInOut(serializers.Serializer):
         }
 
 
+# GET /checkins/latest: a CheckInOut, or null (drf-spectacular marks no top-level answer nullable).
+LATEST_CHECKIN = {"nullable": True, "allOf": [{"$ref": "#/components/schemas/CheckInOut"}]}
+
+
 class CheckInFilter(FilterSet):
     class Meta:
         model = CheckIn
@@ -310,13 +314,17 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(CheckInOut(checkin).data, status=code)
 
     @extend_schema(
-        responses={200: CheckInOut}, description="Your latest check-in: the home screen's location."
+        responses={
+            200: OpenApiResponse(LATEST_CHECKIN, description="The check-in, or null before the first.")
+        },
+        description="Your latest check-in: the home screen's location; null when you have none yet (a "
+        "404 is a wrong URL, not an empty answer: F10 item 6).",
     )
     @action(detail=False, methods=["get"])
     def latest(self, request: Request) -> Response:
         checkin = checkins.latest_checkin(request.user)
         if checkin is None:
-            raise DomainError(NOT_FOUND)
+            return JsonResponse(None, safe=False)  # a JSON null: DRF's renderer writes an empty body
         return Response(CheckInOut(checkin).data)
 
     @extend_schema(

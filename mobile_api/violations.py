@@ -312,11 +312,11 @@ class ViolationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         from that project's tasks, or a record or check-in of that O&M task."""
         data = parse(ViolationIn, request.data)
         user = request.user
-        project = access.access_project(user, data["project"]) if data["project"] is not None else None
-        om_task = access.access_om_task(user, data["om_task"]) if data["om_task"] is not None else None
-        om_record = access.access_om_record(user, data["om_record"]) if data["om_record"] else None
-        photo = access.get_visible(access.photos_for(user), data["photo"]) if data["photo"] else None
-        checkin = access.get_visible(access.checkins_for(user), data["checkin"]) if data["checkin"] else None
+        project = access.referenced(access.projects_for(user), data, "project")
+        om_task = access.referenced(access.om_tasks_for(user), data, "om_task")
+        om_record = access.referenced(access.om_records_for(user), data, "om_record")
+        photo = access.referenced(access.photos_for(user), data, "photo")
+        checkin = access.referenced(access.checkins_for(user), data, "checkin")
         violation = services.violation_open(
             project=project,
             om_task=om_task,

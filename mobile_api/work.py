@@ -211,7 +211,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def create(self, request: Request) -> Response:
         agency = access.require_agency_admin(request.user)
         data = parse(ProjectIn, request.data)
-        contract = access.access_contract(request.user, data.pop("contract"))
+        contract = access.access_contract(request.user, data.pop("contract"), field="contract")
         project = project_services.project_create(
             agency=agency, actor=request.user, enterprise=contract.enterprise, contract=contract, **data
         )
@@ -223,7 +223,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         project = self.get_object()
         access.require_agency_admin(request.user, project.agency)
         data = parse(AssignIn, request.data)
-        employment = access.access_employment(request.user, data["employment"])
+        employment = access.access_employment(request.user, data["employment"], field="employment")
         project_services.project_assign(project=project, employment=employment, post_code=data["post"])
         return self._render(project, status.HTTP_201_CREATED)
 
@@ -431,15 +431,21 @@ class OmTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         outlets = access.outlets_for(user)
         task = om_services.om_task_create(
             agency=agency,
-            contract=access.access_contract(user, data["contract"]),
+            contract=access.access_contract(user, data["contract"], field="contract"),
             number=data["number"],
             name=data["name"],
             kind=data["kind"],
             starts_on=data["starts_on"],
             ends_on=data["ends_on"],
-            points=[access.get_visible(outlets, pk) for pk in dict.fromkeys(data["points"])],
-            instruments=[access.access_instrument(user, pk) for pk in dict.fromkeys(data["instruments"])],
-            staff=[(access.access_employment(user, s["employment"]), s["role"]) for s in data["staff"]],
+            points=[access.get_visible(outlets, pk, field="points") for pk in dict.fromkeys(data["points"])],
+            instruments=[
+                access.access_instrument(user, pk, field="instruments")
+                for pk in dict.fromkeys(data["instruments"])
+            ],
+            staff=[
+                (access.access_employment(user, s["employment"], field="staff"), s["role"])
+                for s in data["staff"]
+            ],
             plans=[
                 self._plan_args(plan, Outlet.objects.filter(pk__in=data["points"])) for plan in data["plans"]
             ],
@@ -461,6 +467,6 @@ class OmTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         task = self.get_object()
         access.require_agency_admin(request.user, task.agency)
         data = parse(StaffRoleIn, request.data)
-        employment = access.access_employment(request.user, data["employment"])
+        employment = access.access_employment(request.user, data["employment"], field="employment")
         om_services.om_task_add_staff(task=task, employment=employment, role=data["role"])
         return self._render(task, status.HTTP_201_CREATED)

@@ -16,6 +16,8 @@ A visible object the user may not change is 403 (``require_role``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db.models import Model, Q, QuerySet
 
 from server.accounts.models import AGENCY_ROLES, Role, User
@@ -32,6 +34,7 @@ from server.registry.models import (
     Outlet,
     TransferFiling,
 )
+from server.strict import missing_reference
 
 
 def region_prefix(code: str) -> str:
@@ -223,14 +226,27 @@ def access_om_record(user: User, pk, **kw):
     return get_visible(om_records_for(user), pk, **kw)
 
 
-def get_visible(queryset: QuerySet, pk, *, for_update: bool = False):
-    """The object with this pk from a scope, or not_found. ``for_update`` locks the row."""
+def get_visible(queryset: QuerySet, pk, *, for_update: bool = False, field: str | None = None):
+    """The object with this pk from a scope, or not_found. ``for_update`` locks the row.
+
+    ``field``: the request body's field that names it. An object a body names and that is not there
+    (or not in the user's scope: the same answer, nothing leaks) is the request's mistake, a 400
+    ``validation_failed`` naming the field, not a 404 like a wrong URL (F10 item 6)."""
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
     try:
         return queryset.get(pk=pk)
     except (queryset.model.DoesNotExist, ValueError, TypeError):
+        if field is not None:
+            raise missing_reference(field, pk) from None
         raise DomainError(NOT_FOUND) from None
+
+
+def referenced(scope: QuerySet, data: Mapping, field: str):
+    """The object a request body names in ``field`` (None when it names none), from ``scope``: one
+    the user cannot see is a 400 naming the field (get_visible)."""
+    pk = data.get(field)
+    return None if pk is None else get_visible(scope, pk, field=field)
 
 
 def access_agency(user: User, pk, **kw) -> Agency:

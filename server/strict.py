@@ -20,6 +20,8 @@ from django.http import QueryDict
 from django.utils import translation
 from rest_framework import serializers
 
+from server.errors import VALIDATION_FAILED, DomainError
+
 # Choices listed in an invalid-choice message; past this many the list ends with "…".
 MAX_CHOICES_LISTED = 40
 # The key a Django form posts with its CSRF token: not a field, not a mistake.
@@ -89,6 +91,18 @@ def validation_errors(serializer: serializers.BaseSerializer) -> Any:
     if valid and not unknown:
         return {}
     return _merged({} if valid else serializer.errors, unknown)
+
+
+# --- References ----------------------------------------------------------------------------------
+def missing_reference(field: str, value: Any) -> DomainError:
+    """A body names (in ``field``) an object that is not there for this user: whether it does not
+    exist or belongs to another tenant, the same 400 (F10 item 6)."""
+    value = str(value)[:100]
+    if _english():
+        message = f"“{value}” does not exist or you may not use it."
+    else:
+        message = f"「{value}」不存在或无权访问。"
+    return DomainError(VALIDATION_FAILED, details={field: [message]})
 
 
 # --- Choices -------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ class TaskTransitionPayload(serializers.Serializer):
 
 
 def _create(ctx: OpContext) -> Outcome:
-    project = access_project(ctx.user, ctx.payload["project"])
+    project = access_project(ctx.user, ctx.payload["project"], field="project")
     data = {k: v for k, v in ctx.payload.items() if k != "project"}
     task, seq = services.task_create(
         actor=ctx.user,

@@ -21,9 +21,9 @@ from server.access import (
     access_om_record,
     access_om_task,
     access_outlet,
-    get_visible,
     om_tasks_for,
     photos_for,
+    referenced,
     region_prefix,
 )
 from server.accounts.models import AGENCY_ROLES, STAFF_ROLES, Device, Role
@@ -110,16 +110,12 @@ def template_of(code: str, version: int | None) -> FormTemplate:
     return template
 
 
-def _own_checkin(user, checkin_id) -> CheckIn | None:
-    if checkin_id is None:
-        return None
-    return get_visible(CheckIn.objects.filter(user=user), checkin_id)
+def _own_checkin(user, data: dict, field: str) -> CheckIn | None:
+    return referenced(CheckIn.objects.filter(user=user), data, field)
 
 
-def _photo(user, photo_id) -> Photo | None:
-    if photo_id is None:
-        return None
-    return get_visible(photos_for(user), photo_id)
+def _photo(user, data: dict) -> Photo | None:
+    return referenced(photos_for(user), data, "work_photo")
 
 
 def signature_of(value: str):
@@ -127,8 +123,8 @@ def signature_of(value: str):
 
 
 def save_record(*, user, device, record_id, data: dict, at=None) -> records.Saved:
-    task = access_om_task(user, data["task"])
-    outlet = access_outlet(user, data["outlet"])
+    task = access_om_task(user, data["task"], field="task")
+    outlet = access_outlet(user, data["outlet"], field="outlet")
     instruments = list(outlet.instruments.filter(pk__in=data["instruments"]))
     unknown = sorted(set(data["instruments"]) - {i.pk for i in instruments})
     if unknown:
@@ -142,9 +138,9 @@ def save_record(*, user, device, record_id, data: dict, at=None) -> records.Save
         instruments=instruments,
         groups=data["groups"],
         answers=data["answers"],
-        start_checkin=_own_checkin(user, data["start_checkin"]),
-        end_checkin=_own_checkin(user, data.get("end_checkin")),
-        work_photo=_photo(user, data.get("work_photo")),
+        start_checkin=_own_checkin(user, data, "start_checkin"),
+        end_checkin=_own_checkin(user, data, "end_checkin"),
+        work_photo=_photo(user, data),
         signature=signature_of(data.get("signature", "")),
         submit=data["submit"],
         note=data.get("note", ""),
@@ -157,10 +153,10 @@ def confirm_day(*, user, device, confirmation_id, data: dict, at=None) -> record
     return records.day_confirm(
         actor=user,
         confirmation_id=confirmation_id,
-        enterprise=access_enterprise(user, data["enterprise"]),
+        enterprise=access_enterprise(user, data["enterprise"], field="enterprise"),
         om_date=data["date"],
         versions={str(r["id"]): r["version"] for r in data["records"]},
-        work_photo=_photo(user, data["work_photo"]),
+        work_photo=_photo(user, data),
         signature=signature_of(data["signature"]),
         device=device,
         at=at,
@@ -171,10 +167,10 @@ def review_records(*, user, device, review_id, data: dict, at=None) -> tuple[Rev
     return records.records_review(
         actor=user,
         review_id=review_id,
-        records=[access_om_record(user, pk) for pk in dict.fromkeys(data["records"])],
+        records=[access_om_record(user, pk, field="records") for pk in dict.fromkeys(data["records"])],
         decision=data["decision"],
         reason=data.get("reason", ""),
-        work_photo=_photo(user, data["work_photo"]),
+        work_photo=_photo(user, data),
         signature=signature_of(data["signature"]),
         device=device,
         at=at,

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from rest_framework import serializers
 
-from server.access import access_om_task, access_outlet, checkins_for, projects_for
+from server.access import checkins_for, om_tasks_for, outlets_for, projects_for, referenced
 from server.capture import CaptureFixIn
 from server.errors import NOT_FOUND, VALIDATION_FAILED, DomainError
 from server.fields import IdField, InstantField
@@ -119,9 +119,9 @@ def record_checkin(
     *, user, device, checkin_id, data: dict, clock_offset, fallback_time
 ) -> tuple[CheckIn, bool]:
     """Resolve what the payload names as ``user`` sees it, and record the check-in."""
-    task = visible_task(user, data["task"]) if data.get("task") else None
-    om_task = access_om_task(user, data["om_task"]) if data.get("om_task") is not None else None
-    outlet = access_outlet(user, data["outlet"]) if data.get("outlet") is not None else None
+    task = referenced(MonitoringTask.objects.filter(project__in=projects_for(user)), data, "task")
+    om_task = referenced(om_tasks_for(user), data, "om_task")
+    outlet = referenced(outlets_for(user), data, "outlet")
     sent = data.get("device_time")
     at = sent + clock_offset if sent and clock_offset else sent or fallback_time
     return checkins.checkin_record(

@@ -205,7 +205,8 @@ def test_another_agency_cannot_fill_on_the_task(world, client_for):
     side = world.shanghai
     body = {"id": str(uuid.uuid4()), **record_payload(side, start=uuid.uuid4())}
     answer = other.post("/api/v1/om/records", body, format="json")
-    assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
+    assert (answer.status_code, answer.json()["code"]) == (400, "validation_failed")  # F10 item 6
+    assert set(answer.json()["details"]) == {"task"}
 
 
 def test_reviewing_needs_the_enterprise_confirmation(world, tech, client_for):

@@ -104,7 +104,8 @@ def test_the_same_id_is_idempotent_and_another_check_in_under_it_is_refused(side
 
 def test_latest_is_the_home_screen_location(side, task_id, client_for):
     client = client_for(side.field_user)
-    assert client.get(f"{API}/checkins/latest").status_code == 404
+    none_yet = client.get(f"{API}/checkins/latest")
+    assert (none_yet.status_code, none_yet.json()) == (200, None)  # F10 item 6: not a wrong URL's 404
     for hour, lon in ((8, 121.40), (10, 121.42), (9, 121.41)):
         check_in(client, lon=lon, lat=31.19, task=task_id, device_time=f"2026-11-23T{hour:02d}:00:00+08:00")
     latest = client.get(f"{API}/checkins/latest").json()
@@ -147,7 +148,7 @@ def test_bad_input_stores_nothing(side, world, task_id, client_for):
     assert response.status_code == 400
     assert response.json()["code"] in {"validation_failed", "invalid_coordinates"}
     other = check_in(client_for(world.jiangsu.field_user), lon=121.44, lat=31.19, task=task_id)
-    assert other.status_code == 404
+    assert (other.status_code, set(other.json()["details"])) == (400, {"task"})  # F10 item 6
     assert not CheckIn.objects.exists()
 
 
