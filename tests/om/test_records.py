@@ -151,7 +151,8 @@ def test_a_checkin_of_another_kind_or_person_does_not_count(world, tech, client_
     theirs = checkin(client_for(side.reviewer), side, "start")
     body = {"id": str(record_id), **record_payload(side, start=theirs)}
     answer = tech.post("/api/v1/om/records", body, format="json")
-    assert answer.status_code == 404  # another user's check-in is not among the technician's own
+    # Another user's check-in is not among the technician's own: the field is named (F10 item 6).
+    assert (answer.status_code, set(answer.json()["details"])) == (400, {"start_checkin"})
     body = {"id": str(record_id), **record_payload(side, start=start)}
     assert tech.post("/api/v1/om/records", body, format="json").status_code == 201
     assert OmRecord.objects.get(pk=record_id).start_checkin_id == start

@@ -178,7 +178,8 @@ def test_only_a_project_sampler_creates_tasks(team, world):
     assert result["code"] == "task_creator_not_sampler"
     outsider = Phone.enrol(world.jiangsu.field_user)
     create(outsider, team["project"])
-    assert outsider.push().json()["results"][0]["code"] == "not_found"
+    rejected = outsider.push().json()["results"][0]
+    assert (rejected["code"], set(rejected["details"])) == ("validation_failed", {"project"})  # F10 item 6
 
 
 # --- The envelope: refused whole, nothing applied -------------------------------------------------

@@ -140,8 +140,8 @@ def test_who_sees_and_acts_on_an_order(world, client_for):
     shanghai, jiangsu = world.shanghai, world.jiangsu
     # A regulator opens orders only on tasks in its region: another region's task is not found.
     response = open_order(client_for(jiangsu.regulator), shanghai.om_task)
-    assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
+    assert response.status_code == 400  # the body's om_task is named (F10 item 6)
+    assert set(response.json()["details"]) == {"om_task"}
     # Agency accounts and enterprises see the task but do not open orders.
     for user in (shanghai.main, shanghai.technician_user, shanghai.enterprise_user):
         response = open_order(client_for(user), shanghai.om_task)
@@ -189,7 +189,7 @@ def test_an_order_names_exactly_one_subject_and_its_own_evidence(world, client_f
         assert response.json()["code"] == "violation_evidence_foreign"
     # A draft is not the regulator's to see.
     response = open_order(regulator, side.om_task, om_record=str(om_record(side, "draft").pk))
-    assert response.status_code == 404
+    assert (response.status_code, set(response.json()["details"])) == (400, {"om_record"})
     assert not Violation.objects.exists()
 
 

@@ -93,7 +93,7 @@ def test_evidence_out_of_sight_is_not_found(world, client_for):
     sampler = client_for(jiangsu.field_user)
     photo = new_photo(sampler, new_task(sampler, jiangsu.project))
     response = open_violation(client_for(world.shanghai.regulator), world.shanghai.project, photo=photo)
-    assert response.status_code == 404
+    assert (response.status_code, set(response.json()["details"])) == (400, {"photo"})  # F10 item 6
     assert not Violation.objects.exists()
 
 
