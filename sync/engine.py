@@ -5,6 +5,12 @@ Each operation is processed in its own transaction with its device's sync state 
 device's operations apply one at a time in queue order, one bad operation never undoes another, and
 two pushes of the same operation (a retry racing the original) store it once: the second waits on
 the lock, then finds the first's row and answers ``duplicate``.
+
+Another phone's operations are not serialised with these: what one phone's operation waits for (a
+task, a photo) comes from another phone's transaction, in parallel. So the look-up of what waits on a
+key runs after the commit that satisfied it, and an operation held on another phone's key checks
+again after the commit that held it: whichever of the two commits last, the other's look-up comes
+after it and sees it (F10 item 1). ``release_stranded`` is the safety net behind this.
 """
 
 from __future__ import annotations
