@@ -9,8 +9,8 @@ the lock, then finds the first's row and answers ``duplicate``.
 Another phone's operations are not serialised with these: what one phone's operation waits for (a
 task, a photo) comes from another phone's transaction, in parallel. So the look-up of what waits on a
 key runs after the commit that satisfied it, and an operation held on another phone's key checks
-again after the commit that held it: whichever of the two commits last, the other's look-up comes
-after it and sees it (F10 item 1). ``release_stranded`` is the safety net behind this.
+again after the commit that held it: each side looks after its own commit, so the side that commits
+last sees the other's (F10 item 1). ``release_stranded`` is the safety net behind this.
 """
 
 from __future__ import annotations
