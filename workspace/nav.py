@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from server.access import AGENCY_ADMINS
 from server.accounts.models import AGENCY_ROLES, Role, User
 from workspace.i18n import t
 
@@ -47,6 +48,15 @@ def organisation(user: User) -> str:
     return t("平台", "Platform")
 
 
+def phones_label(user: User) -> str:
+    """The phones page lists what ``devices_for`` gives: an agency's admins see its staff's phones."""
+    if user.role == Role.PLATFORM:
+        return t("所有手机", "All phones")
+    if user.role in AGENCY_ADMINS:
+        return t("本机构手机", "Agency phones")
+    return t("我的手机", "My phones")
+
+
 def navigation(user: User) -> list[Link]:
     links = [Link("home", t("首页", "Home"), home_url(user))]
     if user.role in MAP_ROLES:
@@ -54,7 +64,7 @@ def navigation(user: User) -> list[Link]:
     if user.role == Role.PLATFORM:
         links.append(Link("admin", t("管理后台", "Admin"), reverse("admin:index")))
     links += [
-        Link("phones", t("我的手机", "My phones"), reverse("workspace:phones")),
+        Link("phones", phones_label(user), reverse("workspace:phones")),
         Link("password", t("修改密码", "Change password"), reverse("workspace:password")),
     ]
     return links

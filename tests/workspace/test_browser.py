@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import pytest
 
+from server.accounts.models import DeviceToken
 from tests.factories import PASSWORD
 from tests.support.browser import WAIT_S, artefact_dir, foreign_requests, requested_urls
 from tests.workspace.conftest import busy_world
+from tests.workspace.test_pages import a_phone
 
 pytestmark = [
     pytest.mark.slow,
@@ -29,6 +31,7 @@ def test_each_role_signs_in_and_reads_its_home(browser, live_server, settings):
     busy = busy_world()
     shanghai = busy.world.shanghai
     photo = busy.scenes["shanghai"].photo
+    phone = a_phone(shanghai.field_user)  # a colleague's phone: the main account may sign it out
     wait = WebDriverWait(browser, WAIT_S)
     folder = artefact_dir("workspace")
     seen: list[str] = []
@@ -77,9 +80,17 @@ def test_each_role_signs_in_and_reads_its_home(browser, live_server, settings):
     assert "超出电子围栏" in body
     assert "电子围栏半径（米）" in body  # the evidence, as a table with Chinese labels
     shot("photo")
-    browser.find_element(By.LINK_TEXT, "我的手机").click()
+    browser.find_element(By.LINK_TEXT, "本机构手机").click()
     wait.until(lambda d: d.current_url.endswith("/account/phones/"))
+    assert "已登录" in browser.find_element(By.ID, f"device-{phone}").text
     shot("phones")
+    # Signed out with htmx: the confirmation asked, the row replaced in place, no page load.
+    browser.execute_script("window.notReloaded = true;")
+    browser.find_element(By.CSS_SELECTOR, f"#device-{phone} button.danger").click()
+    wait.until(lambda d: d.switch_to.alert).accept()
+    wait.until(lambda d: "已退出" in d.find_element(By.ID, f"device-{phone}").text)
+    assert browser.execute_script("return window.notReloaded === true;")
+    assert not DeviceToken.objects.filter(device_id=phone, revoked_at__isnull=True).exists()
     browser.find_element(By.LINK_TEXT, "修改密码").click()
     wait.until(lambda d: d.current_url.endswith("/account/password/"))
     shot("password")

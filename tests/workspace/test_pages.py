@@ -97,6 +97,20 @@ def test_the_agency_home_lists_what_needs_attention(busy):
     assert f"/photos/{busy.scenes['jiangsu'].photo.pk}/".encode() not in response.content
 
 
+def test_a_flagged_photo_of_a_task_without_a_site_is_listed_too(busy):
+    """A photo may name no outlet (its task's site is enough): the lists do not stumble on it."""
+    from media_rules.models import Photo
+
+    side = busy.world.shanghai
+    scene = flagged_work(side, "无点位的任务")
+    Photo.objects.filter(pk=scene.photo.pk).update(outlet=None, verdict="warn")
+    for client, path in ((signed_in(side.main), "/agency/"), (signed_in(side.regulator), "/regulator/")):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert f"/photos/{scene.photo.pk}/".encode() in response.content
+    assert signed_in(side.main).get(f"/photos/{scene.photo.pk}/").status_code == 200
+
+
 def test_the_platform_home_links_to_the_admin_and_counts_both_sides(busy):
     response = signed_in(busy.world.platform).get("/platform/")
     assert response.status_code == 200

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django import template
 
-from workspace import labels
+from workspace import labels, nav
 from workspace.i18n import t as pick
 
 register = template.Library()
@@ -39,3 +39,17 @@ def evidence_rows(evidence) -> list[tuple[str, str]]:
 @register.filter
 def severity(value: str) -> str:
     return labels.severity_label(value)
+
+
+@register.filter
+def who(user) -> str:
+    """A person's name (the account's name when it has no person)."""
+    return nav.display_name(user) if user is not None else "—"
+
+
+@register.filter
+def worst(findings) -> dict | None:
+    """The finding that made a verdict: the first fail, else the first warning."""
+    flagged = [f for f in findings or [] if isinstance(f, dict) and f.get("severity") in ("fail", "warn")]
+    flagged.sort(key=lambda f: f.get("severity") != "fail")
+    return flagged[0] if flagged else None

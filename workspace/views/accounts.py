@@ -99,11 +99,11 @@ def password(request: HttpRequest) -> HttpResponse:
 
 @page()
 def phones(request: HttpRequest) -> HttpResponse:
-    devices = list(devices_for(request.user))
+    devices = list(devices_for(request.user).select_related("user__person"))
     return render_page(
         request,
         "workspace/phones.html",
-        {"devices": devices},
+        {"devices": devices, "heading": nav.phones_label(request.user)},
         active="phones",
     )
 

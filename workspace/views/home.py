@@ -43,6 +43,7 @@ def enterprise_home(request: HttpRequest) -> HttpResponse:
         day = form.cleaned_data["date"]
     if day is None and not form.errors:
         day = days[0]["date"] if days else timezone.localdate()
+        form = DayForm(initial={"date": day})  # the day shown, in the field
     records = selectors.day_records(request.user, day) if day is not None else []
     return render_page(
         request,
