@@ -236,5 +236,8 @@ def test_the_demo_om_day_awaits_the_enterprise(demo):
     assert (record.status, record.version, record.template.code) == ("submitted", 1, "ww_daily_inspection")
     assert record.end_checkin.verdict == "inside"
     assert record.work_photo.photo_type_id == "work_photo"
+    # A phone's photo, with the EXIF its camera writes (F10 item 8: without it, exif_missing warns).
+    assert record.work_photo.verdict == "pass", record.work_photo.findings
+    assert "exif_missing" not in {f["code"] for f in record.work_photo.findings}
     assert record.om_date == timezone.localdate() - dt.timedelta(days=1)
     assert list(day_pending(record.enterprise, record.om_date)) == [record]
