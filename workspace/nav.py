@@ -61,6 +61,12 @@ def navigation(user: User) -> list[Link]:
     links = [Link("home", t("首页", "Home"), home_url(user))]
     if user.role in MAP_ROLES:
         links.append(Link("map", t("地图", "Map"), reverse("maps:map")))
+    if user.role == Role.REGULATOR:
+        links += [
+            Link("filings", t("备案审查", "Filings"), reverse("workspace:regulator-filings")),
+            Link("review", t("项目审核", "Project review"), reverse("workspace:regulator-projects")),
+            Link("violations", t("违规整改", "Violations"), reverse("workspace:regulator-violations")),
+        ]
     if user.role == Role.PLATFORM:
         links.append(Link("admin", t("管理后台", "Admin"), reverse("admin:index")))
     links += [

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from workspace.views import accounts, home, photos
+from workspace.views import accounts, home, photos, regulator
 
 app_name = "workspace"
 
@@ -13,7 +13,14 @@ urlpatterns = [
     path("account/phones/<uuid:device_id>/revoke", accounts.phone_revoke, name="phone-revoke"),
     path("agency/", home.agency_home, name="agency-home"),
     path("enterprise/", home.enterprise_home, name="enterprise-home"),
-    path("regulator/", home.regulator_home, name="regulator-home"),
+    path("regulator/", regulator.home, name="regulator-home"),
+    path("regulator/filings/", regulator.filings, name="regulator-filings"),
+    path("regulator/filings/<int:pk>/", regulator.filing, name="regulator-filing"),
+    path("regulator/projects/", regulator.projects, name="regulator-projects"),
+    path("regulator/projects/<int:pk>/", regulator.project, name="regulator-project"),
+    path("regulator/violations/", regulator.violations, name="regulator-violations"),
+    path("regulator/violations/new/", regulator.violation_new, name="regulator-violation-new"),
+    path("regulator/violations/<int:pk>/", regulator.violation, name="regulator-violation"),
     path("platform/", home.platform_home, name="platform-home"),
     path("photos/<uuid:photo_id>/", photos.photo, name="photo"),
     # Django's set_language (POST, CSRF): the language switch in the top bar.

@@ -64,11 +64,6 @@ def _overview(request: HttpRequest, template: str) -> HttpResponse:
     )
 
 
-@page(roles={Role.REGULATOR})
-def regulator_home(request: HttpRequest) -> HttpResponse:
-    return _overview(request, "workspace/home_regulator.html")
-
-
 @page(roles={Role.PLATFORM})
 def platform_home(request: HttpRequest) -> HttpResponse:
     return _overview(request, "workspace/home_platform.html")

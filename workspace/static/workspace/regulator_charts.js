@@ -1,0 +1,37 @@
+// The regulator home's charts: Apache ECharts (vendor/echarts.min.js, a classic script loaded
+// before this module) draws what the page embeds with json_script (#chart-data): no request.
+const data = JSON.parse(document.getElementById("chart-data").textContent);
+const colours = ["#0b6e4f", "#0b57a4", "#b3261e", "#8a5a00"];
+
+function draw(element, chart) {
+  const kind = element.dataset.chart;
+  const instance = window.echarts.init(element, null, { renderer: "canvas" });
+  const empty = chart.categories.length === 0;
+  instance.setOption({
+    color: colours,
+    title: { text: chart.title, left: 0, textStyle: { fontSize: 14 } },
+    tooltip: { trigger: "axis" },
+    legend: { top: 24, left: 0 },
+    grid: { top: 64, left: 40, right: 12, bottom: 40 },
+    xAxis: {
+      type: "category",
+      data: chart.categories,
+      axisLabel: { interval: 0, rotate: kind === "agency" && chart.categories.length > 3 ? 20 : 0 },
+    },
+    yAxis: { type: "value", minInterval: 1 },
+    series: chart.series.map((s) => ({
+      name: s.name,
+      type: kind === "agency" ? "bar" : "line",
+      data: s.data,
+      smooth: false,
+    })),
+    graphic: empty
+      ? [{ type: "text", left: "center", top: "middle", style: { text: "—", fontSize: 20, fill: "#616e7c" } }]
+      : [],
+  });
+  window.addEventListener("resize", () => instance.resize());
+}
+
+for (const element of document.querySelectorAll("figure.chart[data-chart]")) {
+  draw(element, data[element.dataset.chart]);
+}

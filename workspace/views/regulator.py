@@ -1,0 +1,241 @@
+"""The regulator's pages (监管方): its home with the statistics as charts and the evidence queue;
+filings to approve or return; projects submitted for review to accept or return; violations to open
+and rectifications to accept or reject.
+
+Each action calls the service the REST API calls (``mobile_api/registry.py``, ``mobile_api/work.py``,
+``mobile_api/violations.py``) on an object fetched through the same scope; a service's refusal is
+shown on the form, in the user's language. After a change the page is loaded again (POST, redirect,
+GET)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from server import access
+from server.accounts.models import Role
+from server.errors import NOT_FOUND, DomainError
+from server.fieldwork import services as project_services
+from server.fieldwork.models import MonitoringProject
+from server.registry import services as registry_services
+from server.registry.models import Agency
+from server.violations import services as violation_services
+from workspace import selectors
+from workspace import selectors_regulator as reads
+from workspace.forms_regulator import (
+    DecisionForm,
+    ViolationForm,
+    filing_filter,
+    project_filter,
+    show_domain_error,
+    violation_filter,
+)
+from workspace.i18n import t
+from workspace.pages import page, render_page
+
+REGULATOR = {Role.REGULATOR}
+
+
+def _filtered(form, queryset_of):
+    """The list for the filter's values (none when a value is wrong: the error shows beside it)."""
+    if not form.is_valid():
+        return queryset_of(status="", keyword="").none()
+    return queryset_of(status=form.cleaned_data["status"], keyword=form.cleaned_data.get("keyword", ""))
+
+
+@page(roles=REGULATOR)
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return render_page(
+        request,
+        "workspace/home_regulator.html",
+        {
+            "counts": selectors.region_counts(user),
+            "queue": selectors.evidence_queue(user),
+            "charts": reads.charts(user),
+        },
+        active="home",
+    )
+
+
+# --- Filings (备案审查) ----------------------------------------------------------------------------
+@page(roles=REGULATOR)
+def filings(request: HttpRequest) -> HttpResponse:
+    form = filing_filter(request.GET)
+    rows = _filtered(form, lambda **kw: reads.filings(request.user, **kw))
+    return render_page(
+        request,
+        "workspace/regulator/filings.html",
+        {"form": form, "page": reads.paginate(rows, request.GET.get("page"))},
+        active="filings",
+    )
+
+
+@page(roles=REGULATOR)
+@require_http_methods(["GET", "POST"])
+def filing(request: HttpRequest, pk: int) -> HttpResponse:
+    detail = reads.filing_detail(request.user, pk)
+    agency = detail["agency"]
+    form = DecisionForm(request.POST or None, reason_label=t("退回原因", "Reason for returning"))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            to = Agency.FilingStatus.APPROVED if form.approves else Agency.FilingStatus.RETURNED
+            try:
+                registry_services.agency_transition(
+                    agency=agency, to=to, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except DomainError as error:
+                show_domain_error(form, error)
+            else:
+                done = t("备案已审查通过。", "The filing is approved.") if form.approves else None
+                messages.success(request, done or t("备案已退回。", "The filing was returned."))
+                return redirect("workspace:regulator-filing", pk=agency.pk)
+        status = 400
+    return render_page(
+        request, "workspace/regulator/filing.html", {**detail, "form": form}, status=status, active="filings"
+    )
+
+
+# --- Projects (项目审核) ---------------------------------------------------------------------------
+@page(roles=REGULATOR)
+def projects(request: HttpRequest) -> HttpResponse:
+    data = request.GET.copy()
+    if "status" not in data:
+        data["status"] = MonitoringProject.Status.SUBMITTED  # what awaits the regulator, first
+    form = project_filter(data)
+    rows = _filtered(form, lambda **kw: reads.projects(request.user, **kw))
+    export = reverse("mobile_api:project-export") + "?" + data.urlencode()
+    return render_page(
+        request,
+        "workspace/regulator/projects.html",
+        {"form": form, "page": reads.paginate(rows, request.GET.get("page")), "export": export},
+        active="review",
+    )
+
+
+@page(roles=REGULATOR)
+@require_http_methods(["GET", "POST"])
+def project(request: HttpRequest, pk: int) -> HttpResponse:
+    detail = reads.project_detail(request.user, pk)
+    project = detail["project"]
+    form = DecisionForm(request.POST or None, reason_label=t("退回原因", "Reason for returning"))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            to = MonitoringProject.Status.DONE if form.approves else MonitoringProject.Status.RETURNED
+            try:
+                project_services.project_transition(
+                    project=project, to=to, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except DomainError as error:
+                show_domain_error(form, error)
+            else:
+                done = t("项目已审核通过。", "The project is accepted.") if form.approves else None
+                messages.success(request, done or t("项目已退回。", "The project was returned."))
+                return redirect("workspace:regulator-project", pk=project.pk)
+        status = 400
+    return render_page(
+        request,
+        "workspace/regulator/project.html",
+        {**detail, "form": form},
+        status=status,
+        active="review",
+    )
+
+
+# --- Violations (违规待整改, 整改单) ----------------------------------------------------------------
+@page(roles=REGULATOR)
+@require_http_methods(["GET", "POST"])
+def violation_new(request: HttpRequest) -> HttpResponse:
+    """Open a violation on a project (``?project=``) or an order on an O&M task (``?om_task=``)."""
+    source = request.POST if request.method == "POST" else request.GET
+    project = om_task = None
+    if source.get("project"):
+        project = access.access_project(request.user, _number(source["project"]))
+    elif source.get("om_task"):
+        om_task = reads.om_task(request.user, _number(source["om_task"]))
+    else:
+        _not_found()
+    form = ViolationForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                violation = violation_services.violation_open(
+                    project=project,
+                    om_task=om_task,
+                    actor=request.user,
+                    description=form.cleaned_data["description"],
+                    deadline=form.cleaned_data["deadline"],
+                )
+            except DomainError as error:
+                show_domain_error(form, error)
+            else:
+                messages.success(request, t("违规已开具。", "The violation is opened."))
+                return redirect("workspace:regulator-violation", pk=violation.pk)
+        status = 400
+    return render_page(
+        request,
+        "workspace/regulator/violation_new.html",
+        {"form": form, "project": project, "om_task": om_task},
+        status=status,
+        active="violations",
+    )
+
+
+def _number(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        _not_found()
+
+
+def _not_found():
+    raise DomainError(NOT_FOUND)
+
+
+@page(roles=REGULATOR)
+def violations(request: HttpRequest) -> HttpResponse:
+    form = violation_filter(request.GET)
+    rows = _filtered(form, lambda status, keyword: reads.violations(request.user, status=status))
+    return render_page(
+        request,
+        "workspace/regulator/violations.html",
+        {"form": form, "page": reads.paginate(rows, request.GET.get("page"))},
+        active="violations",
+    )
+
+
+@page(roles=REGULATOR)
+@require_http_methods(["GET", "POST"])
+def violation(request: HttpRequest, pk: int) -> HttpResponse:
+    detail = reads.violation_detail(request.user, pk)
+    form = DecisionForm(request.POST or None, reason_label=t("退回原因", "Reason for rejecting"))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                violation_services.rectification_review(
+                    violation=detail["violation"],
+                    actor=request.user,
+                    accept=form.approves,
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as error:
+                show_domain_error(form, error)
+            else:
+                done = t("整改已销号。", "The rectification is accepted.") if form.approves else None
+                messages.success(request, done or t("整改已退回。", "The rectification was rejected."))
+                return redirect("workspace:regulator-violation", pk=pk)
+        status = 400
+    return render_page(
+        request,
+        "workspace/regulator/violation.html",
+        {**detail, "form": form},
+        status=status,
+        active="violations",
+    )
