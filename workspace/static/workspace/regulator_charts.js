@@ -8,11 +8,12 @@ function draw(element, chart) {
   const instance = window.echarts.init(element, null, { renderer: "canvas" });
   const empty = chart.categories.length === 0;
   instance.setOption({
+    animation: false, // drawn at once: a printed or captured page shows the counts
     color: colours,
     title: { text: chart.title, left: 0, textStyle: { fontSize: 14 } },
     tooltip: { trigger: "axis" },
-    legend: { top: 24, left: 0 },
-    grid: { top: 64, left: 40, right: 12, bottom: 40 },
+    legend: { top: 24, left: 0, itemWidth: 14, itemHeight: 10, textStyle: { fontSize: 12 } },
+    grid: { top: 84, left: 40, right: 12, bottom: 40 },
     xAxis: {
       type: "category",
       data: chart.categories,
@@ -21,9 +22,10 @@ function draw(element, chart) {
     yAxis: { type: "value", minInterval: 1 },
     series: chart.series.map((s) => ({
       name: s.name,
-      type: kind === "agency" ? "bar" : "line",
+      // Few months are read best as bars; a year as lines.
+      type: kind === "agency" || chart.categories.length < 4 ? "bar" : "line",
       data: s.data,
-      smooth: false,
+      barMaxWidth: 28,
     })),
     graphic: empty
       ? [{ type: "text", left: "center", top: "middle", style: { text: "—", fontSize: 20, fill: "#616e7c" } }]
