@@ -16,7 +16,7 @@ from server.violations.models import Violation
 from tests.factories import PASSWORD
 from tests.support.browser import WAIT_S, artefact_dir, foreign_requests, requested_urls
 from tests.workspace.conftest import busy_world
-from tests.workspace.test_regulator_pages import submitted
+from tests.workspace.test_regulator_pages import filed_agency, submitted
 
 pytestmark = [
     pytest.mark.slow,
@@ -33,6 +33,7 @@ def test_the_regulator_returns_a_project_and_opens_a_violation(browser, live_ser
     shanghai = busy.world.shanghai
     photo = busy.scenes["shanghai"].photo
     project = submitted(shanghai)
+    agency = filed_agency()  # a filing awaiting review, to see its page
     wait = WebDriverWait(browser, WAIT_S)
     folder = artefact_dir("workspace")
     seen: list[str] = []
@@ -102,6 +103,9 @@ def test_the_regulator_returns_a_project_and_opens_a_violation(browser, live_ser
     shot("violations")
     go("备案审查", "/regulator/filings/")
     shot("filings")
+    go(agency.name, f"/regulator/filings/{agency.pk}/")
+    assert "草稿 → 已提交" in text()
+    shot("filing")
 
     # What is stored.
     project.refresh_from_db()
