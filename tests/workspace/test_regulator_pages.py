@@ -284,3 +284,14 @@ def test_the_lists_read_a_bounded_number_of_queries(busy, django_assert_max_num_
     for path in ("/regulator/filings/", "/regulator/projects/?status=", "/regulator/violations/"):
         with django_assert_max_num_queries(8):
             assert client.get(path).status_code == 200
+
+
+def test_the_project_list_exports_what_it_shows(busy):
+    side = busy.world.shanghai
+    submitted(side)
+    client = signed_in(side.regulator)
+    page = client.get("/regulator/projects/")
+    assert b"/api/v1/projects/export?status=submitted" in page.content
+    response = client.get("/api/v1/projects/export?status=submitted")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
