@@ -164,6 +164,7 @@ def test_a_submitted_project_is_listed_and_returned_with_its_reason(busy):
     # Returned, it is no longer to review: accepting it now is refused on the page, not a 500.
     again = client.post(f"/regulator/projects/{project.pk}/", {"decision": "approve"})
     assert again.status_code == 400
+    assert "项目当前状态不允许此操作" in visible_text(again)  # the service's refusal, shown
     project.refresh_from_db()
     assert project.status == S.RETURNED
 
