@@ -759,11 +759,20 @@ def test_photos_are_recorded_and_read_within_scope(world, task, field, client_fo
 
     outsider = client_for(js.field_user)
     refused_id = uuid.uuid4()
-    error(post_photo(outsider, task=task, photo_id=refused_id, sha256="a" * 64), 404, "not_found")
-    error(post_photo(outsider, task=task, photo_id=refused_id, file=image()), 404, "not_found")
-    error(
-        post_photo(outsider, outlet=sh.wastewater.pk, photo_id=refused_id, sha256="a" * 64), 404, "not_found"
+    refused = error(
+        post_photo(outsider, task=task, photo_id=refused_id, sha256="a" * 64), 400, "validation_failed"
     )
+    assert set(refused["details"]) == {"task"}  # a body's reference is named (F10 item 6)
+    refused = error(
+        post_photo(outsider, task=task, photo_id=refused_id, file=image()), 400, "validation_failed"
+    )
+    assert set(refused["details"]) == {"task"}
+    refused = error(
+        post_photo(outsider, outlet=sh.wastewater.pk, photo_id=refused_id, sha256="a" * 64),
+        400,
+        "validation_failed",
+    )
+    assert set(refused["details"]) == {"outlet"}
     assert not Photo.objects.filter(pk=refused_id).exists()
     error(post_photo(field, task=task, photo_type="no_such_type", sha256="a" * 64), 400, "photo_type_unknown")
 
@@ -951,7 +960,9 @@ def test_a_refused_record_leaves_no_file_row_behind(field, task, world):
     error(post_photo(field, task=task, file=data, photo_type="no_such_type"), 400, "photo_type_unknown")
     assert not Blob.objects.filter(pk=sha(data)).exists()
     stranger = type("Task", (), {"pk": uuid.uuid4()})()  # a task the server has never seen
-    error(post_photo(field, file=data, task=stranger), 404, "not_found")
+    assert set(error(post_photo(field, file=data, task=stranger), 400, "validation_failed")["details"]) == {
+        "task"
+    }
     assert not Blob.objects.filter(pk=sha(data)).exists()
     assert not Photo.objects.exists()
     # Sent again correctly, the file is taken (its bytes already on disk are reused).
