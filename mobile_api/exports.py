@@ -464,10 +464,10 @@ def _photo_bytes(archive: zipfile.ZipFile, pipe: _Pipe, photo, row: dict) -> Ite
     """One photo into the archive, read in chunks. A file storage lost (or cannot give) stays
     ``missing`` in the manifest (``purged`` when deleted at the end of its retention period); bytes
     that do not hash to the photo's SHA-256 are ``hash_mismatch``. Sealed face photos are decrypted."""
-    from mobile_api.photos import _open_stored  # photos.py imports this module
+    from mobile_api.photos import open_stored  # photos.py imports this module
 
     try:
-        stored = _open_stored(photo.blob)
+        stored = open_stored(photo.blob)
     except DomainError as exc:
         if exc.error is MEDIA_PURGED:  # deleted at the end of its retention period: the row says so
             row["status"] = "purged"

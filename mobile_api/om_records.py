@@ -29,7 +29,7 @@ from mobile_api.exports import (
     om_record_export_row,
     table_response,
 )
-from mobile_api.photos import CONTENT_TYPES, _open_stored
+from mobile_api.photos import CONTENT_TYPES, open_stored
 from mobile_api.tracks import CheckInOut
 from server import access
 from server.errors import NOT_FOUND, DomainError
@@ -233,7 +233,7 @@ class OmRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if record.signature is None:
             raise DomainError(NOT_FOUND)
         blob = record.signature
-        return FileResponse(_open_stored(blob), content_type=CONTENT_TYPES.get(blob.format))
+        return FileResponse(open_stored(blob), content_type=CONTENT_TYPES.get(blob.format))
 
     @extend_schema(parameters=[FORMAT_PARAMETER], responses=TABLE_RESPONSES, filters=True)
     @action(detail=False, methods=["get"], content_negotiation_class=FileFormatNegotiation)

@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "heic": "image/heic", "heif": "image/heif"}
 
 
-def _open_stored(blob: Blob, *, thumbnail: bool = False):
+def open_stored(blob: Blob, *, thumbnail: bool = False):
     """A stored file (or its thumbnail) for reading, decrypted if it is a sealed face photo
     (media_rules.private_files). A file deleted at the end of its retention period is a 410
     ``media_purged``; storage that lost it or cannot be reached is a clean 503 with a code (and an
@@ -200,7 +200,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         photo = self.get_object()
         if photo.blob_id is None:
             raise DomainError(errors.MEDIA_NOT_RECEIVED)
-        return FileResponse(_open_stored(photo.blob), content_type=CONTENT_TYPES.get(photo.blob.format))
+        return FileResponse(open_stored(photo.blob), content_type=CONTENT_TYPES.get(photo.blob.format))
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
@@ -210,7 +210,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             private_files.ensure_available(photo.blob)
         if photo.blob_id is None or not photo.blob.thumbnail:
             raise DomainError(errors.THUMBNAIL_NOT_READY)
-        return FileResponse(_open_stored(photo.blob, thumbnail=True), content_type="image/jpeg")
+        return FileResponse(open_stored(photo.blob, thumbnail=True), content_type="image/jpeg")
 
     @extend_schema(
         operation_id="v1_photos_export_zip",

@@ -26,7 +26,9 @@ class DayForm(forms.Form):
     """A day to look at (Asia/Shanghai), as the browser's date input sends it."""
 
     date = forms.DateField(
-        required=False, input_formats=["%Y-%m-%d"], widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, **kwargs):

@@ -13,6 +13,9 @@ from workspace.i18n import t
 
 # The map page (server/maps) scopes by role itself; enterprises have no map there.
 MAP_ROLES = {Role.PLATFORM, Role.REGULATOR, *AGENCY_ROLES}
+# The O&M review queue (workspace/views/om.py): whoever may be a task's O&M reviewer; the service
+# decides, record by record (a main or manager account reviews when its person is on the task as one).
+REVIEW_ROLES = {Role.AGENCY_REVIEWER, Role.AGENCY_MAIN, Role.AGENCY_MANAGER}
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,11 @@ def navigation(user: User) -> list[Link]:
             Link("review", t("项目审核", "Project review"), reverse("workspace:regulator-projects")),
             Link("violations", t("违规整改", "Violations"), reverse("workspace:regulator-violations")),
         ]
+    if user.role in REVIEW_ROLES:
+        links.append(Link("reviews", t("运维记录审核", "O&M review"), reverse("workspace:review-queue")))
+    if user.role == Role.ENTERPRISE:
+        url = reverse("workspace:enterprise-confirmations")
+        links.append(Link("confirmations", t("确认记录", "Confirmations"), url))
     if user.role == Role.PLATFORM:
         links.append(Link("admin", t("管理后台", "Admin"), reverse("admin:index")))
     links += [

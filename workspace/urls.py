@@ -1,6 +1,6 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from workspace.views import accounts, home, photos, regulator
+from workspace.views import accounts, home, om, photos, regulator
 
 app_name = "workspace"
 
@@ -23,6 +23,19 @@ urlpatterns = [
     path("regulator/violations/<int:pk>/", regulator.violation, name="regulator-violation"),
     path("platform/", home.platform_home, name="platform-home"),
     path("photos/<uuid:photo_id>/", photos.photo, name="photo"),
+    path("om/records/<uuid:record_id>/", om.record, name="om-record"),
+    path("om/records/<uuid:record_id>/review", om.record_review, name="om-record-review"),
+    path(
+        "om/confirmations/<uuid:act_id>/signature",
+        om.confirmation_signature,
+        name="om-confirmation-signature",
+    ),
+    path("om/reviews/<uuid:act_id>/signature", om.review_signature, name="om-review-signature"),
+    re_path(
+        r"^enterprise/days/(?P<day>[0-9]{4}-[0-9]{2}-[0-9]{2})/$", om.enterprise_day, name="enterprise-day"
+    ),
+    path("enterprise/confirmations/", om.enterprise_confirmations, name="enterprise-confirmations"),
+    path("agency/reviews/", om.review_queue, name="review-queue"),
     # Django's set_language (POST, CSRF): the language switch in the top bar.
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -2,6 +2,7 @@
 // only keeps a double click from sending a form twice.
 document.addEventListener("submit", (event) => {
   const form = event.target;
+  if (event.defaultPrevented) return; // a page's own check stopped it: it may be sent again
   if (form.matches("form[method=post]:not([hx-post])")) {
     if (form.dataset.sent) {
       event.preventDefault();
