@@ -6,7 +6,7 @@ checks a monitoring report by its number. Only what a filing makes public leaves
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -77,14 +77,18 @@ class PublicAgencyQuery(serializers.Serializer):
 
 
 def public_agencies():
-    """Agencies whose filing is approved: the 备案公示 list. A filing in review (submitted, changed:
-    its new name or kind not yet checked), returned, cancelled or a draft is not public."""
+    """Agencies whose filing is approved: the 备案公示 list, with the values a regulator approved. A
+    first filing not approved yet (draft, submitted, returned) or a cancelled one is not public."""
     approvals = AgencyFilingEvent.objects.filter(
         agency_id=OuterRef("pk"), to_status=Agency.FilingStatus.APPROVED
     ).order_by("-at", "-id")
-    return Agency.objects.filter(filing_status=Agency.FilingStatus.APPROVED).annotate(
-        approved_at=Subquery(approvals.values("at")[:1])
+    # A filed agency whose change awaits review stays public with its approved values (the change
+    # waits in pending_changes, never shown here); so does one whose change was returned.
+    filed = Q(filing_status__in=[Agency.FilingStatus.APPROVED, Agency.FilingStatus.CHANGED]) | Q(
+        filing_status=Agency.FilingStatus.RETURNED,
+        pk__in=AgencyFilingEvent.objects.filter(to_status=Agency.FilingStatus.APPROVED).values("agency_id"),
     )
+    return Agency.objects.filter(filed).annotate(approved_at=Subquery(approvals.values("at")[:1]))
 
 
 class PublicAgencyList(PublicMixin, ListAPIView):

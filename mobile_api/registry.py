@@ -64,9 +64,11 @@ class AgencyOut(serializers.ModelSerializer):
             "filing_status",
             "filing_status_label",
             "return_reason",
+            "pending_changes",
             "created_at",
             "updated_at",
         ]
+        extra_kwargs = {"pending_changes": {"help_text": "待审变更：已提交、待监管方审核的备案字段新值。"}}
 
 
 class AgencyRegisterIn(serializers.Serializer):

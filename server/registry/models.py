@@ -45,6 +45,9 @@ class Agency(models.Model):
         "备案状态", max_length=16, choices=FilingStatus.choices, default=FilingStatus.DRAFT, editable=False
     )
     return_reason = models.TextField("退回原因", blank=True, editable=False)
+    # A filed agency's change of a reviewed field waits here until a regulator approves it: until then
+    # the approved values stay what the public and regulators read (seed 001 §3.3 变更).
+    pending_changes = models.JSONField("待审变更", default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -104,6 +104,8 @@ def agency_transition(*, agency: Agency, to: str, actor: User, reason: str = "")
             reason=reason,
             check=lambda obj, target: _regulator_of_region(obj, target, actor),
         )
+        if to == F.APPROVED and agency.pending_changes:
+            _apply_pending(agency)
         audit.record(
             "agency.filing_transition",
             subject=agency,
@@ -160,22 +162,48 @@ def agency_register(
 
 @transaction.atomic
 def agency_update(*, agency: Agency, actor: User, **fields: Any) -> Agency:
-    """Edit the filing. After approval, a change to a reviewed field sends it back for review."""
+    """Edit the filing. After approval, a change to a reviewed field sends it back for review and waits
+    in ``pending_changes`` until approved (F10 item 9: the agency left the public look-up meanwhile)."""
     agency = Agency.objects.select_for_update().get(pk=agency.pk)
     if agency.filing_status in (F.SUBMITTED, F.CANCELLED):
         raise DomainError(errors.AGENCY_LOCKED, state=Agency.FilingStatus(agency.filing_status).label)
     if "region_code" in fields:
         fields["region_code"] = validate_region_code(fields["region_code"])
+    pending = dict(agency.pending_changes)
+    if _filed(agency):
+        # A reviewed field of a filed agency changes only when a regulator approves: it waits aside.
+        for name in REVIEWED_FIELDS & set(fields):
+            value = fields.pop(name)
+            if value == getattr(agency, name):
+                pending.pop(name, None)
+            else:
+                pending[name] = value
     changed = {name for name, value in fields.items() if getattr(agency, name) != value}
     for name in changed:
         setattr(agency, name, fields[name])
+    if pending != agency.pending_changes:
+        agency.pending_changes = pending
+        changed.add("pending_changes")
     if changed:
         agency.save(update_fields=[*changed, "updated_at"])
-    if agency.filing_status == F.APPROVED and changed & REVIEWED_FIELDS:
+    if agency.filing_status == F.APPROVED and pending:
         agency = agency_transition(
-            agency=agency, to=F.CHANGED, actor=actor, reason="变更：" + "、".join(sorted(changed))
+            agency=agency, to=F.CHANGED, actor=actor, reason="变更：" + "、".join(sorted(pending))
         )
     return agency
+
+
+def _filed(agency: Agency) -> bool:
+    """Approved once, or with a change already waiting: its reviewed fields are what was approved."""
+    return agency.filing_status in (F.APPROVED, F.CHANGED) or bool(agency.pending_changes)
+
+
+def _apply_pending(agency: Agency) -> None:
+    applied = agency.pending_changes
+    for name, value in applied.items():
+        setattr(agency, name, value)
+    agency.pending_changes = {}
+    agency.save(update_fields=[*applied, "pending_changes", "updated_at"])
 
 
 def ensure_agency_approved(agency: Agency) -> None:

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from mobile_api.public import PublicLookupThrottle
+from server.accounts.models import User
 from server.fieldwork.errors import REPORT_NUMBER_NOT_A_REPORT, REPORT_NUMBER_TAKEN
 from server.fieldwork.models import ProjectAttachment
 from server.registry.models import Agency
@@ -108,8 +109,13 @@ def filings(world):
 
 def test_approved_agencies_are_found_by_part_of_their_name_without_signing_in(anonymous, filings):
     response = anonymous.get(f"{API}/agencies", {"name": "绿源"})
-    assert names(response) == ["上海绿源运维有限公司", "江苏绿源检测运维有限公司"]  # by name
-    first = response.json()["results"][0]
+    # By name; the one whose change awaits review keeps its approved name.
+    assert names(response) == [
+        "上海绿源检测changed有限公司",
+        "上海绿源运维有限公司",
+        "江苏绿源检测运维有限公司",
+    ]
+    first = response.json()["results"][1]
     assert set(first) == AGENCY_FIELDS  # no id, no legal representative, no contacts
     approved = filings["approved"]
     assert first["credit_code"] == approved.credit_code
@@ -119,17 +125,43 @@ def test_approved_agencies_are_found_by_part_of_their_name_without_signing_in(an
     assert first["capabilities"] == [{"code": "om", "label": "运维"}]
     event = approved.filing_events.get(to_status="approved")
     assert dt.datetime.fromisoformat(first["approved_at"]) == event.at
-    both = response.json()["results"][1]
+    both = response.json()["results"][2]
     assert [c["code"] for c in both["capabilities"]] == ["monitoring", "om"]
     assert "王强" not in response.content.decode()  # the factories' legal representative
 
 
 def test_agencies_not_approved_are_not_public(anonymous, filings):
-    assert names(anonymous.get(f"{API}/agencies", {"name": "检测"})) == ["江苏绿源检测运维有限公司"]
-    for state in ("draft", "submitted", "returned", "cancelled", "changed"):
+    assert names(anonymous.get(f"{API}/agencies", {"name": "检测"})) == [
+        "上海绿源检测changed有限公司",
+        "江苏绿源检测运维有限公司",
+    ]
+    for state in ("draft", "submitted", "returned", "cancelled"):
         agency = filings[state]
         assert names(anonymous.get(f"{API}/agencies", {"credit_code": agency.credit_code})) == [], state
     assert names(anonymous.get(f"{API}/agencies", {"name": "变更后"})) == []
+
+
+def test_an_approved_agency_stays_public_with_its_approved_values_while_a_change_waits(anonymous, filings):
+    """F10 item 9: it disappeared from the look-up while its change was pending. The new name is not
+    shown before a regulator approves it; then it is."""
+    agency = filings["changed"]
+    found = anonymous.get(f"{API}/agencies", {"credit_code": agency.credit_code}).json()["results"]
+    assert [(a["name"], a["filing_status"]) for a in found] == [("上海绿源检测changed有限公司", "changed")]
+    agency.refresh_from_db()
+    assert agency.pending_changes == {"name": "上海绿源检测变更后有限公司"}
+    regulator = regulator_user("310000")
+    agency_transition(agency=agency, to=Agency.FilingStatus.RETURNED, actor=regulator, reason="请附证明")
+    assert names(anonymous.get(f"{API}/agencies", {"credit_code": agency.credit_code})) == [
+        "上海绿源检测changed有限公司"
+    ]
+    main = User.objects.get(agency=agency, role="agency_main")
+    agency_transition(agency=agency, to=Agency.FilingStatus.SUBMITTED, actor=main)
+    agency_transition(agency=agency, to=Agency.FilingStatus.APPROVED, actor=regulator)
+    assert names(anonymous.get(f"{API}/agencies", {"credit_code": agency.credit_code})) == [
+        "上海绿源检测变更后有限公司"
+    ]
+    agency.refresh_from_db()
+    assert (agency.name, agency.pending_changes) == ("上海绿源检测变更后有限公司", {})
 
 
 def test_agencies_by_credit_code_and_kind(anonymous, filings, world):
@@ -140,8 +172,8 @@ def test_agencies_by_credit_code_and_kind(anonymous, filings, world):
     om = names(anonymous.get(f"{API}/agencies", {"kind": "om", "page_size": 200}))
     assert om == ["上海绿源运维有限公司"]
     everyone = anonymous.get(f"{API}/agencies", {"page_size": 200}).json()
-    expected = Agency.objects.filter(filing_status="approved").count()
-    assert everyone["count"] == expected == 4  # the world's two and the two approved above
+    expected = Agency.objects.filter(filing_status__in=["approved", "changed"]).count()
+    assert everyone["count"] == expected == 5  # the world's two, the two approved above, the changed one
     bad = anonymous.get(f"{API}/agencies", {"kind": "lab"})
     assert (bad.status_code, bad.json()["code"]) == (400, "validation_failed")
 

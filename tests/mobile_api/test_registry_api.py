@@ -102,6 +102,9 @@ def test_filing_review_by_the_region_regulator_with_history(world, client_for):
     # A change of name after approval goes back for review (seed 001 §3.3).
     changed = main.patch(f"/api/v1/agencies/{agency.pk}", {"name": "上海新名称检测有限公司"}, format="json")
     assert changed.json()["filing_status"] == "changed"
+    # The approved name stays until a regulator approves the new one, which waits beside it.
+    assert changed.json()["name"] == agency.name
+    assert changed.json()["pending_changes"] == {"name": "上海新名称检测有限公司"}
     # A regulator elsewhere cannot see it; a return needs a reason.
     assert client_for(world.jiangsu.regulator).post(f"/api/v1/agencies/{agency.pk}/return").status_code == 404
     no_reason = regulator.post(f"/api/v1/agencies/{agency.pk}/return", {}, format="json")
@@ -116,7 +119,9 @@ def test_filing_review_by_the_region_regulator_with_history(world, client_for):
     assert self_approve.status_code == 409  # returned -> approved is not a transition at all
     assert main.post(f"/api/v1/agencies/{agency.pk}/submit").json()["filing_status"] == "submitted"
     assert main.post(f"/api/v1/agencies/{agency.pk}/approve").json()["code"] == "filing_actor_not_allowed"
-    assert regulator.post(f"/api/v1/agencies/{agency.pk}/approve").json()["filing_status"] == "approved"
+    approved = regulator.post(f"/api/v1/agencies/{agency.pk}/approve").json()
+    assert (approved["filing_status"], approved["name"]) == ("approved", "上海新名称检测有限公司")
+    assert approved["pending_changes"] == {}
     events = main.get(f"/api/v1/agencies/{agency.pk}/filing-events").json()
     assert [(e["from_status"], e["to_status"]) for e in events] == [
         ("draft", "submitted"),
