@@ -271,3 +271,56 @@ def test_notifications_are_their_recipients_own(world, client_for, role):
     assert own.pk in listed
     assert set(listed) == set(Notification.objects.filter(recipient=user).values_list("pk", flat=True))
     assert not Notification.objects.exclude(recipient=user).filter(read_at__isnull=False).exists()
+
+
+# --- The attacker's side, over time: former employees and signed-out phones (issue F9.3, F9.7) ----
+def _departed_phone(world):
+    """A sampler's phone whose person has left the agency (departure recorded by the main account)."""
+    from django.utils import timezone
+
+    from tests.sync.helpers import Phone
+
+    side = world.shanghai
+    phone = Phone.enrol(side.field_user)
+    departed = client_for_main(side).post(
+        f"/api/v1/staff/{side.sampler.pk}/depart",
+        {"departed_on": timezone.localdate().isoformat()},
+        format="json",
+    )
+    assert departed.status_code == 200, departed.json()
+    return phone
+
+
+def _signed_out_phone(world):
+    from tests.sync.helpers import Phone
+
+    phone = Phone.enrol(world.shanghai.field_user)
+    assert phone.client().post("/api/v1/auth/logout").status_code in (200, 204)
+    return phone
+
+
+def client_for_main(side):
+    from tests.conftest import CheckedAPIClient
+
+    client = CheckedAPIClient()
+    client.force_authenticate(side.main)
+    return client
+
+
+@pytest.mark.parametrize("make_phone", [_departed_phone, _signed_out_phone], ids=["departed", "signed_out"])
+def test_former_staff_and_signed_out_phones_read_nothing(world, make_phone):
+    """With its real token, not a forced sign-in: every object, every read below one, the pull, the
+    device's own sync state: 401, on both sides."""
+    phone = make_phone(world)
+    client = phone.client()
+    paths = [
+        f"{endpoint}/{find(side)}"
+        for endpoint, find in OBJECTS.items()
+        for side in (world.shanghai, world.jiangsu)
+    ]
+    paths += [find(side) for _, find in BELOW.values() for side in (world.shanghai, world.jiangsu)]
+    paths += ["sync/pull", f"sync/devices/{phone.device_id}", "projects", "photos", "staff"]
+    for path in paths:
+        response = client.get(f"/api/v1/{path}")
+        assert response.status_code == 401, (path, response.status_code)
+        assert response.json()["code"] in ("not_authenticated", "authentication_failed")
