@@ -9,55 +9,95 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0006_person_id_number_encrypted'),
+        ("registry", "0006_person_id_number_encrypted"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContractAcceptanceEvent',
+            name="ContractAcceptanceEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(choices=[('proposed', '待企业确认'), ('accepted', '已确认'), ('refused', '已拒绝')], max_length=16)),
-                ('to_status', models.CharField(choices=[('proposed', '待企业确认'), ('accepted', '已确认'), ('refused', '已拒绝')], max_length=16)),
-                ('reason', models.TextField(blank=True)),
-                ('at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        choices=[("proposed", "待企业确认"), ("accepted", "已确认"), ("refused", "已拒绝")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[("proposed", "待企业确认"), ("accepted", "已确认"), ("refused", "已拒绝")],
+                        max_length=16,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("at", models.DateTimeField()),
             ],
             options={
-                'verbose_name': '合同确认记录',
-                'verbose_name_plural': '合同确认记录',
-                'ordering': ['at', 'id'],
+                "verbose_name": "合同确认记录",
+                "verbose_name_plural": "合同确认记录",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='contract',
-            name='acceptance',
-            field=models.CharField(choices=[('proposed', '待企业确认'), ('accepted', '已确认'), ('refused', '已拒绝')], default='proposed', editable=False, max_length=16, verbose_name='确认状态'),
+            model_name="contract",
+            name="acceptance",
+            field=models.CharField(
+                choices=[("proposed", "待企业确认"), ("accepted", "已确认"), ("refused", "已拒绝")],
+                default="proposed",
+                editable=False,
+                max_length=16,
+                verbose_name="确认状态",
+            ),
         ),
         migrations.AddField(
-            model_name='contract',
-            name='refusal_reason',
-            field=models.TextField(blank=True, editable=False, verbose_name='拒绝原因'),
+            model_name="contract",
+            name="refusal_reason",
+            field=models.TextField(blank=True, editable=False, verbose_name="拒绝原因"),
         ),
         migrations.AddField(
-            model_name='enterprise',
-            name='pending_region_code',
-            field=models.CharField(blank=True, editable=False, help_text='待监管方审核的变更。', max_length=6, verbose_name='申请变更的行政区划'),
+            model_name="enterprise",
+            name="pending_region_code",
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                help_text="待监管方审核的变更。",
+                max_length=6,
+                verbose_name="申请变更的行政区划",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(('acceptance__in', ['proposed', 'accepted', 'refused'])), name='contract_acceptance_known'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("acceptance__in", ["proposed", "accepted", "refused"])),
+                name="contract_acceptance_known",
+            ),
         ),
         migrations.AddField(
-            model_name='contractacceptanceevent',
-            name='actor',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="contractacceptanceevent",
+            name="actor",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='contractacceptanceevent',
-            name='contract',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='acceptance_events', to='registry.contract'),
+            model_name="contractacceptanceevent",
+            name="contract",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="acceptance_events",
+                to="registry.contract",
+            ),
         ),
     ]

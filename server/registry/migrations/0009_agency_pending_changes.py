@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0008_transfer_filing_confirmation'),
+        ("registry", "0008_transfer_filing_confirmation"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agency',
-            name='pending_changes',
-            field=models.JSONField(blank=True, default=dict, editable=False, verbose_name='待审变更'),
+            model_name="agency",
+            name="pending_changes",
+            field=models.JSONField(blank=True, default=dict, editable=False, verbose_name="待审变更"),
         ),
     ]
