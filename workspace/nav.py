@@ -16,6 +16,8 @@ MAP_ROLES = {Role.PLATFORM, Role.REGULATOR, *AGENCY_ROLES}
 # The O&M review queue (workspace/views/om.py): whoever may be a task's O&M reviewer; the service
 # decides, record by record (a main or manager account reviews when its person is on the task as one).
 REVIEW_ROLES = {Role.AGENCY_REVIEWER, Role.AGENCY_MAIN, Role.AGENCY_MANAGER}
+# The projects pages (workspace/views/projects.py): the agency's accounts, regulators, the platform.
+PROJECT_ROLES = {Role.PLATFORM, Role.REGULATOR, *AGENCY_ROLES}
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,10 @@ def phones_label(user: User) -> str:
 
 def navigation(user: User) -> list[Link]:
     links = [Link("home", t("首页", "Home"), home_url(user))]
+    # A regulator's list of its region's projects is 项目审核 (below); each of its projects links to
+    # the project's own page (attachments, staff, tasks).
+    if user.role in PROJECT_ROLES and user.role != Role.REGULATOR:
+        links.append(Link("projects", t("监测项目", "Projects"), reverse("workspace:projects")))
     if user.role in MAP_ROLES:
         links.append(Link("map", t("地图", "Map"), reverse("maps:map")))
     if user.role == Role.REGULATOR:

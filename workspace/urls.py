@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from workspace.views import accounts, home, om, photos, regulator
+from workspace.views import accounts, home, om, photos, projects, regulator, tasks
 
 app_name = "workspace"
 
@@ -36,6 +36,18 @@ urlpatterns = [
     ),
     path("enterprise/confirmations/", om.enterprise_confirmations, name="enterprise-confirmations"),
     path("agency/reviews/", om.review_queue, name="review-queue"),
+    path("projects/", projects.project_list, name="projects"),
+    path("projects/new/", projects.project_new, name="project-new"),
+    path("projects/<int:pk>/", projects.project, name="project"),
+    path("projects/<int:pk>/attachments/", projects.attachment_add, name="project-attach"),
+    path(
+        "projects/<int:pk>/attachments/<int:attachment_id>/file",
+        projects.attachment_file,
+        name="project-attachment-file",
+    ),
+    path("projects/<int:pk>/assignments/", projects.assignment_add, name="project-assign"),
+    path("projects/<int:pk>/submit", projects.project_submit, name="project-submit"),
+    path("tasks/<uuid:task_id>/", tasks.task, name="task"),
     # Django's set_language (POST, CSRF): the language switch in the top bar.
     path("i18n/", include("django.conf.urls.i18n")),
 ]

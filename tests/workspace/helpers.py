@@ -34,8 +34,9 @@ def visible_text(response) -> str:
 # What a page for a person never shows: JSON, Python's None, identifiers (agency_main, capture_fix),
 # upper-case field names (AGENCY, SEQ).
 _MACHINE = re.compile(r"[{}\[\]]|\bNone\b|\b[a-z]+_[a-z_]+\b|\b[A-Z]{2,}_?[A-Z]*\b")
-# Upper-case words a person does read: the EXIF standard, GPS, the coordinate systems, outlet codes.
-_ALLOWED_UPPER = {"EXIF", "GPS", "WGS", "GCJ", "BD", "DW", "FQ", "CSRF"}
+# Upper-case words a person does read: the EXIF standard, GPS, the coordinate systems, outlet codes,
+# file sizes.
+_ALLOWED_UPPER = {"EXIF", "GPS", "WGS", "GCJ", "BD", "DW", "FQ", "CSRF", "KB", "MB"}
 
 
 def machine_words(text: str) -> list[str]:

@@ -1,4 +1,6 @@
-/* The map page: draws the GeoJSON of /map/data on the Leaflet map django-leaflet made.
+/* The map page: draws the GeoJSON of /map/data on the Leaflet map django-leaflet made. A monitoring
+ * task's page in the workspace draws the task's part of it with this same script (its map's
+ * data-url names the task; layers.css styles what is drawn on both pages).
  *
  * - outlets: a marker and the geofence circle (blue, dashed);
  * - check-ins: the accuracy circle and a dot, green inside the geofence, red outside, orange for a
