@@ -370,7 +370,7 @@ def _parse(
                     except ValidationError as exc:
                         raise _invalid("".join(exc.messages)) from None
         except DomainError as exc:
-            message = exc.error.message(LANG, column=column.header, **exc.params)
+            message = exc.error.message(LANG, **{**exc.params, "column": column.header})
             report.errors.append(RowError(number, column.header, exc.error.code, message))
             ok = False
             continue

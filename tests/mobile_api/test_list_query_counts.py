@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from server.notifications.services import notify
+from server.registry.transfers import transfer_request
 from server.tracks.services import ingest_points
 from tests.conftest import CheckedAPIClient
 from tests.factories import build_side, hire, staff_account
@@ -86,6 +88,7 @@ NOT_LISTS = {
     "checkin-export": "export",
     "checkin-latest": "the latest check-in",
     "rectification-file": "file",
+    "staff-transfer-proof": "file",
 }
 
 
@@ -173,6 +176,20 @@ def rows_of(world, side) -> None:
         )
     Phone.enrol(world.platform)
     Phone.enrol(side.regulator)
+    # A transfer request (重复人员报备) into the measured agency, from another one.
+    source = side if side.agency.pk != home.agency.pk else world.jiangsu
+    leaving = hire(source.agency, ["courier"])
+    transfer_request(
+        to_agency=home.agency,
+        id_number=leaving.person.id_number,
+        departed_on=timezone.localdate(),
+        proof=SimpleUploadedFile("离职证明.pdf", PDF, content_type="application/pdf"),
+        actor=home.main,
+        name=leaving.person.name,
+        education="bachelor",
+        hired_on=timezone.localdate(),
+        posts=["courier"],
+    )
 
 
 def measure(client, url: str):
