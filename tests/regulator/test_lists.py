@@ -166,7 +166,9 @@ def test_projects_tasks_and_om_tasks_filter_by_agency_enterprise_status_and_date
     assert ids("om-tasks", since=(timezone.localdate() + dt.timedelta(days=81)).isoformat()) == set()
     assert ids("om-tasks", enterprise=world.jiangsu.enterprise.pk) == set()
 
-    records = rows(client, "om/records", enterprise=side.enterprise.pk, status="submitted", since=today)
+    # The record's day is its check-in's (an hour ago): yesterday in the first hour after midnight.
+    yesterday = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
+    records = rows(client, "om/records", enterprise=side.enterprise.pk, status="submitted", since=yesterday)
     assert len(records) == 1
 
 
