@@ -325,7 +325,7 @@ def checkin_feature(checkin, crs: str) -> dict:
             "distance_m": checkin.distance_m,
             "geofence_m": checkin.geofence_m,
             "accuracy_m": checkin.accuracy_m,
-            "mock": checkin.mock,
+            "mock_location": checkin.mock,
             "findings": _codes(checkin.findings),
             "given": {
                 "longitude": checkin.given_longitude,

@@ -96,6 +96,9 @@ class TrackOut(serializers.Serializer):
 
 
 class TrackPointOut(GeoFeatureModelSerializer):
+    # Named as a capture fix is named everywhere (server/capture.py, F10 item 5), inputs and outputs.
+    mock_location = serializers.BooleanField(source="mock", read_only=True)
+
     class Meta:
         model = TrackPoint
         geo_field = "location"
@@ -110,7 +113,7 @@ class TrackPointOut(GeoFeatureModelSerializer):
             "speed_mps",
             "bearing",
             "altitude_m",
-            "mock",
+            "mock_location",
             "filtered",
             "segment",
         )

@@ -356,6 +356,8 @@ def test_checkin_geojson_is_the_stored_points_with_their_judgement(world, side, 
         assert props["verdict"] == checkin.verdict
         assert props["distance_m"] == pytest.approx(checkin.distance_m)
         assert props["accuracy_m"] == checkin.accuracy_m
+        assert props["mock_location"] is checkin.mock  # one vocabulary for a capture fix (F10.5)
+        assert "mock" not in props
         assert dt.datetime.fromisoformat(props["at"]) == checkin.at
         assert dt.datetime.fromisoformat(props["recorded_at"]) == checkin.recorded_at
         assert props["findings"] == list(dict.fromkeys(f["code"] for f in checkin.findings))

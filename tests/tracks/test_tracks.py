@@ -176,6 +176,12 @@ def test_filtering_reasons_on_crafted_bad_points(field):
     }
     assert summary.stored == 12
     assert summary.kept == 6
+    # Read back as it was sent: mock_location, one vocabulary for a capture fix (F10 item 5).
+    url = f"/api/v1/tasks/{field['task'].pk}/track/points"
+    listed = field["phone"].client().get(url, {"page_size": 50}).json()["features"]
+    flags = {f["properties"]["filtered"]: f["properties"]["mock_location"] for f in listed}
+    assert (flags["mock"], flags[""]) == (True, False)
+    assert all("mock" not in f["properties"] for f in listed)
 
 
 def test_resending_a_batch_stores_nothing(field):
