@@ -73,7 +73,9 @@ def test_the_ticket_still_binds(api, wechat: WeChatStub):
     assert (binding.openid, binding.unionid) == (OPENID, UNIONID)
 
 
-@pytest.mark.parametrize("position", [0, 10, 30, -3])
+# Not in the last four characters: with "=" padding, the character before it carries bits that base64
+# ignores, so changing it there may change no byte at all (this test failed one run in three at -3).
+@pytest.mark.parametrize("position", [0, 10, 30, -6])
 def test_a_changed_ticket_is_refused(api, wechat: WeChatStub, position):
     _, main = approved_agency()
     ticket = ticket_for(api, wechat)
