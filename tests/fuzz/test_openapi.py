@@ -249,7 +249,8 @@ def _odd_requests(operations: list[tuple], headers: dict) -> dict[str, str]:
 
 def _check(label: str, answer) -> dict[str, str]:
     json = answer.get("Content-Type", "").startswith("application/json")
-    shaped = json and set(answer.json()) == {"code", "message", "details"}
+    body = answer.json() if json and answer.status_code >= 400 else None
+    shaped = isinstance(body, dict) and set(body) == {"code", "message", "details"}
     if answer.status_code >= 500 or (answer.status_code >= 400 and not shaped):
         return {label: f"{answer.status_code}: {answer.content[:500]!r}"}
     if label.startswith("OPTIONS") and answer.status_code == 200 and "OPTIONS" not in answer.get("Allow", ""):
