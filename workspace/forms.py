@@ -7,7 +7,26 @@ import datetime as dt
 
 from django import forms
 
-from workspace.i18n import t
+from server.errors import VALIDATION_FAILED, DomainError
+from workspace.i18n import message_language, t
+
+
+def show_domain_error(form: forms.Form, error: DomainError, fields: dict[str, str] | None = None) -> None:
+    """A service's refusal, on the form, in the user's language: the field errors of
+    ``validation_failed`` beside their fields; any other code beside the field ``fields`` maps it to,
+    or the first field its details name, else above the form."""
+    details = error.details if isinstance(error.details, dict) else None
+    if error.error is VALIDATION_FAILED and details:
+        for name, messages in details.items():
+            for message in messages if isinstance(messages, list) else [messages]:
+                form.add_error(name if name in form.fields else None, str(message))
+        return
+    field = (fields or {}).get(error.error.code)
+    if field is None and details:
+        field = next((key for key in details if key in form.fields), None)
+    form.add_error(
+        field if field in form.fields else None, error.error.message(message_language(), **error.params)
+    )
 
 
 class SignInForm(forms.Form):

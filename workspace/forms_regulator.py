@@ -10,7 +10,8 @@ from server.errors import DomainError
 from server.fieldwork.models import MonitoringProject
 from server.registry.models import Agency
 from server.violations.models import Violation
-from workspace.i18n import message_language, t
+from workspace.forms import show_domain_error as shown
+from workspace.i18n import t
 
 # Which field a service's error is about, by its code (the rest go above the form).
 ERROR_FIELDS = {
@@ -22,13 +23,8 @@ ERROR_FIELDS = {
 
 
 def show_domain_error(form: forms.Form, error: DomainError) -> None:
-    """The service's refusal, in the user's language, on the form: beside the field it names."""
-    message = error.error.message(message_language(), **error.params)
-    field = ERROR_FIELDS.get(error.error.code)
-    if field is None and isinstance(error.details, dict):
-        named = [key for key in error.details if key in form.fields]
-        field = named[0] if named else None
-    form.add_error(field if field in form.fields else None, message)
+    """The service's refusal beside the field it is about (ERROR_FIELDS), in the user's language."""
+    shown(form, error, ERROR_FIELDS)
 
 
 class ListFilter(forms.Form):

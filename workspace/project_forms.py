@@ -11,7 +11,6 @@ from django.db.models import QuerySet
 from mobile_api.common import ATTACHMENT_TOO_LARGE
 from server import access
 from server.accounts.models import User
-from server.errors import VALIDATION_FAILED, DomainError
 from server.fieldwork.models import MonitoringProject, ProjectAttachment
 from server.fieldwork.services import FIELD_POSTS
 from server.registry.models import Contract, Employment, Enterprise, Post
@@ -45,21 +44,6 @@ ATTACHMENT_KIND_EN = {
 
 def _choices(choices, english: dict) -> list[tuple[str, str]]:
     return [(value, t(label, english.get(value, label))) for value, label in choices]
-
-
-def show_domain_error(form: forms.Form, error: DomainError, fields: dict[str, str] | None = None) -> None:
-    """A service's refusal, in the form: field errors of ``validation_failed`` beside their fields,
-    any other code beside the field ``fields`` maps it to (else above the form)."""
-    details = error.details if isinstance(error.details, dict) else None
-    if error.error is VALIDATION_FAILED and details:
-        for name, messages in details.items():
-            for message in messages if isinstance(messages, list) else [messages]:
-                form.add_error(name if name in form.fields else None, str(message))
-        return
-    name = (fields or {}).get(error.error.code)
-    form.add_error(
-        name if name in form.fields else None, error.error.message(message_language(), **error.params)
-    )
 
 
 def registrable_contracts(user: User) -> QuerySet[Contract]:

@@ -19,6 +19,7 @@ from server.errors import DomainError
 from server.fieldwork import services
 from server.fieldwork.models import MonitoringProject
 from workspace import project_selectors as selectors
+from workspace.forms import show_domain_error
 from workspace.i18n import message_language, t
 from workspace.nav import PROJECT_ROLES
 from workspace.pages import page, render_page
@@ -27,7 +28,6 @@ from workspace.project_forms import (
     AttachmentForm,
     ProjectFilterForm,
     ProjectForm,
-    show_domain_error,
 )
 
 
