@@ -25,6 +25,7 @@ pytestmark = [
 
 
 def test_the_regulator_returns_a_project_and_opens_a_violation(browser, live_server, settings):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -34,7 +35,8 @@ def test_the_regulator_returns_a_project_and_opens_a_violation(browser, live_ser
     photo = busy.scenes["shanghai"].photo
     project = submitted(shanghai)
     agency = filed_agency()  # a filing awaiting review, to see its page
-    wait = WebDriverWait(browser, WAIT_S)
+    # A wait may read the page while a posted form's redirect replaces it: read it again then.
+    wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
     folder = artefact_dir("workspace")
     seen: list[str] = []
 

@@ -61,6 +61,23 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _submit(request: HttpRequest, form, act) -> tuple[HttpResponse | None, int]:
+    """A decision form posted: a valid form goes to ``act``, one service call that returns what to tell
+    the user and where to go next; a refusal is said beside its field. Returns that redirect, or None
+    and the page's status (400 after a post that did nothing)."""
+    if request.method != "POST":
+        return None, 200
+    if form.is_valid():
+        try:
+            said, then = act(form.cleaned_data)
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            messages.success(request, said)
+            return then, 200
+    return None, 400
+
+
 # --- Filings (备案审查) ----------------------------------------------------------------------------
 @page(roles=REGULATOR)
 def filings(request: HttpRequest) -> HttpResponse:
@@ -80,21 +97,17 @@ def filing(request: HttpRequest, pk: int) -> HttpResponse:
     detail = reads.filing_detail(request.user, pk)
     agency = detail["agency"]
     form = DecisionForm(request.POST or None, reason_label=t("退回原因", "Reason for returning"))
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            to = Agency.FilingStatus.APPROVED if form.approves else Agency.FilingStatus.RETURNED
-            try:
-                registry_services.agency_transition(
-                    agency=agency, to=to, actor=request.user, reason=form.cleaned_data["reason"]
-                )
-            except DomainError as error:
-                show_domain_error(form, error)
-            else:
-                done = t("备案已审查通过。", "The filing is approved.") if form.approves else None
-                messages.success(request, done or t("备案已退回。", "The filing was returned."))
-                return redirect("workspace:regulator-filing", pk=agency.pk)
-        status = 400
+
+    def decide(data):
+        to = Agency.FilingStatus.APPROVED if form.approves else Agency.FilingStatus.RETURNED
+        registry_services.agency_transition(agency=agency, to=to, actor=request.user, reason=data["reason"])
+        said = t("备案已审查通过。", "The filing is approved.") if form.approves else None
+        said = said or t("备案已退回。", "The filing was returned.")
+        return said, redirect("workspace:regulator-filing", pk=agency.pk)
+
+    done, status = _submit(request, form, decide)
+    if done:
+        return done
     return render_page(
         request, "workspace/regulator/filing.html", {**detail, "form": form}, status=status, active="filings"
     )
@@ -123,21 +136,17 @@ def project(request: HttpRequest, pk: int) -> HttpResponse:
     detail = reads.project_detail(request.user, pk)
     project = detail["project"]
     form = DecisionForm(request.POST or None, reason_label=t("退回原因", "Reason for returning"))
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            to = MonitoringProject.Status.DONE if form.approves else MonitoringProject.Status.RETURNED
-            try:
-                project_services.project_transition(
-                    project=project, to=to, actor=request.user, reason=form.cleaned_data["reason"]
-                )
-            except DomainError as error:
-                show_domain_error(form, error)
-            else:
-                done = t("项目已审核通过。", "The project is accepted.") if form.approves else None
-                messages.success(request, done or t("项目已退回。", "The project was returned."))
-                return redirect("workspace:regulator-project", pk=project.pk)
-        status = 400
+
+    def decide(data):
+        to = MonitoringProject.Status.DONE if form.approves else MonitoringProject.Status.RETURNED
+        project_services.project_transition(project=project, to=to, actor=request.user, reason=data["reason"])
+        said = t("项目已审核通过。", "The project is accepted.") if form.approves else None
+        said = said or t("项目已退回。", "The project was returned.")
+        return said, redirect("workspace:regulator-project", pk=project.pk)
+
+    done, status = _submit(request, form, decide)
+    if done:
+        return done
     return render_page(
         request,
         "workspace/regulator/project.html",
@@ -161,23 +170,22 @@ def violation_new(request: HttpRequest) -> HttpResponse:
     else:
         _not_found()
     form = ViolationForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                violation = violation_services.violation_open(
-                    project=project,
-                    om_task=om_task,
-                    actor=request.user,
-                    description=form.cleaned_data["description"],
-                    deadline=form.cleaned_data["deadline"],
-                )
-            except DomainError as error:
-                show_domain_error(form, error)
-            else:
-                messages.success(request, t("违规已开具。", "The violation is opened."))
-                return redirect("workspace:regulator-violation", pk=violation.pk)
-        status = 400
+
+    def open_violation(data):
+        violation = violation_services.violation_open(
+            project=project,
+            om_task=om_task,
+            actor=request.user,
+            description=data["description"],
+            deadline=data["deadline"],
+        )
+        return t("违规已开具。", "The violation is opened."), redirect(
+            "workspace:regulator-violation", pk=violation.pk
+        )
+
+    done, status = _submit(request, form, open_violation)
+    if done:
+        return done
     return render_page(
         request,
         "workspace/regulator/violation_new.html",
@@ -215,23 +223,18 @@ def violations(request: HttpRequest) -> HttpResponse:
 def violation(request: HttpRequest, pk: int) -> HttpResponse:
     detail = reads.violation_detail(request.user, pk)
     form = DecisionForm(request.POST or None, reason_label=t("退回原因", "Reason for rejecting"))
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                violation_services.rectification_review(
-                    violation=detail["violation"],
-                    actor=request.user,
-                    accept=form.approves,
-                    reason=form.cleaned_data["reason"],
-                )
-            except DomainError as error:
-                show_domain_error(form, error)
-            else:
-                done = t("整改已销号。", "The rectification is accepted.") if form.approves else None
-                messages.success(request, done or t("整改已退回。", "The rectification was rejected."))
-                return redirect("workspace:regulator-violation", pk=pk)
-        status = 400
+
+    def decide(data):
+        violation_services.rectification_review(
+            violation=detail["violation"], actor=request.user, accept=form.approves, reason=data["reason"]
+        )
+        said = t("整改已销号。", "The rectification is accepted.") if form.approves else None
+        said = said or t("整改已退回。", "The rectification was rejected.")
+        return said, redirect("workspace:regulator-violation", pk=pk)
+
+    done, status = _submit(request, form, decide)
+    if done:
+        return done
     return render_page(
         request,
         "workspace/regulator/violation.html",
