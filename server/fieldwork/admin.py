@@ -22,6 +22,7 @@ from server.fieldwork.models import (
 )
 from server.fieldwork.services import check_assignment, project_transition
 from server.registry.admin import (
+    HistoryInline,
     ReadOnlyAdmin,
     ReadOnlyInline,
     add_domain_error,
@@ -95,16 +96,10 @@ class ProjectAttachmentInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("uploaded_by")
 
 
-class ProjectEventInline(ReadOnlyInline):
+class ProjectEventInline(HistoryInline):
     model = ProjectEvent
-    fields = ("at", "from_status", "to_status", "actor", "reason")
-    readonly_fields = fields
-    show_change_link = False
     verbose_name = "状态记录"
     verbose_name_plural = "状态记录（只读）"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
 
 
 @admin.register(MonitoringProject)

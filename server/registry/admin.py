@@ -188,15 +188,20 @@ class CreditCodeRegionForm(forms.ModelForm):
 # --- Agencies -------------------------------------------------------------------------------------
 
 
-class AgencyFilingEventInline(ReadOnlyInline):
-    model = AgencyFilingEvent
+class HistoryInline(ReadOnlyInline):
+    """A state machine's history rows (server/transitions.py writes them): read-only, newest last."""
+
     fields = ("at", "from_status", "to_status", "actor", "reason")
     readonly_fields = fields
     show_change_link = False
-    verbose_name_plural = "备案记录（只读）"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+
+class AgencyFilingEventInline(HistoryInline):
+    model = AgencyFilingEvent
+    verbose_name_plural = "备案记录（只读）"
 
 
 @admin.register(Agency)
@@ -493,15 +498,9 @@ class EmploymentAdmin(ResidentIdSearchMixin, admin.ModelAdmin):
         )
 
 
-class TransferFilingEventInline(ReadOnlyInline):
+class TransferFilingEventInline(HistoryInline):
     model = TransferFilingEvent
-    fields = ("at", "from_status", "to_status", "actor", "reason")
-    readonly_fields = fields
-    show_change_link = False
     verbose_name_plural = "确认记录（只读）"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
 
 
 @admin.register(TransferFilingEvent)
@@ -772,15 +771,9 @@ class ContractForm(forms.ModelForm):
         return cleaned
 
 
-class ContractAcceptanceEventInline(ReadOnlyInline):
+class ContractAcceptanceEventInline(HistoryInline):
     model = ContractAcceptanceEvent
-    fields = ("at", "from_status", "to_status", "actor", "reason")
-    readonly_fields = fields
-    show_change_link = False
     verbose_name_plural = "确认记录（只读）"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
 
 
 @admin.register(ContractAcceptanceEvent)
