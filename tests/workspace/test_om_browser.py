@@ -25,6 +25,7 @@ pytestmark = [
 
 
 def test_an_enterprise_confirms_a_day_and_the_reviewer_confirms_a_batch(browser, live_server, settings):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -33,7 +34,8 @@ def test_an_enterprise_confirms_a_day_and_the_reviewer_confirms_a_batch(browser,
     world = build_world()
     side = world.shanghai
     day = om_day(side)
-    wait = WebDriverWait(browser, WAIT_S)
+    # A wait may read the page while a posted form's redirect replaces it: read it again then.
+    wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
     folder = artefact_dir("workspace-om")
     seen: list[str] = []
 
