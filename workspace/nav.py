@@ -76,6 +76,12 @@ def navigation(user: User) -> list[Link]:
             Link("review", t("项目审核", "Project review"), reverse("workspace:regulator-projects")),
             Link("violations", t("违规整改", "Violations"), reverse("workspace:regulator-violations")),
         ]
+    # -- agency office (filing, sub-accounts, contracts) --
+    # -- end agency office --
+    # -- staff --
+    # -- end staff --
+    # -- O&M management (O&M tasks, 运维管理, reports, violations) --
+    # -- end O&M management --
     if user.role in REVIEW_ROLES:
         links.append(Link("reviews", t("运维记录审核", "O&M review"), reverse("workspace:review-queue")))
     if user.role == Role.ENTERPRISE:

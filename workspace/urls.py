@@ -48,6 +48,11 @@ urlpatterns = [
     path("projects/<int:pk>/assignments/", projects.assignment_add, name="project-assign"),
     path("projects/<int:pk>/submit", projects.project_submit, name="project-submit"),
     path("tasks/<uuid:task_id>/", tasks.task, name="task"),
+    # Each area's pages in its own module: the agency's office (filing, accounts, contracts), its
+    # staff, and O&M management (tasks, plans, 运维管理, reports, violations).
+    path("", include("workspace.urls_agency")),
+    path("", include("workspace.urls_staff")),
+    path("", include("workspace.urls_om_manage")),
     # Django's set_language (POST, CSRF): the language switch in the top bar.
     path("i18n/", include("django.conf.urls.i18n")),
 ]
