@@ -2,7 +2,12 @@
 Selenium): the map page's (tests/maps) and the workspace's (tests/workspace).
 
 Skipped with the reason outside CI when the browser is missing; on CI (``CI`` set) a missing browser
-fails. ``scripts/system-deps.sh`` installs it as root. The browser keeps its console log and its
+fails. ``scripts/system-deps.sh`` installs it as root.
+
+A browser journey runs once: on SpatiaLite, the database ``make test`` uses by default. CI runs the
+suite on both databases; on PostGIS the journeys are skipped, since what they test (pages, clicks,
+scripts) does not depend on the database and the pages' queries run on both in the page tests. A
+journey whose database does matter is marked ``pytest.mark.every_database``. The browser keeps its console log and its
 performance log (the DevTools network events), so that a test can check what a page requested.
 """
 
@@ -52,7 +57,11 @@ def foreign_requests(urls: list[str], origin: str) -> list[str]:
 
 
 @pytest.fixture
-def browser():
+def browser(request):
+    from django.db import connection
+
+    if connection.vendor != "sqlite" and not request.node.get_closest_marker("every_database"):
+        pytest.skip("browser journeys run once, on SpatiaLite (tests/support/browser.py)")
     chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
     if not (chromium and chromedriver):
         missing = ", ".join(
