@@ -109,6 +109,7 @@ export class FakeServer {
     if (path === "/sync/reconcile") return this.reconcile(JSON.parse(body));
     if (path === "/sync/pull") return this.pull(Number(query.get("cursor") ?? 0));
     if (path === "/media/limits") return json(200, this.media);
+    if (path === "/media" && method === "POST") return this.wholeFile(body);
     if (path === "/media/uploads" && method === "POST") return this.startUpload(JSON.parse(body));
     if (path.startsWith("/media/uploads/") && method === "PUT") return this.chunk(path.split("/")[3], Number(query.get("offset")), body);
     if (path === "/auth/logout") {
@@ -174,6 +175,17 @@ export class FakeServer {
     const rows = this.changes.filter((c) => c.seq > cursor).slice(0, this.limits.pull_max_rows);
     const more = this.changes.filter((c) => c.seq > cursor).length > rows.length;
     return json(200, { changes: rows, cursor: rows.length ? rows[rows.length - 1].seq : cursor, more });
+  }
+
+  /** POST /media, multipart: the fake wx.uploadFile hands over the parts it would encode. */
+  wholeFile({ fields, name, bytes: data }) {
+    if (name !== "file" || !data) return error(400, "media_file_missing", "请在 file 字段中上传照片文件。");
+    const sha = createHash("sha256").update(data).digest("hex");
+    if (fields.sha256 && fields.sha256 !== sha) return error(422, "media_hash_mismatch", "文件与声明不符");
+    const created = !this.blobs.has(sha);
+    this.blobs.set(sha, data);
+    this.wholeFiles = (this.wholeFiles ?? 0) + 1;
+    return json(created ? 201 : 200, { sha256: sha, present: true, size: data.length, format: "jpeg" });
   }
 
   uploadOut(upload) {

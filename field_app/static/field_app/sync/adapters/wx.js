@@ -27,7 +27,7 @@ export class StorageFullError extends Error {
   }
 }
 
-export function wxAdapter({ wx = globalThis.wx, timeoutMs = 60000 } = {}) {
+export function wxAdapter({ wx = globalThis.wx, timeoutMs = 60000, clock, random } = {}) {
   const fs = wx.getFileSystemManager();
   return {
     platform: "wechat",
@@ -119,8 +119,8 @@ export function wxAdapter({ wx = globalThis.wx, timeoutMs = 60000 } = {}) {
         });
       },
     },
-    clock: { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
-    random: Math.random,
+    clock: clock ?? { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
+    random: random ?? Math.random,
     uuid: uuid4,
   };
 }
