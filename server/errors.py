@@ -18,6 +18,7 @@ never a 500: the phone keeps its work and retries.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -25,10 +26,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
+from django.utils.module_loading import import_string
 from rest_framework import exceptions as drf
 
 logger = logging.getLogger(__name__)
@@ -350,6 +353,41 @@ def method_not_allowed(request: HttpRequest, allowed: list[str]) -> JsonResponse
 _JSON_TYPES = ("application/json", "application/problem+json", "application/vnd.oai.openapi+json")
 
 
+# A request to one of these URL namespaces comes from a person's browser: its errors are pages.
+PERSON_NAMESPACES = frozenset({"workspace", "maps"})
+
+
+def for_person(request: HttpRequest) -> bool:
+    """Whether an error is answered with a page rather than JSON: the request was for a workspace
+    page (or the map), or, matching no URL at all, a browser's navigation outside the API (a
+    mistyped address). The API, the phones and scripts keep the JSON error shape."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        return bool(PERSON_NAMESPACES.intersection(match.namespaces))
+    if request.path.startswith(("/api/", "/admin/")):
+        return False
+    return _accepts_html(request)
+
+
+def _accepts_html(request: HttpRequest) -> bool:
+    return "text/html" in request.headers.get("Accept", "")
+
+
+def _person_page(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The error as a page of the workspace (``settings.PERSON_ERROR_VIEW``), with the message of the
+    error the response carries (its JSON ``code``) or of its status, in the person's language."""
+    error = _BY_STATUS.get(response.status_code, HTTP_ERROR)
+    if response.get("Content-Type", "").startswith(_JSON_TYPES):
+        with contextlib.suppress(ValueError, AttributeError):
+            error = _REGISTRY.get(json.loads(response.content).get("code"), error)
+    params = {"method": request.method, "status": response.status_code, "content_type": request.content_type}
+    page = import_string(settings.PERSON_ERROR_VIEW)(request, error, response.status_code, params)
+    for header in ("Allow", "Retry-After"):
+        if header in response:
+            page[header] = response[header]
+    return page
+
+
 class JsonErrorMiddleware:
     """Last line of defence: no error leaves as an HTML page.
 
@@ -363,10 +401,15 @@ class JsonErrorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code < 400 or response.get("Content-Type", "").startswith(_JSON_TYPES):
+        if response.status_code < 400 or getattr(response, "workspace_page", False):
+            return response  # a workspace page's own 404/429 is made for a person (workspace/pages.py)
+        is_json = response.get("Content-Type", "").startswith(_JSON_TYPES)
+        # A page's script that fetched JSON (the map's data) keeps its JSON error; a form posted
+        # by the browser itself (a CSRF failure) accepts HTML and gets a page.
+        if for_person(request) and (not is_json or _accepts_html(request)):
+            return _person_page(request, response)
+        if is_json:
             return response
-        if getattr(response, "workspace_page", False):
-            return response  # a workspace page's own 404/429, made for a person (workspace/pages.py)
         error = _BY_STATUS.get(response.status_code, HTTP_ERROR)
         replacement = error_response(
             request,

@@ -109,6 +109,8 @@ ROOT_URLCONF = "server.urls"
 WSGI_APPLICATION = "server.wsgi.application"
 ASGI_APPLICATION = "server.asgi.application"
 CSRF_FAILURE_VIEW = "server.errors.csrf_failure"
+# How an error reaches a person's browser (server.errors.for_person): a workspace page.
+PERSON_ERROR_VIEW = "workspace.pages.status_page"
 
 TEMPLATES = [
     {

@@ -13,9 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 from django.views.decorators.cache import never_cache
 
-from server.errors import NOT_FOUND, DomainError
+from server.errors import NOT_FOUND, DomainError, ErrorCode
 from workspace import nav
 from workspace.i18n import message_language
 
@@ -56,6 +57,29 @@ def error_page(request: HttpRequest, error: DomainError) -> HttpResponse:
     if status == 404:
         return render_page(request, "workspace/not_found.html", status=404)
     message = error.error.message(message_language(), **error.params)
+    return render_page(request, "workspace/error.html", {"message": message}, status=status)
+
+
+def status_page(request: HttpRequest, error: ErrorCode, status: int, params: dict) -> HttpResponse:
+    """An error that no workspace view answered itself (a CSRF failure, a method the page does not
+    take, a mistyped address, a 500) as a page in the person's language: server.errors routes it here
+    (``settings.PERSON_ERROR_VIEW``)."""
+    use_chosen_language(request)
+    message = error.message(message_language(), **params)
+    if status >= 500:
+        # The database or the session may be what failed: no user, no navigation, no messages.
+        try:
+            response = render(
+                request, "workspace/error.html", {"message": message, "bare": True}, status=status
+            )
+        except Exception:  # the last answer must not fail too
+            response = HttpResponse(
+                f"<!doctype html><title>{status}</title><p>{escape(message)}</p>", status=status
+            )
+        response.workspace_page = True
+        return response
+    if status == 404:
+        return render_page(request, "workspace/not_found.html", status=404)
     return render_page(request, "workspace/error.html", {"message": message}, status=status)
 
 
