@@ -79,6 +79,10 @@ def navigation(user: User) -> list[Link]:
     # -- agency office (filing, sub-accounts, contracts) --
     # -- end agency office --
     # -- staff --
+    # 监测人员 (workspace/views/staff.py): the agency's administrators keep it; regulators read their
+    # region's agencies' staff.
+    if user.role in (*AGENCY_ADMINS, Role.REGULATOR):
+        links.append(Link("staff", t("监测人员", "Staff"), reverse("workspace:staff")))
     # -- end staff --
     # -- O&M management (O&M tasks, 运维管理, reports, violations) --
     # -- end O&M management --
