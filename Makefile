@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # A key for test and check runs only; real deployments set SECRET_KEY or SECRET_KEY_FILE.
 CHECK_SECRET_KEY := fieldtrace-tests-only-not-a-secret
 
-.PHONY: setup system-deps run test test-fast lint format clean
+.PHONY: setup system-deps run test test-js test-fast lint format clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -41,8 +41,12 @@ run: setup
 
 # The whole suite, the slow end-to-end tests included. SpatiaLite unless DATABASE_URL is set.
 test: export SECRET_KEY ?= $(CHECK_SECRET_KEY)
-test: setup
+test: setup test-js
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The sync client's JavaScript tests (field_app/static/field_app/sync/), with Node's own runner.
+test-js:
+	node --test tests/js/
 
 # The quick loop while working: everything but the end-to-end tests.
 test-fast: export SECRET_KEY ?= $(CHECK_SECRET_KEY)
