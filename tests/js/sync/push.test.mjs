@@ -188,3 +188,11 @@ test("the clock offset is measured from /meta's server_time, from the middle of 
   const op = (await phone.enqueue("task.create", "t", { project: 1, name: "n" })).op;
   assert.equal(op.device_time, new Date(clock.now()).toISOString(), "operations carry the phone's own clock");
 });
+
+test("what a held operation waits for is said in plain words, for each kind the server writes", () => {
+  assert.equal(describeWait({ kind: "device_seq", seq: 4 }), "等待本机更早的第 4 项操作到达服务器");
+  assert.equal(describeWait({ kind: "op", op_id: "x" }), "等待本机对同一对象的前一项操作处理完");
+  assert.equal(describeWait({ kind: "stages", task: "t", missing: ["采样现场", "采样操作"], stage: "sampling" }), "等待前一环节的照片：采样现场、采样操作");
+  assert.equal(describeWait({ kind: "something_new" }), "等待前置数据到达服务器");
+  assert.equal(describeWait(null), "等待服务器处理");
+});

@@ -536,18 +536,21 @@ export class SyncClient {
     });
     for (const opId of answer.missing) {
       const record = this.queue.byOpId(opId);
+      if (!record) continue;
       record.state = "pending";
       record.answer = null;
       await this.queue.save(record);
     }
     for (const held of answer.held) {
       const record = this.queue.byOpId(held.op_id);
+      if (!record) continue;
       record.state = "held";
       record.answer = { ...record.answer, status: "held", waits_for: held.waits_for };
       await this.queue.save(record);
     }
     for (const sha256 of answer.media?.missing ?? []) {
       const upload = this.uploads.get(sha256);
+      if (!upload) continue;
       upload.state = "ready";
       upload.upload_id = null;
       upload.offset = 0;
