@@ -63,6 +63,11 @@ class _Projector:
         return [round(lon, 7), round(lat, 7)]
 
 
+def _task_page(task_id) -> str | None:
+    """The workspace page a popup links to: the monitoring task's (its stages, photos and events)."""
+    return reverse("workspace:task", args=[task_id]) if task_id else None
+
+
 def _feature(geometry: dict, **properties: Any) -> dict:
     return {"type": "Feature", "geometry": geometry, "properties": properties}
 
@@ -157,6 +162,7 @@ def _checkins(user: User, filters: MapFilters, project: _Projector, truncated: l
             mock=c.mock,
             outlet=c.outlet.name if c.outlet else "",
             task=c.task.name if c.task else (c.om_task.name if c.om_task else ""),
+            page=_task_page(c.task_id),
         )
         for c in rows
     ]
@@ -198,6 +204,7 @@ def _photos(user: User, filters: MapFilters, project: _Projector, truncated: lis
                 task=p.task.name if p.task else "",
                 thumbnail=reverse("mobile_api:photo-thumbnail", args=[p.pk]) if has_thumbnail else None,
                 file=reverse("mobile_api:photo-file", args=[p.pk]) if p.blob_id else None,
+                page=reverse("workspace:photo", args=[p.pk]),
                 findings=[
                     {"severity": f.get("severity"), "message": (f.get("message") or {}).get("zh-hans", "")}
                     for f in p.findings
@@ -246,6 +253,7 @@ def _segment_feature(task: MonitoringTask, segment: Segment, project: _Projector
         {"type": "LineString", "coordinates": [project.xy(lon, lat) for lon, lat in line]},
         layer="track",
         task_id=str(task.pk),
+        page=_task_page(task.pk),
         task=task.name,
         device=segment.device_id,
         segment=segment.number,
@@ -266,6 +274,7 @@ def _gap_feature(task: MonitoringTask, before: Segment, after: Segment, project:
         },
         layer="track_gap",
         task_id=str(task.pk),
+        page=_task_page(task.pk),
         task=task.name,
         device=before.device_id,
         after_segment=before.number,

@@ -177,6 +177,24 @@ def test_a_flagged_photo_has_its_thumbnail_and_findings(client, world, scenes):
     assert thumbnail["Content-Type"] == "image/jpeg"
 
 
+@pytest.mark.parametrize("who", ["regulator", "main"])
+def test_each_popup_links_to_the_workspace_page_of_what_it_shows(client, world, scenes, who):
+    """The photo's popup opens the photo's page (its evidence), a check-in's and a track's the task's
+    page; the same session opens them, and the other region's viewer is told they do not exist."""
+    day = scenes["shanghai"]
+    body = data_for(client, getattr(world.shanghai, who))
+    (photo,) = layer(body, "photo")
+    assert photo["properties"]["page"] == f"/photos/{day.photo.pk}/"
+    task_page = f"/tasks/{day.task.pk}/"
+    for name in ("track", "track_gap", "checkin"):
+        assert {f["properties"]["page"] for f in layer(body, name) if f["properties"]["task"]} == {task_page}
+    for page in (photo["properties"]["page"], task_page):
+        assert client.get(page).status_code == 200
+    client.force_login(getattr(world.jiangsu, who))
+    for page in (photo["properties"]["page"], task_page):
+        assert client.get(page).status_code == 404
+
+
 def test_photos_that_passed_or_have_no_fix_are_not_drawn(
     client, world, scenes, django_capture_on_commit_callbacks
 ):

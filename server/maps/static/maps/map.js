@@ -58,6 +58,11 @@
     }).join("") + "</table>";
   }
 
+  // The workspace page behind a feature (the photo's, the task's), opened from its popup.
+  function pageLink(p, label) {
+    return p.page ? "<p class=\"ft-page-link\"><a href=\"" + esc(p.page) + "\">" + esc(label) + " ›</a></p>" : "";
+  }
+
   function latlng(coordinates) {
     return [coordinates[1], coordinates[0]];
   }
@@ -92,7 +97,7 @@
       ["时间", when(p.at)], ["人员", p.user], ["类型", p.kind], ["任务", p.task], ["点位", p.outlet],
       ["距点位", metres(p.distance_m)], ["电子围栏", p.geofence_m ? metres(p.geofence_m) : ""],
       ["定位精度", p.accuracy_m === null ? "未知" : metres(p.accuracy_m)], ["模拟定位", p.mock ? "是" : ""]
-    ]);
+    ]) + pageLink(p, "打开任务");
     if (p.accuracy_m) {
       L.circle(at, {
         radius: p.accuracy_m, color: color, weight: 1, fillColor: color, fillOpacity: 0.15,
@@ -111,7 +116,7 @@
       .bindPopup("<h3>航迹 · 第 " + esc(p.segment) + " 段</h3>" + rows([
         ["任务", p.task], ["开始", when(p.started_at)], ["结束", when(p.ended_at)],
         ["长度", metres(p.length_m)], ["用时", duration(p.duration_s)], ["定位点", p.points]
-      ]))
+      ]) + pageLink(p, "打开任务"))
       .addTo(groups.track);
   }
 
@@ -120,7 +125,7 @@
     L.polyline(line, {color: GAP_COLOR, weight: 2, opacity: 0.8, dashArray: "2 8", className: "ft-track-gap"})
       .bindPopup("<h3>航迹中断</h3>" + rows([
         ["任务", p.task], ["中断自", when(p.started_at)], ["恢复于", when(p.ended_at)], ["时长", duration(p.gap_s)]
-      ]))
+      ]) + pageLink(p, "打开任务"))
       .addTo(groups.track);
   }
 
@@ -137,7 +142,8 @@
       .bindPopup("<h3>" + esc(p.photo_type) + " · " + esc(p.verdict_label) + "</h3>" + picture +
         rows([["拍摄", when(p.at)], ["拍摄人", p.taken_by], ["任务", p.task], ["点位", p.outlet],
               ["定位精度", p.accuracy_m === null ? "未知" : metres(p.accuracy_m)]]) +
-        (findings ? "<ul class=\"ft-findings\">" + findings + "</ul>" : ""), {minWidth: 220})
+        (findings ? "<ul class=\"ft-findings\">" + findings + "</ul>" : "") +
+        pageLink(p, "查看照片与证据"), {minWidth: 220})
       .addTo(groups.photo);
   }
 
