@@ -196,3 +196,17 @@ test("what a held operation waits for is said in plain words, for each kind the 
   assert.equal(describeWait({ kind: "something_new" }), "等待前置数据到达服务器");
   assert.equal(describeWait(null), "等待服务器处理");
 });
+
+test("held work flagged for review past the server's deadline (expired) is shown with its message", async () => {
+  const { server, phone } = await phoneWith(1);
+  const [opId] = phone.queue.all().map((r) => r.op.op_id);
+  server.decide = () => ({ status: "held", waits_for: { kind: "entity", entity: "task", id: "elsewhere" } });
+  await phone.sync();
+  assert.equal(phone.state().held.length, 1);
+  server.release(opId, { status: "expired", code: "hold_expired", message: "该操作等待前置数据超过 72 小时，已转人工复核。", details: { kind: "entity" } });
+  await phone.sync();
+  const [shown] = phone.state().rejected;
+  assert.deepEqual([shown.op_id, shown.code, shown.duplicate], [opId, "hold_expired", true]);
+  assert.match(shown.message, /人工复核/);
+  assert.equal(phone.state().held.length, 0);
+});
