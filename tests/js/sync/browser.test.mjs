@@ -1,6 +1,6 @@
 // The browser adapter's parts that Node can run: crypto.subtle hashing, the Geolocation fix, HTTP
-// over fetch. Its IndexedDB storage needs a browser: the field app's browser tests (F12 part 2)
-// run it in Chromium.
+// over fetch. Its IndexedDB storage needs a browser: tests/field_app/test_browser_adapter.py runs
+// it in Chromium.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
