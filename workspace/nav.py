@@ -77,6 +77,18 @@ def navigation(user: User) -> list[Link]:
             Link("violations", t("违规整改", "Violations"), reverse("workspace:regulator-violations")),
         ]
     # -- agency office (filing, sub-accounts, contracts) --
+    # workspace/views/agency.py: the main and manager accounts keep the filing, accounts and
+    # contracts; the enterprise accepts the contracts proposed to it; the regulator reads (合同查看).
+    if user.role in AGENCY_ADMINS:
+        links += [
+            Link("filing", t("机构备案", "Filing"), reverse("workspace:agency-filing")),
+            Link("accounts", t("账号管理", "Accounts"), reverse("workspace:agency-accounts")),
+            Link("contracts", t("合同管理", "Contracts"), reverse("workspace:contracts")),
+        ]
+    elif user.role == Role.ENTERPRISE:
+        links.append(Link("contracts", t("委托合同", "Contracts"), reverse("workspace:contracts")))
+    elif user.role == Role.REGULATOR:
+        links.append(Link("contracts", t("合同查看", "Contracts"), reverse("workspace:contracts")))
     # -- end agency office --
     # -- staff --
     # 监测人员 (workspace/views/staff.py): the agency's administrators keep it; regulators read their
