@@ -132,3 +132,28 @@ test("the whole client on wx: restart, retries, duplicate after a lost answer, p
   assert.equal(server.applied.length, 3);
   assert.deepEqual((await reopened.records("task")).map((r) => r.id).sort(), ["t1", "t2", "t3"]);
 });
+
+test("a photo that no longer fits WeChat's storage is refused whole: no record, no entry, its kept copy removed", async () => {
+  const photo = bytes("jpeg bytes of a full phone");
+  const { client, wx } = await wxPhone({ files: { "http://tmp/full.jpg": photo } });
+  const setStorage = wx.setStorage.bind(wx);
+  wx.setStorage = (options) =>
+    options.key.startsWith("op:") ? wx.api("setStorage", options, (o) => wx.failed(o, "exceed storage max size 10Mb")) : setStorage(options);
+  await assert.rejects(client.recordPhoto({ photoId: "p9", file: "http://tmp/full.jpg", manifest: { photo_type: "sampling_site" } }), StorageFullError);
+  assert.equal(client.queue.all().length, 0);
+  assert.equal(client.uploads.all().length, 0);
+  assert.equal(wx.fsFiles.size, 0, "the saved copy is removed (the temp file was moved)");
+  assert.equal(await wxStorage(wx).get(`upl:${sha(photo)}`), undefined);
+});
+
+test("the same bytes recorded for two photos are kept and sent once", async () => {
+  const photo = bytes("identical");
+  const { client, server, wx } = await wxPhone({ files: { "http://tmp/a.jpg": photo, "http://tmp/b.jpg": photo }, chunk: 64 });
+  await client.signIn({ username: "sampler", password: "pw" });
+  await client.recordPhoto({ photoId: "pa", file: "http://tmp/a.jpg", manifest: { photo_type: "sampling_site" } });
+  await client.recordPhoto({ photoId: "pb", file: "http://tmp/b.jpg", manifest: { photo_type: "sampling_site" } });
+  assert.equal(wx.calls.filter((c) => c.name === "saveFile").length, 1);
+  await client.sync();
+  assert.equal(server.wholeFiles, 1);
+  assert.equal(client.state().uploads.done, 1);
+});

@@ -263,10 +263,11 @@ export class SyncClient {
    * Returns once it is on the phone's storage. `entityId`: the client UUID of an object created
    * offline, or the id of the object changed; `baseVersion`: the version an update was made on.
    */
-  async enqueue(type, entityId, payload = {}, { baseVersion = null } = {}) {
+  async enqueue(type, entityId, payload = {}, { baseVersion = null, opId } = {}) {
     checkOp(type, entityId, payload);
     const record = await this.queue.add(
       {
+        op_id: opId,
         type,
         entity_id: String(entityId),
         base_version: baseVersion,
@@ -311,11 +312,25 @@ export class SyncClient {
       });
     }
     const sha256 = await this.adapter.hash.sha256(file);
-    const kept = this.adapter.files.keep ? await this.adapter.files.keep(file) : file;
-    const record = await this.enqueue("photo.record", photoId, { ...manifest, sha256 });
-    await this.uploads.add({ sha256, size, file: kept, opId: record.op.op_id });
-    this.changed();
-    return record;
+    // The same bytes already kept (or sent) for another photo: one file to send, kept once.
+    const existing = this.uploads.get(sha256);
+    const fresh = !existing && Boolean(this.adapter.files.keep);
+    const kept = existing ? existing.file : fresh ? await this.adapter.files.keep(file) : file;
+    // The file's entry first, under the op id its record will have: a crash between the two writes
+    // leaves an entry waiting for a record that never comes (harmless), never a record whose file
+    // the phone has forgotten.
+    const opId = this.adapter.uuid();
+    try {
+      await this.uploads.add({ sha256, size, file: kept, opId });
+      return await this.enqueue("photo.record", photoId, { ...manifest, sha256 }, { opId });
+    } catch (error) {
+      // Not queued (storage full): the kept copy would be orphaned.
+      await this.uploads.forget(sha256, opId);
+      if (fresh && this.adapter.files.release) await this.adapter.files.release(kept);
+      throw error;
+    } finally {
+      this.changed();
+    }
   }
 
   /** The user has seen a conflict or a rejection: drop it from the list. */

@@ -50,7 +50,12 @@ export class OpQueue {
     await this.storage.set(opKey(seq), record);
     this.records.set(seq, record);
     this.nextSeq = seq + 1;
-    await this.storage.set(SEQ, this.nextSeq);
+    try {
+      await this.storage.set(SEQ, this.nextSeq);
+    } catch {
+      // The operation is stored: saying it failed would have the user record it twice. A stale
+      // counter is mended on the next load, from the highest stored seq.
+    }
     return record;
   }
 

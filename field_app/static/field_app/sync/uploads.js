@@ -63,6 +63,15 @@ export class Uploads {
     return record;
   }
 
+  /** Undo `add` for a record that could not be queued. */
+  async forget(sha256, opId) {
+    const record = this.records.get(sha256);
+    if (!record) return;
+    delete record.ops[opId];
+    if (Object.keys(record.ops).length) await this.save(record).catch(() => {});
+    else await this.remove(record).catch(() => {});
+  }
+
   /** Its photo record was answered: `accepted` (applied, duplicate, held, conflict) or not. */
   async recordAnswered(opId, accepted) {
     for (const record of this.records.values()) {
