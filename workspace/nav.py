@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from server.access import AGENCY_ADMINS
 from server.accounts.models import AGENCY_ROLES, Role, User
+from server.regions import region_name
 from workspace.i18n import t
 
 # The map page (server/maps) scopes by role itself; enterprises have no map there.
@@ -49,7 +50,7 @@ def organisation(user: User) -> str:
     if user.enterprise_id:
         return user.enterprise.name
     if user.role == Role.REGULATOR:
-        return t(f"辖区 {user.region_code}", f"Region {user.region_code}")
+        return region_name(user.region_code) or t("辖区", "Region")
     return t("平台", "Platform")
 
 
@@ -97,6 +98,14 @@ def navigation(user: User) -> list[Link]:
         links.append(Link("staff", t("监测人员", "Staff"), reverse("workspace:staff")))
     # -- end staff --
     # -- O&M management (O&M tasks, 运维管理, reports, violations) --
+    # workspace/views/om_manage.py and agency_violations.py: the agency's accounts (a field or
+    # reviewer account sees the tasks it is on, server.access).
+    if user.role in AGENCY_ROLES:
+        links += [
+            Link("om-tasks", t("运维任务", "O&M tasks"), reverse("workspace:om-tasks")),
+            Link("om-manage", t("运维管理", "O&M management"), reverse("workspace:om-manage")),
+            Link("agency-violations", t("违规待整改", "Violations"), reverse("workspace:agency-violations")),
+        ]
     # -- end O&M management --
     if user.role in REVIEW_ROLES:
         links.append(Link("reviews", t("运维记录审核", "O&M review"), reverse("workspace:review-queue")))

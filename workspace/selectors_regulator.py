@@ -135,6 +135,7 @@ BY_AGENCY = [
     Series("flagged_photos", "问题照片", "Flagged photos"),
     Series("flagged_checkins", "异常签到", "Flagged check-ins"),
 ]
+BY_REGION = BY_AGENCY
 BY_MONTH = [
     Series("projects", "监测项目", "Projects"),
     Series("tasks", "监测任务", "Monitoring tasks"),
@@ -153,6 +154,7 @@ def _chart(counts: dict, series: list[Series], title: str) -> dict:
     for item in series:
         for group in counts["measures"][item.measure]["groups"]:
             labels.setdefault(group["key"], group["label"] or t("未知", "Unknown"))
+    # Agencies by name; regions by code (a province's districts together), months in order.
     keys = sorted(labels, key=lambda k: (labels[k], k)) if counts["by"] == "agency" else sorted(labels)
     data = []
     for item in series:
@@ -162,14 +164,16 @@ def _chart(counts: dict, series: list[Series], title: str) -> dict:
 
 
 def charts(user: User, *, months: int = 12) -> dict:
-    """The home's charts, from ``server.evidence.statistics`` (as ``GET /statistics``): by agency
-    (all time), by month and flagged evidence by month (the last ``months`` months)."""
+    """The home's charts, from ``server.evidence.statistics`` (as ``GET /statistics``): by region
+    (named) and by agency (all time), by month and flagged evidence by month (the last ``months`` months)."""
     by_agency = statistics.statistics(user=user, by="agency")
+    by_region = statistics.statistics(user=user, by="region")
     today = timezone.localdate()
     first = (today.replace(day=1) - dt.timedelta(days=31 * (months - 1))).replace(day=1)
     since = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
     by_month = statistics.statistics(user=user, by="month", since=since)
     return {
+        "region": _chart(by_region, BY_REGION, t("按地区", "By region")),
         "agency": _chart(by_agency, BY_AGENCY, t("按机构", "By agency")),
         "month": _chart(by_month, BY_MONTH, t("按月份", "By month")),
         "flagged": _chart(by_month, FLAGGED, t("问题证据（按月）", "Flagged evidence by month")),

@@ -21,6 +21,7 @@ from server import access
 from server.accounts.models import Role, User
 from server.fieldwork.models import MonitoringProject, MonitoringTask
 from server.om.models import OmRecord
+from server.regions import region_name
 
 BY = ("agency", "region", "status", "month")
 STATISTICS_ROLES = {Role.PLATFORM, Role.REGULATOR, *access.AGENCY_ADMINS}
@@ -163,6 +164,8 @@ def _groups(measure: Measure, queryset: QuerySet, by: str) -> list[dict]:
             value = shown = value.strftime("%Y-%m")
         elif by == "status":
             shown = measure.labels.get(value, value)
+        elif by == "region":
+            shown = region_name(value)
         groups.append({"key": "" if value is None else str(value), "label": shown or "", "count": row["n"]})
     order = (lambda g: (g["label"], g["key"])) if by == "agency" else (lambda g: g["key"])
     return sorted(groups, key=order)

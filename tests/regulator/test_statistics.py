@@ -64,7 +64,7 @@ def test_by_agency_a_regulator_counts_its_region_only(world, flagged, client_for
 def test_by_region_status_and_month(world, flagged, client_for):
     client = client_for(world.shanghai.regulator)
     region = stats(client, by="region")["measures"]
-    assert region["projects"]["groups"] == [{"key": "310104", "label": "310104", "count": 1}]
+    assert region["projects"]["groups"] == [{"key": "310104", "label": "上海市徐汇区", "count": 1}]
     assert region["flagged_checkins"]["groups"][0]["key"] == "310104"
 
     status = stats(client, by="status")["measures"]

@@ -258,6 +258,9 @@ def test_the_home_embeds_the_charts_data(busy):
     charts = json.loads(raw)
     assert side.agency.name in charts["agency"]["categories"]
     assert busy.world.jiangsu.agency.name not in charts["agency"]["categories"]
+    # Regions by name, as people say them (server/regions), only the regulator's own.
+    assert charts["region"]["categories"] == ["上海市徐汇区"]
+    assert "上海市" in visible_text(response)  # the top bar names the region, not its code
     flagged = {s["name"]: sum(s["data"]) for s in charts["flagged"]["series"]}
     assert flagged["问题照片"] >= 1
     assert flagged["异常签到"] >= 1

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django import template
 
+from server.regions import region_name
 from workspace import labels, nav
 from workspace.i18n import t as pick
 
@@ -14,6 +15,13 @@ register = template.Library()
 def t(zh: str, en: str) -> str:
     """``{% t "中文" "English" %}``: the text in the user's language."""
     return pick(zh, en)
+
+
+@register.filter
+def region(code: str) -> str:
+    """``310104`` → 上海市徐汇区 (server/regions), the code kept beside it for whoever files by code."""
+    name = region_name(code)
+    return f"{name}（{code}）" if name and name != code and code not in name else name
 
 
 @register.filter

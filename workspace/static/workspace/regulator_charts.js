@@ -7,6 +7,7 @@ function draw(element, chart) {
   const kind = element.dataset.chart;
   const instance = window.echarts.init(element, null, { renderer: "canvas" });
   const empty = chart.categories.length === 0;
+  const categorical = kind === "agency" || kind === "region";
   instance.setOption({
     animation: false, // drawn at once: a printed or captured page shows the counts
     color: colours,
@@ -17,13 +18,13 @@ function draw(element, chart) {
     xAxis: {
       type: "category",
       data: chart.categories,
-      axisLabel: { interval: 0, rotate: kind === "agency" && chart.categories.length > 3 ? 20 : 0 },
+      axisLabel: { interval: 0, rotate: categorical && chart.categories.length > 3 ? 20 : 0 },
     },
     yAxis: { type: "value", minInterval: 1 },
     series: chart.series.map((s) => ({
       name: s.name,
       // Few months are read best as bars; a year as lines.
-      type: kind === "agency" || chart.categories.length < 4 ? "bar" : "line",
+      type: categorical || chart.categories.length < 4 ? "bar" : "line",
       data: s.data,
       barMaxWidth: 28,
     })),
