@@ -32,6 +32,9 @@ class Agency(models.Model):
         CHANGED = "changed", "变更待审"
         CANCELLED = "cancelled", "已注销"
 
+    # Django's implicit key, declared for its label only: auto_created as Django makes it, the column
+    # stays as it is (the migration only relabels it).
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
     name = models.CharField("机构名称", max_length=200)
     kind = models.CharField("机构类别", max_length=16, choices=Kind.choices)
@@ -48,8 +51,8 @@ class Agency(models.Model):
     # A filed agency's change of a reviewed field waits here until a regulator approves it: until then
     # the approved values stay what the public and regulators read (seed 001 §3.3 变更).
     pending_changes = models.JSONField("待审变更", default=dict, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
         verbose_name = "机构"
@@ -72,14 +75,21 @@ class Agency(models.Model):
 class AgencyFilingEvent(models.Model):
     """One row per filing status change: the history a regulator reads."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="filing_events")
-    from_status = models.CharField(max_length=16, choices=Agency.FilingStatus.choices)
-    to_status = models.CharField(max_length=16, choices=Agency.FilingStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="filing_events", verbose_name="机构"
     )
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField()
+    from_status = models.CharField("原状态", max_length=16, choices=Agency.FilingStatus.choices)
+    to_status = models.CharField("新状态", max_length=16, choices=Agency.FilingStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    reason = models.TextField("原因", blank=True)
+    at = models.DateTimeField("时间")
 
     class Meta:
         verbose_name = "备案记录"
@@ -91,6 +101,7 @@ class Post(models.Model):
     """A post (岗位) staff can hold. Data, not code: whether it needs a competency certificate
     is set per post by the administrators (seed 000: certificates per post category)."""
 
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     code = models.SlugField("代码", max_length=32, unique=True)
     name = models.CharField("岗位", max_length=50)
     requires_certificate = models.BooleanField("需持证上岗", default=False)
@@ -118,6 +129,7 @@ class Person(models.Model):
         MALE = "male", "男"
         FEMALE = "female", "女"
 
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     id_number = EncryptedCharField(
         "身份证号", purpose="registry.Person.id_number", index_field="id_index", plain_max_length=18
     )
@@ -164,8 +176,13 @@ class Employment(models.Model):
         DISPATCHED = "dispatched", "劳务派遣"
         REHIRED = "rehired", "退休返聘"
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="employments")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="employments")
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="employments", verbose_name="人员"
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="employments", verbose_name="机构"
+    )
     status = models.CharField("人员状态", max_length=16, choices=Status.choices, default=Status.ACTIVE)
     education = models.CharField("学历", max_length=16, choices=Education.choices)
     major = models.CharField("所学专业", max_length=100, blank=True)
@@ -177,7 +194,7 @@ class Employment(models.Model):
     posts = models.ManyToManyField(Post, related_name="employments", blank=True, verbose_name="岗位")
     hired_on = models.DateField("入职时间")
     departed_on = models.DateField("离职时间", null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "技术人员"
@@ -213,9 +230,12 @@ class TransferFiling(models.Model):
         CONFIRMED = "confirmed", "已确认"
         REFUSED = "refused", "已拒绝"
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="transfer_filings")
-    from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
-    to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="transfer_filings", verbose_name="人员"
+    )
+    from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name="原机构")
+    to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name="新机构")
     departed_on = models.DateField("原单位离职时间")
     proof = models.FileField("离职证明", upload_to="transfer-proofs/", max_length=300)
     proof_name = models.CharField("离职证明文件名", max_length=200, blank=True)
@@ -225,16 +245,30 @@ class TransferFiling(models.Model):
     )
     decision_reason = models.TextField("拒绝原因", blank=True, editable=False)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="确认人",
     )
     decided_at = models.DateTimeField("确认时间", null=True, blank=True)
     new_employment = models.ForeignKey(
-        "Employment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "Employment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="新单位任职记录",
     )
     filed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="报备人",
     )
-    filed_at = models.DateTimeField()
+    filed_at = models.DateTimeField("报备时间")
 
     class Meta:
         verbose_name = "重复人员报备"
@@ -260,14 +294,21 @@ class TransferFiling(models.Model):
 class TransferFilingEvent(models.Model):
     """One row per decision on a transfer filing: who confirmed or refused it, when, and why."""
 
-    filing = models.ForeignKey(TransferFiling, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=16, choices=TransferFiling.Status.choices)
-    to_status = models.CharField(max_length=16, choices=TransferFiling.Status.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    filing = models.ForeignKey(
+        TransferFiling, on_delete=models.CASCADE, related_name="events", verbose_name="重复人员报备"
     )
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField()
+    from_status = models.CharField("原状态", max_length=16, choices=TransferFiling.Status.choices)
+    to_status = models.CharField("新状态", max_length=16, choices=TransferFiling.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    reason = models.TextField("原因", blank=True)
+    at = models.DateTimeField("时间")
 
     class Meta:
         verbose_name = "重复人员报备记录"
@@ -278,7 +319,10 @@ class TransferFilingEvent(models.Model):
 class Certificate(models.Model):
     """A competency certificate (能力确认证书) for a post category; it follows the person."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="certificates")
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="certificates", verbose_name="持证人员"
+    )
     post = models.ForeignKey(
         Post, on_delete=models.PROTECT, related_name="certificates", verbose_name="岗位类别"
     )
@@ -305,6 +349,7 @@ class Certificate(models.Model):
 class Enterprise(models.Model):
     """A polluting enterprise (排污企业), client of monitoring and O&M contracts."""
 
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
     name = models.CharField("企业名称", max_length=200)
     address = models.CharField("地址", max_length=300)
@@ -317,7 +362,7 @@ class Enterprise(models.Model):
     )
     contact_name = models.CharField("联系人", max_length=50, blank=True)
     contact_phone = models.CharField("联系电话", max_length=30, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "排污企业"
@@ -340,7 +385,10 @@ class Outlet(models.Model):
     ``location`` is WGS-84; what the client sent (numbers and coordinate system) is kept for audit.
     """
 
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="outlets")
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="outlets", verbose_name="排污企业"
+    )
     kind = models.CharField("类型", max_length=16, choices=OutletKind.choices)
     name = models.CharField("名称", max_length=100)
     code = models.CharField("排口编号", max_length=50, blank=True)
@@ -411,7 +459,10 @@ class Instrument(models.Model):
         NMHC_ANALYZER = "nmhc_analyzer", "非甲烷总烃在线监测仪"
         SAMPLER = "sampler", "自动采样器"
 
-    outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="instruments")
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    outlet = models.ForeignKey(
+        Outlet, on_delete=models.PROTECT, related_name="instruments", verbose_name="排口/点位"
+    )
     kind = models.CharField("设备类型", max_length=16, choices=Kind.choices)
     analytes = models.JSONField("监测因子", default=list)
     maker = models.CharField("生产厂家", max_length=100)
@@ -455,8 +506,13 @@ class Contract(models.Model):
         ACCEPTED = "accepted", "已确认"
         REFUSED = "refused", "已拒绝"
 
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="contracts")
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="contracts")
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="contracts", verbose_name="机构"
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="contracts", verbose_name="排污企业"
+    )
     nature = models.CharField("合同性质", max_length=16, choices=Nature.choices)
     number = models.CharField("合同编号", max_length=64)
     title = models.CharField("合同标题", max_length=200)
@@ -468,7 +524,7 @@ class Contract(models.Model):
         "确认状态", max_length=16, choices=Acceptance.choices, default=Acceptance.PROPOSED, editable=False
     )
     refusal_reason = models.TextField("拒绝原因", blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "合同"
@@ -491,14 +547,21 @@ class Contract(models.Model):
 class ContractAcceptanceEvent(models.Model):
     """One row per acceptance move of a contract (proposed, accepted, refused): who agreed, and when."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="acceptance_events")
-    from_status = models.CharField(max_length=16, choices=Contract.Acceptance.choices)
-    to_status = models.CharField(max_length=16, choices=Contract.Acceptance.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="acceptance_events", verbose_name="合同"
     )
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField()
+    from_status = models.CharField("原状态", max_length=16, choices=Contract.Acceptance.choices)
+    to_status = models.CharField("新状态", max_length=16, choices=Contract.Acceptance.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    reason = models.TextField("原因", blank=True)
+    at = models.DateTimeField("时间")
 
     class Meta:
         verbose_name = "合同确认记录"
