@@ -34,16 +34,34 @@ class User(AbstractUser):
     What a user may see follows from ``role`` and its scope (``server/access.py``).
     """
 
+    # Django's implicit key, declared for its label only: auto_created as Django makes it, the column
+    # stays as it is (the migration relabels it).
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     # No default: an account without a role would have no scope, and the database refuses it.
     role = models.CharField("角色", max_length=20, choices=Role.choices)
     agency = models.ForeignKey(
-        "registry.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+        "registry.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        verbose_name="所属机构",
     )
     person = models.ForeignKey(
-        "registry.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+        "registry.Person",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        verbose_name="人员",
     )
     enterprise = models.ForeignKey(
-        "registry.Enterprise", null=True, blank=True, on_delete=models.PROTECT, related_name="confirmers"
+        "registry.Enterprise",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="confirmers",
+        verbose_name="所属企业",
     )
     region_code = models.CharField("辖区行政区划", max_length=6, blank=True)
     phone = models.CharField("手机号", max_length=30, blank=True)
@@ -96,21 +114,23 @@ class Device(models.Model):
 
     class Platform(models.TextChoices):
         WECHAT = "wechat", "微信小程序"
-        ANDROID = "android", "Android"
-        IOS = "ios", "iOS"
-        HARMONY = "harmony", "HarmonyOS"
-        WEB = "web", "Web"
+        ANDROID = "android", "安卓（Android）"
+        IOS = "ios", "苹果（iOS）"
+        HARMONY = "harmony", "鸿蒙（HarmonyOS）"
+        WEB = "web", "网页（Web）"
 
-    id = models.UUIDField(primary_key=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices")
-    platform = models.CharField(max_length=16, choices=Platform.choices)
-    app_version = models.CharField(max_length=32)
-    model_name = models.CharField(max_length=100, blank=True)
-    public_key = models.TextField(
-        blank=True, help_text="PEM public key for signed capture, when the app has one."
+    id = models.UUIDField("设备编号", primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices", verbose_name="用户"
     )
-    enrolled_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
+    platform = models.CharField("平台", max_length=16, choices=Platform.choices)
+    app_version = models.CharField("应用版本", max_length=32)
+    model_name = models.CharField("手机型号", max_length=100, blank=True)
+    public_key = models.TextField(
+        "签名公钥", blank=True, help_text="PEM public key for signed capture, when the app has one."
+    )
+    enrolled_at = models.DateTimeField("登记时间")
+    last_seen_at = models.DateTimeField("最近使用时间")
 
     class Meta:
         verbose_name = "设备"
@@ -124,15 +144,25 @@ class Device(models.Model):
 class DeviceToken(models.Model):
     """A bearer token issued to one device. Only its SHA-256 is stored; the token is shown once."""
 
-    key_hash = models.CharField(max_length=64, unique=True)
-    prefix = models.CharField(max_length=8, help_text="The first characters, to tell tokens apart in lists.")
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="tokens")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="device_tokens")
-    created_at = models.DateTimeField()
-    last_used_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    key_hash = models.CharField("令牌摘要", max_length=64, unique=True)
+    prefix = models.CharField(
+        "令牌前缀", max_length=8, help_text="The first characters, to tell tokens apart in lists."
+    )
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="tokens", verbose_name="设备")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="device_tokens", verbose_name="用户"
+    )
+    created_at = models.DateTimeField("签发时间")
+    last_used_at = models.DateTimeField("最近使用时间")
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="撤销人",
     )
 
     class Meta:
@@ -153,13 +183,17 @@ class DeviceToken(models.Model):
 class WeChatBinding(models.Model):
     """A WeChat mini-program user (openid under one appid) bound to an account after a password check."""
 
-    appid = models.CharField(max_length=64)
-    openid = models.CharField(max_length=128)
-    unionid = models.CharField(max_length=128, blank=True)
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    appid = models.CharField("小程序 AppID", max_length=64)
+    openid = models.CharField("微信 OpenID", max_length=128)
+    unionid = models.CharField("微信 UnionID", max_length=128, blank=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wechat_bindings"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="wechat_bindings",
+        verbose_name="用户",
     )
-    bound_at = models.DateTimeField()
+    bound_at = models.DateTimeField("绑定时间")
 
     class Meta:
         verbose_name = "微信绑定"
