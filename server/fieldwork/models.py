@@ -29,23 +29,34 @@ class MonitoringProject(models.Model):
         RETURNED = "returned", "已退回"
         DONE = "done", "已完成"
 
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="projects")
+    # Django's implicit key, declared for its label only: auto_created as Django makes it, the column
+    # stays as it is (the migration only relabels it).
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="projects", verbose_name="监测机构"
+    )
     number = models.CharField("项目编号", max_length=64)
     name = models.CharField("项目名称", max_length=200)
     monitoring_type = models.CharField("监测类型", max_length=20, choices=MonitoringType.choices)
     enterprise = models.ForeignKey(
         Enterprise, on_delete=models.PROTECT, related_name="projects", verbose_name="委托企业"
     )
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="projects")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="projects", verbose_name="合同"
+    )
     region_code = models.CharField("项目区域", max_length=6, help_text=REGION_CODE_HELP)
     status = models.CharField(
         "监测状态", max_length=16, choices=Status.choices, default=Status.UNFINISHED, editable=False
     )
     return_reason = models.TextField("退回原因", blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="登记人",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "监测项目"
@@ -63,9 +74,14 @@ class MonitoringProject(models.Model):
 class ProjectAssignment(models.Model):
     """A staff member assigned to a project in a post; only assigned staff act on its tasks."""
 
-    project = models.ForeignKey(MonitoringProject, on_delete=models.CASCADE, related_name="assignments")
-    employment = models.ForeignKey(Employment, on_delete=models.PROTECT, related_name="project_assignments")
-    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="+")
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    project = models.ForeignKey(
+        MonitoringProject, on_delete=models.CASCADE, related_name="assignments", verbose_name="监测项目"
+    )
+    employment = models.ForeignKey(
+        Employment, on_delete=models.PROTECT, related_name="project_assignments", verbose_name="技术人员"
+    )
+    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="+", verbose_name="岗位")
 
     class Meta:
         verbose_name = "项目人员"
@@ -86,16 +102,23 @@ class ProjectAttachment(models.Model):
         REPORT = "report", "监测报告"
         OTHER = "other", "其他"
 
-    project = models.ForeignKey(MonitoringProject, on_delete=models.CASCADE, related_name="attachments")
-    kind = models.CharField("附件类型", max_length=16, choices=Kind.choices)
-    file = models.FileField(upload_to="project-attachments/%Y/%m/")
-    name = models.CharField("文件名", max_length=200)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveBigIntegerField()
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    project = models.ForeignKey(
+        MonitoringProject, on_delete=models.CASCADE, related_name="attachments", verbose_name="监测项目"
     )
-    uploaded_at = models.DateTimeField()
+    kind = models.CharField("附件类型", max_length=16, choices=Kind.choices)
+    file = models.FileField("文件", upload_to="project-attachments/%Y/%m/")
+    name = models.CharField("文件名", max_length=200)
+    sha256 = models.CharField("文件摘要（SHA-256）", max_length=64)
+    size = models.PositiveBigIntegerField("文件大小（字节）")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="上传人",
+    )
+    uploaded_at = models.DateTimeField("上传时间")
     # A monitoring report's number and issue date as printed on it: the public look-up (seed 002
     # 监测业务公开端) finds a report by its number. Unique per agency: ``services.project_attach``
     # checks it under a lock of the agency row (the agency is the project's, beyond a constraint).
@@ -120,16 +143,25 @@ class ProjectAttachment(models.Model):
 class ProjectEvent(models.Model):
     """One row per project status change."""
 
-    project = models.ForeignKey(MonitoringProject, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=16, choices=MonitoringProject.Status.choices)
-    to_status = models.CharField(max_length=16, choices=MonitoringProject.Status.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    project = models.ForeignKey(
+        MonitoringProject, on_delete=models.CASCADE, related_name="events", verbose_name="监测项目"
     )
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField()
+    from_status = models.CharField("原状态", max_length=16, choices=MonitoringProject.Status.choices)
+    to_status = models.CharField("新状态", max_length=16, choices=MonitoringProject.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    reason = models.TextField("原因", blank=True)
+    at = models.DateTimeField("时间")
 
     class Meta:
+        verbose_name = "项目状态记录"
+        verbose_name_plural = "项目状态记录"
         ordering = ["at", "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(from_status=models.F("to_status")), name="event_changes")
@@ -156,23 +188,27 @@ class MonitoringTask(models.Model):
 
     EDITABLE_FIELDS = ("name", "sample_codes", "note")
 
-    id = models.UUIDField(primary_key=True)
-    project = models.ForeignKey(MonitoringProject, on_delete=models.PROTECT, related_name="tasks")
+    id = models.UUIDField("任务编号", primary_key=True)
+    project = models.ForeignKey(
+        MonitoringProject, on_delete=models.PROTECT, related_name="tasks", verbose_name="监测项目"
+    )
     name = models.CharField("任务名称", max_length=200)
     sample_codes = models.JSONField("样品编号", default=list, blank=True)
     note = models.TextField("备注", blank=True)
     status = models.CharField(
         "状态", max_length=16, choices=Status.choices, default=Status.CREATED, editable=False
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    version = models.PositiveIntegerField(default=1, editable=False)
-    field_stamps = models.JSONField(default=dict, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
+    )
+    version = models.PositiveIntegerField("版本", default=1, editable=False)
+    field_stamps = models.JSONField("字段版本戳", default=dict, editable=False)
     # When the sampler created it: on the phone (offline, its clock corrected by the push's measured
     # offset, as the task's events are dated), never after the server got it (``received_at``).
     created_at = models.DateTimeField("创建时间", default=timezone.now, editable=False)
     received_at = models.DateTimeField("服务器接收时间", default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
-    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    deleted_at = models.DateTimeField("删除时间", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "监测任务"
@@ -187,12 +223,17 @@ class TaskEvent(models.Model):
     """One move of a monitoring task (开始、暂停、继续、暂存、结束): who, when (the phone's corrected
     clock for offline moves) and from which status. Pauses split the task's GPS track."""
 
-    task = models.ForeignKey(MonitoringTask, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=16, choices=MonitoringTask.Status.choices)
-    to_status = models.CharField(max_length=16, choices=MonitoringTask.Status.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField()
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    task = models.ForeignKey(
+        MonitoringTask, on_delete=models.CASCADE, related_name="events", verbose_name="监测任务"
+    )
+    from_status = models.CharField("原状态", max_length=16, choices=MonitoringTask.Status.choices)
+    to_status = models.CharField("新状态", max_length=16, choices=MonitoringTask.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="操作人"
+    )
+    reason = models.TextField("原因", blank=True)
+    at = models.DateTimeField("时间")
     # Moves from several phones arrive in any order; the status is the history replayed in time order
     # (services.task_transition). A move that does not fit where it falls in time is kept, unapplied.
     applied = models.BooleanField("已生效", default=True)
@@ -211,10 +252,13 @@ class TaskPhotoType(models.Model):
     task can end (seed 002: 采样作业照片、采样点现场照片为必传项; delivery and lab photos follow). A
     photo type not listed for the task's monitoring type is refused. Data: tuned in the admin."""
 
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     monitoring_type = models.CharField(
         "监测类型", max_length=20, choices=MonitoringProject.MonitoringType.choices
     )
-    photo_type = models.ForeignKey("media_rules.PhotoType", on_delete=models.PROTECT, related_name="+")
+    photo_type = models.ForeignKey(
+        "media_rules.PhotoType", on_delete=models.PROTECT, related_name="+", verbose_name="照片类型"
+    )
     required = models.BooleanField("必传", default=True)
 
     class Meta:
