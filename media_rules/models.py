@@ -50,22 +50,28 @@ class PhotoType(models.Model):
 class Blob(models.Model):
     """One photo file, by content. Created only for a file that is an image we can read."""
 
-    sha256 = models.CharField(primary_key=True, max_length=64)
-    size = models.PositiveBigIntegerField()
-    format = models.CharField(max_length=8)  # jpeg, png, heic, heif (sniffed, not the file name)
+    sha256 = models.CharField("文件摘要（SHA-256）", primary_key=True, max_length=64)
+    size = models.PositiveBigIntegerField("文件大小（字节）")
+    format = models.CharField("文件格式", max_length=8)  # jpeg, png, heic, heif (sniffed, not the file name)
     name = models.CharField("存储名", max_length=200)
-    width = models.PositiveIntegerField(null=True)
-    height = models.PositiveIntegerField(null=True)
-    exif = models.JSONField(default=dict)  # media_rules.evidence.ExifData, normalised (see intake.exif_json)
-    received_at = models.DateTimeField()
+    width = models.PositiveIntegerField("宽度（像素）", null=True)
+    height = models.PositiveIntegerField("高度（像素）", null=True)
+    exif = models.JSONField(
+        "EXIF 信息", default=dict
+    )  # media_rules.evidence.ExifData, normalised (see intake.exif_json)
+    received_at = models.DateTimeField("接收时间")
     # Background work (media_rules.background): thumbnail, perceptual hashes, the person check.
-    processed_at = models.DateTimeField(null=True, blank=True)
-    process_error = models.CharField(max_length=64, blank=True)
+    processed_at = models.DateTimeField("处理时间", null=True, blank=True)
+    process_error = models.CharField("处理错误", max_length=64, blank=True)
     thumbnail = models.CharField("缩略图存储名", max_length=200, blank=True)
-    phash = models.BigIntegerField(null=True, blank=True)  # dHash of the upright image, signed 64-bit
-    phash_mirror = models.BigIntegerField(null=True, blank=True)  # dHash of its horizontal mirror
-    face_count = models.PositiveSmallIntegerField(null=True, blank=True)
-    sharpness = models.FloatField(null=True, blank=True)
+    phash = models.BigIntegerField(
+        "图像指纹", null=True, blank=True
+    )  # dHash of the upright image, signed 64-bit
+    phash_mirror = models.BigIntegerField(
+        "镜像图像指纹", null=True, blank=True
+    )  # dHash of its horizontal mirror
+    face_count = models.PositiveSmallIntegerField("人脸数", null=True, blank=True)
+    sharpness = models.FloatField("清晰度", null=True, blank=True)
     # Face photos at rest (media_rules.private_files): the file and thumbnail are sealed (AES-256-GCM)
     # once the file is known to show a person; deleted at the end of their retention period, the
     # record stays (hash, measures, the photos' verdicts) and says when.
@@ -86,12 +92,25 @@ class BlobHolder(models.Model):
     photo, that enterprise) holds the bytes, and "is this file here?" is answered per tenant
     (``media_rules.holders``). Exactly one of ``agency`` and ``enterprise`` is set."""
 
-    blob = models.ForeignKey(Blob, on_delete=models.CASCADE, related_name="holders")
+    # Django's implicit key, declared for its label only: auto_created as Django makes it, the column
+    # stays as it is (the migration only relabels it).
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    blob = models.ForeignKey(Blob, on_delete=models.CASCADE, related_name="holders", verbose_name="照片文件")
     agency = models.ForeignKey(
-        "registry.Agency", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "registry.Agency",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="机构",
     )
     enterprise = models.ForeignKey(
-        "registry.Enterprise", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "registry.Enterprise",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="排污企业",
     )
 
     class Meta:
@@ -129,44 +148,69 @@ class Verdict(models.TextChoices):
 class Photo(models.Model):
     """One photo on a task or at a site, as the phone recorded it (its capture manifest)."""
 
-    id = models.UUIDField(primary_key=True)
-    sha256 = models.CharField(max_length=64, db_index=True)
-    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, null=True, blank=True, related_name="photos")
-    photo_type = models.ForeignKey(PhotoType, on_delete=models.PROTECT, related_name="photos")
+    id = models.UUIDField("照片编号", primary_key=True)
+    sha256 = models.CharField("文件摘要（SHA-256）", max_length=64, db_index=True)
+    blob = models.ForeignKey(
+        Blob, on_delete=models.PROTECT, null=True, blank=True, related_name="photos", verbose_name="照片文件"
+    )
+    photo_type = models.ForeignKey(
+        PhotoType, on_delete=models.PROTECT, related_name="photos", verbose_name="照片类型"
+    )
     task = models.ForeignKey(
-        "fieldwork.MonitoringTask", on_delete=models.PROTECT, null=True, blank=True, related_name="photos"
+        "fieldwork.MonitoringTask",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="photos",
+        verbose_name="监测任务",
     )
     outlet = models.ForeignKey(
-        "registry.Outlet", on_delete=models.PROTECT, null=True, blank=True, related_name="photos"
+        "registry.Outlet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="photos",
+        verbose_name="排口/点位",
     )
-    agency = models.ForeignKey("registry.Agency", on_delete=models.PROTECT, related_name="photos")
-    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(
+        "registry.Agency", on_delete=models.PROTECT, related_name="photos", verbose_name="机构"
+    )
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="拍摄人"
+    )
     device = models.ForeignKey(
-        "accounts.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "accounts.Device",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="设备",
     )
     # The phone's location fix at capture: stored in WGS-84, what it sent kept beside.
     fix_location = models.PointField("拍摄定位 (WGS-84)", srid=4326, null=True, blank=True)
-    fix_raw_lon = models.FloatField(null=True, blank=True)
-    fix_raw_lat = models.FloatField(null=True, blank=True)
-    fix_system = models.CharField(max_length=8, choices=CoordinateSystem.choices(), blank=True)
-    fix_accuracy_m = models.FloatField(null=True, blank=True)
-    fix_time = models.DateTimeField(null=True, blank=True)
-    mock_location = models.BooleanField(default=False)
+    fix_raw_lon = models.FloatField("提交的经度", null=True, blank=True)
+    fix_raw_lat = models.FloatField("提交的纬度", null=True, blank=True)
+    fix_system = models.CharField(
+        "提交的坐标系", max_length=8, choices=CoordinateSystem.choices(), blank=True
+    )
+    fix_accuracy_m = models.FloatField("定位精度（米）", null=True, blank=True)
+    fix_time = models.DateTimeField("定位时间", null=True, blank=True)
+    mock_location = models.BooleanField("模拟定位", default=False)
     # The phone's clock at capture, as sent, and corrected by the offset measured when it was sent.
-    device_time = models.DateTimeField(null=True, blank=True)
-    device_time_corrected = models.DateTimeField(null=True, blank=True)
-    signature = models.TextField(blank=True)
-    signature_valid = models.BooleanField(null=True, blank=True)
-    recorded_at = models.DateTimeField()  # when the server first heard of this photo
+    device_time = models.DateTimeField("设备时间", null=True, blank=True)
+    device_time_corrected = models.DateTimeField("校正后的设备时间", null=True, blank=True)
+    signature = models.TextField("采集签名", blank=True)
+    signature_valid = models.BooleanField("采集签名有效", null=True, blank=True)
+    recorded_at = models.DateTimeField("服务器接收时间")  # when the server first heard of this photo
     # The best capture time the evidence gives (see media_rules.rules.capture_time), and its source.
-    captured_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    captured_from = models.CharField(max_length=16, blank=True)
+    captured_at = models.DateTimeField("拍摄时间", null=True, blank=True, db_index=True)
+    captured_from = models.CharField("拍摄时间来源", max_length=16, blank=True)
     verdict = models.CharField(
         "判定", max_length=4, choices=Verdict.choices, default=Verdict.PENDING, blank=True
     )
-    findings = models.JSONField(default=list, blank=True)
-    evaluated_at = models.DateTimeField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=1)
+    findings = models.JSONField("规则检查结果", default=list, blank=True)
+    evaluated_at = models.DateTimeField("判定时间", null=True, blank=True)
+    version = models.PositiveIntegerField("版本", default=1)
 
     class Meta:
         verbose_name = "照片"
@@ -198,13 +242,16 @@ class PhotoHashBand(models.Model):
     (pigeonhole), so an indexed equality on (agency, band, value) finds every candidate within that
     distance without scanning; the exact distance is computed on the few candidates only."""
 
-    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="hash_bands")
-    agency_id = models.BigIntegerField()
-    band = models.PositiveSmallIntegerField()
-    value = models.IntegerField()
-    captured_at = models.DateTimeField(null=True)
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="hash_bands", verbose_name="照片")
+    agency_id = models.BigIntegerField("机构")
+    band = models.PositiveSmallIntegerField("分段")
+    value = models.IntegerField("分段值")
+    captured_at = models.DateTimeField("拍摄时间", null=True)
 
     class Meta:
+        verbose_name = "照片指纹分段"
+        verbose_name_plural = "照片指纹分段"
         constraints = [models.UniqueConstraint(fields=["photo", "band"], name="hash_band_one_per_photo")]
         indexes = [models.Index(fields=["agency_id", "band", "value"], name="hash_band_lookup")]
 
@@ -213,16 +260,18 @@ class Upload(models.Model):
     """A resumable upload of one file: the phone sends chunks at the offset the server says it has.
     Chunks are kept in storage (``uploads/<id>/<n>``) so any app server can continue an upload."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveBigIntegerField()
-    received = models.PositiveBigIntegerField(default=0)
-    parts = models.PositiveIntegerField(default=0)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    completed_at = models.DateTimeField(null=True, blank=True)
+    id = models.UUIDField("上传编号", primary_key=True, default=uuid.uuid4, editable=False)
+    sha256 = models.CharField("文件摘要（SHA-256）", max_length=64)
+    size = models.PositiveBigIntegerField("文件大小（字节）")
+    received = models.PositiveBigIntegerField("已接收（字节）", default=0)
+    parts = models.PositiveIntegerField("分片数", default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="上传人"
+    )
+    created_at = models.DateTimeField("创建时间")
+    updated_at = models.DateTimeField("更新时间")
+    expires_at = models.DateTimeField("过期时间")
+    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "断点续传"
