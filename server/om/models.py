@@ -15,8 +15,15 @@ class OmTask(models.Model):
         ACTIVE = "active", "进行中"
         FINISHED = "finished", "已完结"
 
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="om_tasks")
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="om_tasks")
+    # Django's implicit key, declared for its label only: auto_created as Django makes it, the column
+    # stays as it is (the migration only relabels it).
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="om_tasks", verbose_name="运维机构"
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="om_tasks", verbose_name="合同"
+    )
     number = models.CharField("任务编号", max_length=64)
     name = models.CharField("任务名称", max_length=200)
     kind = models.CharField("任务类型", max_length=16, choices=OutletKind.choices)
@@ -35,7 +42,7 @@ class OmTask(models.Model):
     instruments = models.ManyToManyField(
         Instrument, related_name="om_tasks", blank=True, verbose_name="运维设备"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "运维任务"
@@ -55,8 +62,11 @@ class OmTaskStaff(models.Model):
         TECHNICIAN = "technician", "现场运维"
         REVIEWER = "reviewer", "运维审核"
 
-    task = models.ForeignKey(OmTask, on_delete=models.CASCADE, related_name="staff")
-    employment = models.ForeignKey(Employment, on_delete=models.PROTECT, related_name="om_assignments")
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    task = models.ForeignKey(OmTask, on_delete=models.CASCADE, related_name="staff", verbose_name="运维任务")
+    employment = models.ForeignKey(
+        Employment, on_delete=models.PROTECT, related_name="om_assignments", verbose_name="技术人员"
+    )
     role = models.CharField("角色", max_length=16, choices=Role.choices)
 
     class Meta:
@@ -80,7 +90,8 @@ class OmPlan(models.Model):
         QUARTERLY = "quarterly", "每季度"
         CUSTOM = "custom", "自定义"
 
-    task = models.ForeignKey(OmTask, on_delete=models.CASCADE, related_name="plans")
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    task = models.ForeignKey(OmTask, on_delete=models.CASCADE, related_name="plans", verbose_name="运维任务")
     title = models.CharField("计划标题", max_length=200)
     frequency = models.CharField("执行频次", max_length=16, choices=Frequency.choices)
     interval_days = models.PositiveIntegerField(
@@ -88,7 +99,9 @@ class OmPlan(models.Model):
     )
     window_start = models.DateField("执行开始")
     window_end = models.DateField("执行结束")
-    outlet = models.ForeignKey(Outlet, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    outlet = models.ForeignKey(
+        Outlet, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="排口/点位"
+    )
     # 运维内容: the form a visit of this plan fills (a FormTemplate code); blank: any form counts.
     template_code = models.SlugField("运维内容", max_length=64, blank=True)
 
@@ -115,6 +128,7 @@ class FormTemplate(models.Model):
     ``server/om/forms_data/templates/<code>.json``), loaded by ``manage.py om_forms_load`` (and the
     data migration). A record keeps the version it was filled with; a changed form is a new version."""
 
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     code = models.SlugField("编码", max_length=64)
     version = models.PositiveIntegerField("版本")
     outlet_kind = models.CharField("排口类型", max_length=16, choices=OutletKind.choices)
@@ -170,40 +184,79 @@ class OmRecord(models.Model):
         APPROVED = "approved", "审核通过"
         VOIDED = "voided", "已作废"
 
-    id = models.UUIDField(primary_key=True)
-    task = models.ForeignKey(OmTask, on_delete=models.PROTECT, related_name="records")
-    outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="om_records")
-    template = models.ForeignKey(FormTemplate, on_delete=models.PROTECT, related_name="records")
+    id = models.UUIDField("记录编号", primary_key=True)
+    task = models.ForeignKey(
+        OmTask, on_delete=models.PROTECT, related_name="records", verbose_name="运维任务"
+    )
+    outlet = models.ForeignKey(
+        Outlet, on_delete=models.PROTECT, related_name="om_records", verbose_name="排口/点位"
+    )
+    template = models.ForeignKey(
+        FormTemplate, on_delete=models.PROTECT, related_name="records", verbose_name="运维表单"
+    )
     # Denormalised from the task and the outlet: who may see the record, and the enterprise's day list.
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="om_records")
-    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.PROTECT, related_name="om_records")
-    filled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="om_records", verbose_name="运维机构"
+    )
+    enterprise = models.ForeignKey(
+        "registry.Enterprise", on_delete=models.PROTECT, related_name="om_records", verbose_name="排污企业"
+    )
+    filled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="填报人"
+    )
     device = models.ForeignKey(
-        "accounts.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "accounts.Device",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="设备",
     )
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField("版本", default=1)
     # The day the work was done (待确认日期), Asia/Shanghai: from the start check-in.
     om_date = models.DateField("运维日期", db_index=True)
     groups = models.JSONField("检查维护频次", default=list, blank=True)  # daily / weekly / …
-    instruments = models.ManyToManyField(Instrument, related_name="om_records", blank=True)
+    instruments = models.ManyToManyField(
+        Instrument, related_name="om_records", blank=True, verbose_name="运维设备"
+    )
     answers = models.JSONField("填报内容", default=dict, blank=True)
     judgements = models.JSONField("计算判定", default=list, blank=True)
     start_checkin = models.ForeignKey(
-        "tracks.CheckIn", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "tracks.CheckIn",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="开始签到",
     )
     end_checkin = models.ForeignKey(
-        "tracks.CheckIn", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "tracks.CheckIn",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="结束签到",
     )
     work_photo = models.ForeignKey(
-        "media_rules.Photo", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "media_rules.Photo",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="工作照",
     )
     signature = models.ForeignKey(
-        "media_rules.Blob", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "media_rules.Blob",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="签名",
     )
     void_reason = models.TextField("作废原因", blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
 
     class Meta:
@@ -223,14 +276,19 @@ class OmRecordVersion(models.Model):
     """A submitted version of a record, frozen: what the enterprise confirmed and the agency reviewed
     is always one of these. Version 1 is the first submission; each later edit adds one."""
 
-    record = models.ForeignKey(OmRecord, on_delete=models.CASCADE, related_name="versions")
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    record = models.ForeignKey(
+        OmRecord, on_delete=models.CASCADE, related_name="versions", verbose_name="运维记录"
+    )
     number = models.PositiveIntegerField("版本")
-    groups = models.JSONField(default=list)
-    instrument_ids = models.JSONField(default=list)
-    answers = models.JSONField(default=dict)
-    judgements = models.JSONField(default=list)
-    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    saved_at = models.DateTimeField()
+    groups = models.JSONField("检查维护频次", default=list)
+    instrument_ids = models.JSONField("运维设备", default=list)
+    answers = models.JSONField("填报内容", default=dict)
+    judgements = models.JSONField("计算判定", default=list)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="提交人"
+    )
+    saved_at = models.DateTimeField("提交时间")
     note = models.TextField("修改说明", blank=True)
 
     class Meta:
@@ -247,13 +305,18 @@ class OmRecordEvent(models.Model):
     """One status move of a record (提交、确认、审核、作废、修改后重新确认), written by
     ``services.RECORD`` in the move's transaction."""
 
-    record = models.ForeignKey(OmRecord, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=16, choices=OmRecord.Status.choices)
-    to_status = models.CharField(max_length=16, choices=OmRecord.Status.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField()
-    applied = models.BooleanField(default=True)
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    record = models.ForeignKey(
+        OmRecord, on_delete=models.CASCADE, related_name="events", verbose_name="运维记录"
+    )
+    from_status = models.CharField("原状态", max_length=16, choices=OmRecord.Status.choices)
+    to_status = models.CharField("新状态", max_length=16, choices=OmRecord.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="操作人"
+    )
+    reason = models.TextField("原因", blank=True)
+    at = models.DateTimeField("时间")
+    applied = models.BooleanField("已生效", default=True)
 
     class Meta:
         verbose_name = "运维记录状态"
@@ -268,14 +331,25 @@ class SignedAct(models.Model):
     """What the enterprise's confirmation and the agency's review share: the person, their work photo
     (a clear face, seed 003) and their handwritten signature, and the phone it came from."""
 
-    id = models.UUIDField(primary_key=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    device = models.ForeignKey(
-        "accounts.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    id = models.UUIDField("编号", primary_key=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="签字人"
     )
-    work_photo = models.ForeignKey("media_rules.Photo", on_delete=models.PROTECT, related_name="+")
-    signature = models.ForeignKey("media_rules.Blob", on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField()
+    device = models.ForeignKey(
+        "accounts.Device",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="设备",
+    )
+    work_photo = models.ForeignKey(
+        "media_rules.Photo", on_delete=models.PROTECT, related_name="+", verbose_name="工作照"
+    )
+    signature = models.ForeignKey(
+        "media_rules.Blob", on_delete=models.PROTECT, related_name="+", verbose_name="签名"
+    )
+    at = models.DateTimeField("签字时间")
 
     class Meta:
         abstract = True
@@ -285,7 +359,10 @@ class DayConfirmation(SignedAct):
     """The enterprise confirms a day's records as a batch (seed 003 §3). It pins the versions it saw."""
 
     enterprise = models.ForeignKey(
-        "registry.Enterprise", on_delete=models.PROTECT, related_name="om_confirmations"
+        "registry.Enterprise",
+        on_delete=models.PROTECT,
+        related_name="om_confirmations",
+        verbose_name="排污企业",
     )
     om_date = models.DateField("确认日期")
 
@@ -302,13 +379,20 @@ class ConfirmedVersion(models.Model):
     """One record in a day's confirmation, at the version the enterprise saw. A later edit of the
     record sets ``invalidated_at``: the record needs confirming again."""
 
-    confirmation = models.ForeignKey(DayConfirmation, on_delete=models.CASCADE, related_name="items")
-    record = models.ForeignKey(OmRecord, on_delete=models.CASCADE, related_name="confirmations")
-    version = models.PositiveIntegerField()
-    invalidated_at = models.DateTimeField(null=True, blank=True)
-    invalidated_by_version = models.PositiveIntegerField(null=True, blank=True)
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    confirmation = models.ForeignKey(
+        DayConfirmation, on_delete=models.CASCADE, related_name="items", verbose_name="企业确认"
+    )
+    record = models.ForeignKey(
+        OmRecord, on_delete=models.CASCADE, related_name="confirmations", verbose_name="运维记录"
+    )
+    version = models.PositiveIntegerField("确认的版本")
+    invalidated_at = models.DateTimeField("失效时间", null=True, blank=True)
+    invalidated_by_version = models.PositiveIntegerField("使其失效的版本", null=True, blank=True)
 
     class Meta:
+        verbose_name = "企业确认的记录版本"
+        verbose_name_plural = "企业确认的记录版本"
         constraints = [
             models.UniqueConstraint(fields=["confirmation", "record"], name="om_confirmed_once_per_batch")
         ]
@@ -324,7 +408,9 @@ class Review(SignedAct):
         APPROVE = "approve", "确认"
         VOID = "void", "作废"
 
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="om_reviews")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="om_reviews", verbose_name="运维机构"
+    )
     decision = models.CharField("审核结果", max_length=8, choices=Decision.choices)
     reason = models.TextField("作废原因", blank=True)
 
@@ -338,11 +424,18 @@ class Review(SignedAct):
 
 
 class ReviewedVersion(models.Model):
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="items")
-    record = models.ForeignKey(OmRecord, on_delete=models.CASCADE, related_name="reviews")
-    version = models.PositiveIntegerField()
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="items", verbose_name="机构审核"
+    )
+    record = models.ForeignKey(
+        OmRecord, on_delete=models.CASCADE, related_name="reviews", verbose_name="运维记录"
+    )
+    version = models.PositiveIntegerField("审核的版本")
 
     class Meta:
+        verbose_name = "机构审核的记录版本"
+        verbose_name_plural = "机构审核的记录版本"
         constraints = [
             models.UniqueConstraint(fields=["review", "record"], name="om_reviewed_once_per_batch")
         ]
@@ -362,16 +455,21 @@ class OmReport(models.Model):
         REPAIR = "repair", "维修报告"
         OTHER = "other", "其他"
 
-    task = models.ForeignKey(OmTask, on_delete=models.PROTECT, related_name="reports")
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    task = models.ForeignKey(
+        OmTask, on_delete=models.PROTECT, related_name="reports", verbose_name="运维任务"
+    )
     name = models.CharField("报告名称", max_length=200)
     category = models.CharField("报告类别", max_length=16, choices=Category.choices)
     file = models.FileField("附件", upload_to="om_reports/%Y/%m/", max_length=300)
     file_name = models.CharField("原文件名", max_length=200)
-    file_sha256 = models.CharField(max_length=64)
-    file_size = models.PositiveBigIntegerField()
+    file_sha256 = models.CharField("文件摘要（SHA-256）", max_length=64)
+    file_size = models.PositiveBigIntegerField("文件大小（字节）")
     description = models.TextField("描述", blank=True)
     records = models.ManyToManyField(OmRecord, related_name="reports", blank=True, verbose_name="关联表单")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="上传人"
+    )
     uploaded_at = models.DateTimeField("上传时间")
 
     class Meta:
