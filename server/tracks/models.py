@@ -29,14 +29,18 @@ class TrackPoint(models.Model):
         TIME_BEFORE_TASK = "time_before_task", "早于任务创建"
         TIME_FUTURE = "time_future", "时间晚于服务器接收"
 
-    id = models.BigAutoField(primary_key=True)
-    task = models.ForeignKey(MonitoringTask, on_delete=models.PROTECT, related_name="track_points")
-    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    id = models.BigAutoField("编号", primary_key=True)
+    task = models.ForeignKey(
+        MonitoringTask, on_delete=models.PROTECT, related_name="track_points", verbose_name="监测任务"
+    )
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="设备"
+    )
     recorded_at = models.DateTimeField("定位时间")
     location = models.PointField("位置（WGS-84）", srid=4326)
     longitude = models.FloatField("提交的经度")
     latitude = models.FloatField("提交的纬度")
-    coordinate_system = models.CharField(max_length=5, choices=CoordinateSystem.choices())
+    coordinate_system = models.CharField("提交的坐标系", max_length=5, choices=CoordinateSystem.choices())
     accuracy_m = models.FloatField("精度（米）", null=True, blank=True)
     speed_mps = models.FloatField("速度（米/秒）", null=True, blank=True)
     bearing = models.FloatField("方向（度）", null=True, blank=True)
@@ -86,33 +90,55 @@ class CheckIn(models.Model):
         COORDINATE_MIXUP = "coordinate_mixup", "坐标系错误"
         NO_SITE = "no_site", "无点位可比"
 
-    id = models.UUIDField(primary_key=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    id = models.UUIDField("编号", primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="签到人"
+    )
     device = models.ForeignKey(
-        "accounts.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "accounts.Device",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="设备",
     )
     task = models.ForeignKey(
-        "fieldwork.MonitoringTask", on_delete=models.PROTECT, null=True, blank=True, related_name="checkins"
+        "fieldwork.MonitoringTask",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="checkins",
+        verbose_name="监测任务",
     )
     om_task = models.ForeignKey(
-        "om.OmTask", on_delete=models.PROTECT, null=True, blank=True, related_name="checkins"
+        "om.OmTask",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="checkins",
+        verbose_name="运维任务",
     )
     outlet = models.ForeignKey(
-        "registry.Outlet", on_delete=models.PROTECT, null=True, blank=True, related_name="checkins"
+        "registry.Outlet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="checkins",
+        verbose_name="排口/点位",
     )
     kind = models.CharField("类型", max_length=8, choices=Kind.choices, default=Kind.CHECKIN)
     at = models.DateTimeField("签到时间")  # the phone's clock, corrected by its measured offset
     location = models.PointField("位置 (WGS-84)", srid=4326)
-    given_longitude = models.FloatField()
-    given_latitude = models.FloatField()
-    given_system = models.CharField(max_length=8)
-    accuracy_m = models.FloatField(null=True, blank=True)
-    mock = models.BooleanField(default=False)
+    given_longitude = models.FloatField("提交的经度")
+    given_latitude = models.FloatField("提交的纬度")
+    given_system = models.CharField("提交的坐标系", max_length=8)
+    accuracy_m = models.FloatField("定位精度（米）", null=True, blank=True)
+    mock = models.BooleanField("模拟定位", default=False)
     distance_m = models.FloatField("距点位（米）", null=True, blank=True)
-    geofence_m = models.FloatField(null=True, blank=True)
+    geofence_m = models.FloatField("电子围栏半径（米）", null=True, blank=True)
     verdict = models.CharField("判定", max_length=16, choices=Verdict.choices)
-    findings = models.JSONField(default=list, blank=True)
-    recorded_at = models.DateTimeField()
+    findings = models.JSONField("规则检查结果", default=list, blank=True)
+    recorded_at = models.DateTimeField("服务器接收时间")
 
     class Meta:
         verbose_name = "签到"
