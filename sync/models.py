@@ -11,12 +11,21 @@ from django.db.models import Q
 class Push(models.Model):
     """One push request: the device's clock next to the server's, so device times can be corrected."""
 
-    device = models.ForeignKey("accounts.Device", on_delete=models.PROTECT, related_name="pushes")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    device_clock = models.DateTimeField()
-    server_clock = models.DateTimeField()
-    offset_ms = models.BigIntegerField(help_text="server clock − device clock, milliseconds.")
-    op_count = models.PositiveIntegerField()
+    # Django's implicit key, declared for its label only: auto_created as Django makes it, the column
+    # stays as it is (the migration only relabels it).
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    device = models.ForeignKey(
+        "accounts.Device", on_delete=models.PROTECT, related_name="pushes", verbose_name="设备"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="用户"
+    )
+    device_clock = models.DateTimeField("设备时钟")
+    server_clock = models.DateTimeField("服务器时钟")
+    offset_ms = models.BigIntegerField(
+        "时钟偏差（毫秒）", help_text="server clock − device clock, milliseconds."
+    )
+    op_count = models.PositiveIntegerField("操作数")
 
     class Meta:
         verbose_name = "同步推送"
@@ -32,16 +41,24 @@ class DeviceSyncState(models.Model):
     so that a device's operations apply one at a time, in its order."""
 
     device = models.OneToOneField(
-        "accounts.Device", on_delete=models.CASCADE, primary_key=True, related_name="sync"
+        "accounts.Device",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="sync",
+        verbose_name="设备",
     )
-    next_seq = models.PositiveBigIntegerField(default=1, help_text="The queue position expected next.")
-    last_push = models.ForeignKey(Push, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    last_offset_ms = models.BigIntegerField(null=True, blank=True)
+    next_seq = models.PositiveBigIntegerField(
+        "下一序号", default=1, help_text="The queue position expected next."
+    )
+    last_push = models.ForeignKey(
+        Push, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="最近推送"
+    )
+    last_offset_ms = models.BigIntegerField("最近时钟偏差（毫秒）", null=True, blank=True)
     # The corrected time of the last operation given its place in the queue (kept increasing).
-    last_corrected_time = models.DateTimeField(null=True, blank=True)
+    last_corrected_time = models.DateTimeField("最近校正时间", null=True, blank=True)
     # How many of the device's operations are held: when none are, nothing of this device can be
     # waiting behind the operation being processed, and the engine skips looking.
-    held_ops = models.PositiveIntegerField(default=0)
+    held_ops = models.PositiveIntegerField("等待中的操作数", default=0)
 
     class Meta:
         verbose_name = "设备同步状态"
@@ -61,26 +78,33 @@ class Operation(models.Model):
         REJECTED = "rejected", "已拒绝"
         EXPIRED = "expired", "等待超时待复核"
 
-    device = models.ForeignKey("accounts.Device", on_delete=models.PROTECT, related_name="operations")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    op_id = models.UUIDField()
-    seq = models.PositiveBigIntegerField(help_text="The operation's position in the device's queue.")
-    op_type = models.CharField(max_length=64)
-    entity_id = models.CharField(max_length=64)
-    base_version = models.PositiveIntegerField(null=True, blank=True)
-    device_time = models.DateTimeField()
-    corrected_time = models.DateTimeField(help_text="device_time corrected by the push's clock offset.")
-    payload = models.JSONField(default=dict)
-    content_hash = models.CharField(max_length=64)
-    push = models.ForeignKey(Push, on_delete=models.PROTECT, related_name="operations")
-    status = models.CharField(max_length=16, choices=Status.choices)
-    waits_for = models.JSONField(null=True, blank=True)
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    device = models.ForeignKey(
+        "accounts.Device", on_delete=models.PROTECT, related_name="operations", verbose_name="设备"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="用户"
+    )
+    op_id = models.UUIDField("操作编号")
+    seq = models.PositiveBigIntegerField("序号", help_text="The operation's position in the device's queue.")
+    op_type = models.CharField("操作类型", max_length=64)
+    entity_id = models.CharField("对象编号", max_length=64)
+    base_version = models.PositiveIntegerField("基准版本", null=True, blank=True)
+    device_time = models.DateTimeField("设备时间")
+    corrected_time = models.DateTimeField(
+        "校正时间", help_text="device_time corrected by the push's clock offset."
+    )
+    payload = models.JSONField("操作内容", default=dict)
+    content_hash = models.CharField("内容摘要", max_length=64)
+    push = models.ForeignKey(Push, on_delete=models.PROTECT, related_name="operations", verbose_name="推送")
+    status = models.CharField("状态", max_length=16, choices=Status.choices)
+    waits_for = models.JSONField("等待条件", null=True, blank=True)
     # What a held operation waits for: a sync.waits.WaitKey ("seq:<device>:<n>", "op:<op id>",
     # "entity:<type>:<id>", or a domain's, "stages:<task>"), as one indexed string. Empty once resolved.
-    wait_key = models.CharField(max_length=120, blank=True)
-    result = models.JSONField(default=dict)
-    received_at = models.DateTimeField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    wait_key = models.CharField("等待键", max_length=120, blank=True)
+    result = models.JSONField("处理结果", default=dict)
+    received_at = models.DateTimeField("接收时间")
+    resolved_at = models.DateTimeField("了结时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "同步操作"
@@ -104,16 +128,21 @@ class Operation(models.Model):
 class Conflict(models.Model):
     """Two changes to the same field from the same base: both values are kept for review."""
 
-    entity_type = models.CharField(max_length=32)
-    entity_id = models.CharField(max_length=64)
-    field = models.CharField(max_length=64)
-    kept_value = models.JSONField(null=True)
-    other_value = models.JSONField(null=True)
-    kept_op = models.ForeignKey(Operation, null=True, on_delete=models.SET_NULL, related_name="+")
-    other_op = models.ForeignKey(Operation, null=True, on_delete=models.SET_NULL, related_name="+")
-    reason = models.CharField(max_length=32, default="same_field")
-    detected_at = models.DateTimeField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    entity_type = models.CharField("对象类型", max_length=32)
+    entity_id = models.CharField("对象编号", max_length=64)
+    field = models.CharField("字段", max_length=64)
+    kept_value = models.JSONField("保留值", null=True)
+    other_value = models.JSONField("另一值", null=True)
+    kept_op = models.ForeignKey(
+        Operation, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name="保留的操作"
+    )
+    other_op = models.ForeignKey(
+        Operation, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name="另一操作"
+    )
+    reason = models.CharField("原因", max_length=32, default="same_field")
+    detected_at = models.DateTimeField("发现时间")
+    resolved_at = models.DateTimeField("复核时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "同步冲突"
@@ -130,9 +159,12 @@ class SyncCounter(models.Model):
     transaction and holds the lock until commit, so change sequences commit in order and a pull
     that has read up to N can never later find a committed change below N."""
 
-    value = models.PositiveBigIntegerField(default=0)
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    value = models.PositiveBigIntegerField("当前值", default=0)
 
     class Meta:
+        verbose_name = "同步计数器"
+        verbose_name_plural = "同步计数器"
         constraints = [models.CheckConstraint(condition=Q(id=1), name="sync_counter_single_row")]
 
     def __str__(self) -> str:
@@ -142,18 +174,19 @@ class SyncCounter(models.Model):
 class Change(models.Model):
     """The latest change of each entity, by server sequence; deleted entities stay as tombstones."""
 
-    seq = models.PositiveBigIntegerField(unique=True)
-    entity_type = models.CharField(max_length=32)
-    entity_id = models.CharField(max_length=64)
-    version = models.PositiveIntegerField()
-    deleted = models.BooleanField(default=False)
-    data = models.JSONField(null=True)
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    seq = models.PositiveBigIntegerField("序号", unique=True)
+    entity_type = models.CharField("对象类型", max_length=32)
+    entity_id = models.CharField("对象编号", max_length=64)
+    version = models.PositiveIntegerField("版本")
+    deleted = models.BooleanField("已删除", default=False)
+    data = models.JSONField("数据", null=True)
     # Scope keys, so that a pull filters with the same rules as server/access.py.
-    agency_id = models.BigIntegerField(null=True)
-    enterprise_id = models.BigIntegerField(null=True)
-    project_id = models.BigIntegerField(null=True)
-    region_code = models.CharField(max_length=6, blank=True)
-    changed_at = models.DateTimeField()
+    agency_id = models.BigIntegerField("机构", null=True)
+    enterprise_id = models.BigIntegerField("企业", null=True)
+    project_id = models.BigIntegerField("监测项目", null=True)
+    region_code = models.CharField("行政区划", max_length=6, blank=True)
+    changed_at = models.DateTimeField("变更时间")
 
     class Meta:
         verbose_name = "变更记录"
@@ -170,15 +203,20 @@ class Change(models.Model):
 class IdempotentRequest(models.Model):
     """An online write sent with an ``Idempotency-Key``: the first response, replayed to retries."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=128)
-    request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField(null=True)
-    body = models.BinaryField(null=True)
-    content_type = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField()
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="用户"
+    )
+    key = models.CharField("幂等键", max_length=128)
+    request_hash = models.CharField("请求摘要", max_length=64)
+    status_code = models.PositiveSmallIntegerField("响应状态码", null=True)
+    body = models.BinaryField("响应内容", null=True)
+    content_type = models.CharField("响应内容类型", max_length=100, blank=True)
+    created_at = models.DateTimeField("创建时间")
 
     class Meta:
+        verbose_name = "幂等请求"
+        verbose_name_plural = "幂等请求"
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")]
 
     def __str__(self) -> str:
