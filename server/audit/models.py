@@ -26,6 +26,9 @@ class AuditEntryQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
+    # Django's implicit key, declared for its label only: auto_created as Django makes it, the column
+    # stays as it is (the migration only relabels it).
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     at = models.DateTimeField("时间")
     # Null: done by the system (a reminder, a held operation force-processed without a user).
     actor = models.ForeignKey(

@@ -12,6 +12,9 @@ from django.db.models import Q
 
 
 class Notification(models.Model):
+    # Django's implicit key, declared for its label only: auto_created as Django makes it, the column
+    # stays as it is (the migration only relabels it).
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -64,6 +67,7 @@ class Notification(models.Model):
 class SubscriptionQuota(models.Model):
     """How many more messages of one template the user has agreed to receive."""
 
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -92,6 +96,7 @@ class SubscriptionReport(models.Model):
     ``request_id`` (the phone's UUID for the call) makes a retried report count once: the same id
     again is answered from what is stored, with different results it is refused."""
 
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="用户"
     )
@@ -126,6 +131,7 @@ class OutgoingMessage(models.Model):
         SKIPPED_NO_BINDING = "skipped_no_binding", "未绑定微信"
         SKIPPED_NO_QUOTA = "skipped_no_quota", "无订阅额度"
 
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

@@ -12,6 +12,9 @@ class PurgeRun(models.Model):
         SCHEDULE = "schedule", "定时任务"
         COMMAND = "command", "管理命令"
 
+    # Django's implicit key, declared for its label only: auto_created as Django makes it, the column
+    # stays as it is (the migration only relabels it).
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     at = models.DateTimeField("运行时间")
     trigger = models.CharField("触发方式", max_length=16, choices=Trigger.choices)
     track_cutoff = models.DateTimeField("航迹点删除截止")

@@ -42,6 +42,9 @@ class Violation(models.Model):
         RECTIFIED = "rectified", "已整改"
         CLOSED = "closed", "已销号"
 
+    # Django's implicit key, declared for its label only: auto_created as Django makes it, the column
+    # stays as it is (the migration only relabels it).
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     # The subject: a monitoring project (违规待整改, seed 002) or an O&M task (整改单, seed 003);
     # exactly one of them (violation_one_subject).
     project = models.ForeignKey(
@@ -95,7 +98,7 @@ class Violation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="开具人"
     )
     opened_at = models.DateTimeField("开具时间")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = ViolationQuerySet.as_manager()
 
@@ -130,12 +133,17 @@ class ViolationEvent(models.Model):
     """One row per violation status change (开具 is the row's creation; the moves are rectified,
     closed, reopened on rejection)."""
 
-    violation = models.ForeignKey(Violation, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=16, choices=Violation.Status.choices)
-    to_status = models.CharField(max_length=16, choices=Violation.Status.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField()
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    violation = models.ForeignKey(
+        Violation, on_delete=models.CASCADE, related_name="events", verbose_name="违规"
+    )
+    from_status = models.CharField("原状态", max_length=16, choices=Violation.Status.choices)
+    to_status = models.CharField("新状态", max_length=16, choices=Violation.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="操作人"
+    )
+    reason = models.TextField("原因", blank=True)
+    at = models.DateTimeField("时间")
 
     class Meta:
         verbose_name = "整改状态记录"
@@ -159,14 +167,15 @@ class Rectification(models.Model):
         ACCEPTED = "accepted", "已通过"
         REJECTED = "rejected", "已退回"
 
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     violation = models.ForeignKey(
         Violation, on_delete=models.PROTECT, related_name="rectifications", verbose_name="违规"
     )
     text = models.TextField("整改情况")
     file = models.FileField("整改附件", upload_to="rectifications/%Y/%m/", blank=True)
     file_name = models.CharField("附件名", max_length=200, blank=True)
-    sha256 = models.CharField(max_length=64, blank=True)
-    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField("附件摘要（SHA-256）", max_length=64, blank=True)
+    size = models.PositiveBigIntegerField("附件大小（字节）", null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="提交人"
     )
