@@ -1,3 +1,25 @@
-"""The workspace's om manage pages (included by workspace/urls.py under the workspace namespace)."""
+"""The workspace's O&M management pages (included by workspace/urls.py under the workspace namespace):
+O&M tasks, their staff, plans and reports, 运维管理, and the agency's violations."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from workspace.views import agency_violations, om_manage
+
+urlpatterns: list = [
+    path("om/tasks/", om_manage.task_list, name="om-tasks"),
+    path("om/tasks/export", om_manage.task_export, name="om-tasks-export"),
+    path("om/tasks/<int:pk>/", om_manage.task, name="om-task"),
+    path("om/tasks/<int:pk>/staff", om_manage.staff_add, name="om-task-staff"),
+    path("om/tasks/<int:pk>/plans", om_manage.plan_add, name="om-task-plan"),
+    path("om/tasks/<int:pk>/reports", om_manage.report_add, name="om-task-report"),
+    path("om/reports/<int:report_id>/file", om_manage.report_file, name="om-report-file"),
+    path("om/manage/", om_manage.manage, name="om-manage"),
+    path("agency/violations/", agency_violations.violation_list, name="agency-violations"),
+    path("agency/violations/export", agency_violations.violation_export, name="agency-violations-export"),
+    path("agency/violations/<int:pk>/", agency_violations.violation, name="agency-violation"),
+    path(
+        "agency/rectifications/<int:pk>/file",
+        agency_violations.rectification_file,
+        name="agency-rectification-file",
+    ),
+]
