@@ -21,7 +21,7 @@ from openpyxl import Workbook, load_workbook
 from server.registry.excel import STAFF_COLUMNS
 from server.registry.identifiers import mask_resident_id
 from server.registry.models import Certificate, Employment, Person
-from server.registry.services import staff_depart, staff_hire
+from server.registry.services import certificate_add, staff_depart, staff_hire
 from tests.factories import build_world, certificate, resident_id
 from tests.workspace.conftest import signed_in
 from tests.workspace.helpers import machine_words, visible_text
@@ -537,6 +537,9 @@ def test_departing_calls_staff_depart(world):
         f"/staff/{employment.pk}/depart", {"departed_on": timezone.localdate().isoformat()}
     )
     assert response.status_code == 200
+    assert "该人员已不在职" in names(response)
+    edit = {"education": "college", "title": "none", "relation": "employee"}
+    assert "该人员已不在职" in names(client.post(f"/staff/{employment.pk}/edit", edit))
 
 
 # --- Excel import ---------------------------------------------------------------------------------
@@ -633,3 +636,22 @@ def test_english_when_chosen(world):
     text = visible_text(client.get(f"/staff/{side.sampler.pk}/"))
     assert "Competency certificates" in text
     assert "Records at this agency" in text
+
+
+def test_the_person_page_reads_a_bounded_number_of_queries(world):
+    side = world.shanghai
+    employment = side.technician
+    client = signed_in(side.main)
+
+    def count(pk) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/staff/{pk}/").status_code == 200
+        return len(queries)
+
+    before = count(employment.pk)
+    for post in ("sampler", "lab_analyst"):
+        certificate_add(person=employment.person, **certificate(post))
+    staff_depart(employment=employment, departed_on=timezone.localdate())
+    again = new_person(side, employment.person.name, ["courier"], id_number=employment.person.id_number)
+    assert count(again.pk) <= before + 1  # its forms' post choices
+    assert before <= 25

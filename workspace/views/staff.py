@@ -146,7 +146,13 @@ def _person(request: HttpRequest, pk: int, *, status: int = 200, **forms) -> Htt
         context["edit_form"] = forms.get("edit_form") or StaffEditForm.of(employment)
         context["certificate_form"] = forms.get("certificate_form") or CertificateForm()
         context["depart_form"] = forms.get("depart_form") or DepartForm()
-    context["action_error"] = forms.get("action_error", "")
+    else:
+        # The record left the active state meanwhile (another tab, another manager): its forms are
+        # gone, so what the service said is shown above the page.
+        said = [
+            message for form in forms.values() for messages in form.errors.values() for message in messages
+        ]
+        context["action_error"] = " ".join(said)
     return render_page(request, "workspace/staff/person.html", context, status=status, active="staff")
 
 
