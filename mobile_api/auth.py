@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -18,9 +17,9 @@ from mobile_api.common import (
     device_info,
     parse,
 )
-from server.access import AGENCY_ADMINS, get_visible
+from server.access import devices_for, get_visible
 from server.accounts import services
-from server.accounts.models import Device, DeviceToken, Role, User
+from server.accounts.models import Device, User
 from server.registry.models import Employment
 
 
@@ -183,19 +182,6 @@ class DeviceOut(serializers.ModelSerializer):
             "last_seen_at",
             "signed_in",
         ]
-
-
-def devices_for(user: User):
-    """A user's own phones; an agency's main or manager account also sees its agency's phones."""
-    live = DeviceToken.objects.filter(device=OuterRef("pk"), revoked_at__isnull=True)
-    qs = (
-        Device.objects.select_related("user").annotate(signed_in=Exists(live)).order_by("-last_seen_at", "id")
-    )
-    if user.role == Role.PLATFORM:
-        return qs
-    if user.role in AGENCY_ADMINS:
-        return qs.filter(user__agency_id=user.agency_id)
-    return qs.filter(user=user)
 
 
 class DeviceListView(APIView):

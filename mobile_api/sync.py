@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 
 from media_rules.holders import tenant_of
 from media_rules.intake import media_status
-from mobile_api.auth import devices_for
 from mobile_api.common import parse, parse_query
 from server import access
 from server.accounts.models import Device, Role
@@ -193,7 +192,7 @@ class DeviceStateView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, device_id) -> Response:
-        device = access.get_visible(devices_for(request.user), device_id)
+        device = access.get_visible(access.devices_for(request.user), device_id)
         state = DeviceSyncState.objects.select_related("last_push").filter(device=device).first()
         journal = operations_for(request.user).filter(device=device)
         counts = dict(journal.values_list("status").annotate(n=Count("id")).order_by())
@@ -247,7 +246,7 @@ class AttentionView(APIView):
         rows = (
             operations_for(request.user)
             .filter(
-                device__in=devices_for(request.user),
+                device__in=access.devices_for(request.user),
                 status__in=[Operation.Status.HELD, Operation.Status.EXPIRED, Operation.Status.CONFLICT],
             )
             .select_related("device__user")

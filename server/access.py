@@ -222,6 +222,24 @@ def om_records_for(user: User) -> QuerySet:
     return qs
 
 
+def devices_for(user: User) -> QuerySet:
+    """A user's own phones; an agency's main or manager account also sees its agency's phones (to
+    revoke a lost one); the platform all. Each annotated ``signed_in``: a live token left."""
+    from django.db.models import Exists, OuterRef
+
+    from server.accounts.models import Device, DeviceToken
+
+    live = DeviceToken.objects.filter(device=OuterRef("pk"), revoked_at__isnull=True)
+    qs = (
+        Device.objects.select_related("user").annotate(signed_in=Exists(live)).order_by("-last_seen_at", "id")
+    )
+    if user.role == Role.PLATFORM:
+        return qs
+    if user.role in AGENCY_ADMINS:
+        return qs.filter(user__agency_id=user.agency_id)
+    return qs.filter(user=user)
+
+
 def access_om_record(user: User, pk, **kw):
     return get_visible(om_records_for(user), pk, **kw)
 

@@ -11,8 +11,8 @@ from django.db.models import Count
 from django.urls import reverse
 
 from media_rules.models import Photo, Verdict
-from mobile_api.auth import devices_for
 from server import access
+from server.access import devices_for
 from server.accounts.models import User
 from server.evidence import selectors as evidence
 from server.evidence.items import KINDS, QueueQuery

@@ -19,9 +19,8 @@ from django.views.decorators.http import require_POST
 from rest_framework.parsers import FormParser
 from rest_framework.request import Request as ApiRequest
 
-from mobile_api.auth import devices_for
 from mobile_api.common import SignInAccountThrottle, SignInThrottle
-from server.access import get_visible
+from server.access import devices_for, get_visible
 from server.accounts import services
 from server.accounts.errors import LOGIN_FAILED
 from server.errors import THROTTLED
