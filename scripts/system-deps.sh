@@ -32,11 +32,14 @@ command -v chromium >/dev/null || browser+=(chromium)
 command -v chromedriver >/dev/null || browser+=(chromium-driver)
 # A Chinese font, so that the page's screenshot (a CI artifact) can be read: 1.6 MB.
 compgen -G "/usr/share/fonts/truetype/wqy/wqy-microhei*" >/dev/null || browser+=(fonts-wqy-microhei)
+# Node.js runs the JavaScript tests (make test-js: the sync client, tests/js) and the Node phone
+# that talks to the real server (tests/field_app); Debian's nodejs, if this machine has none.
+command -v node >/dev/null || browser+=(nodejs)
 if [ ${#browser[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     missing+=("${browser[@]}")
   else
-    echo "The map page's browser test needs: ${browser[*]} (sudo apt-get install ${browser[*]})" >&2
+    echo "The browser and JavaScript tests need: ${browser[*]} (sudo apt-get install ${browser[*]})" >&2
   fi
 fi
 
