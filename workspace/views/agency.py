@@ -198,6 +198,8 @@ def account_close(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Contracts (合同) ------------------------------------------------------------------------------
 def _contract_filters(request: HttpRequest) -> tuple[ContractFilterForm, dict]:
     form = ContractFilterForm(request.GET or None, enterprises=reads.filter_enterprises(request.user))
+    if request.user.role == Role.ENTERPRISE:
+        del form.fields["enterprise"]  # its own contracts only: the filter would offer one choice
     valid = form.is_valid() or not form.is_bound
     data = form.cleaned_data if form.is_bound and valid else {}
     filters = {
