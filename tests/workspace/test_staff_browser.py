@@ -1,6 +1,7 @@
 """The staff journey clicked in a real headless Chromium (tests/support/browser.py): the agency's
 main account opens 监测人员, filters the list by post (htmx, no reload), opens a person (the ID
-number masked, never whole in the page), downloads the import template, fills it with one bad row
+number masked, never whole in the page), is refused a post without its certificate in the add form
+(said beside the posts, what was typed kept), downloads the import template, fills it with one bad row
 and uploads it: the progress is shown (the upload's, then "importing"), then the report names the
 row, the column and the reason, and nothing is stored; the row fixed, the file is imported and the
 database holds both people. Screenshots in ``var/artifacts/workspace-staff/``."""
@@ -103,6 +104,25 @@ def test_the_main_account_reads_its_staff_and_imports_a_workbook(browser, live_s
     assert "现场运维人员" in css("#certificates").text
     assert "有效" in css("#certificates").text
     shot("staff-person")
+
+    # 添加人员: a post that needs a certificate, chosen without one, is refused beside the posts;
+    # what was typed stays.
+    browser.find_element(By.LINK_TEXT, "监测人员").click()
+    wait.until(lambda d: d.current_url.endswith("/staff/"))
+    browser.find_element(By.LINK_TEXT, "添加人员").click()
+    wait.until(lambda d: d.current_url.endswith("/staff/new/"))
+    browser.find_element(By.NAME, "name").send_keys("林一")
+    browser.find_element(By.NAME, "id_number").send_keys(resident_id("310104", "19930303"))
+    Select(browser.find_element(By.NAME, "education")).select_by_visible_text("本科")
+    browser.execute_script("document.querySelector('[name=hired_on]').value = '2025-05-06';")
+    css("input[name=posts][value=sampler]").click()
+    css("main form button.primary").click()
+    wait.until(lambda d: "须持有效能力证书" in d.find_element(By.TAG_NAME, "body").text)
+    assert browser.find_element(By.NAME, "name").get_attribute("value") == "林一"
+    assert css("input[name=posts][value=sampler]").is_selected()
+    assert not Person.objects.filter(name="林一").exists()
+    browser.execute_script("document.querySelector('.field.invalid').scrollIntoView({block: 'center'});")
+    shot("staff-new-refused")
 
     # 批量导入: the template downloaded as the browser saves it.
     browser.find_element(By.LINK_TEXT, "监测人员").click()
