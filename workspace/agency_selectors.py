@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 
 from server import access
 from server.accounts.models import Role, User
+from server.regions import region_name
 from server.registry.models import (
     Agency,
     AgencyFilingEvent,
@@ -101,6 +102,12 @@ def outlet_kind_label(value: str) -> str:
     return _named(OutletKind.choices, OUTLET_KIND_EN, value)
 
 
+def region_text(code: str) -> str:
+    """上海市徐汇区（310104）: the name for people, the code for whoever files by it."""
+    name = region_name(code)
+    return f"{name}（{code}）" if name and name != code else code
+
+
 # --- The filing -----------------------------------------------------------------------------------
 @dataclass
 class FilingRow:
@@ -118,6 +125,8 @@ def own_agency(user: User) -> Agency:
 def _shown(name: str, value) -> str:
     if name == "kind":
         return kind_label(value)
+    if name == "region_code" and value:
+        return region_text(value)
     return str(value) if value not in (None, "") else "—"
 
 

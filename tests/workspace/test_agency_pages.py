@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 
 from server.accounts.models import Role, User
 from server.registry.models import Agency, AgencyFilingEvent, Contract, ContractAcceptanceEvent
-from server.registry.services import agency_register, agency_transition, contract_create
-from tests.factories import PASSWORD, build_world, credit_code, hire
+from server.registry.services import agency_register, agency_transition, contract_create, contract_transition
+from tests.factories import PASSWORD, build_world, credit_code, hire, staff_account
 from tests.workspace.conftest import signed_in
 from tests.workspace.helpers import machine_words, visible_text
 
@@ -119,6 +119,7 @@ def test_the_filing_reads_in_chinese_with_its_history(world):
     assert side.agency.credit_code in text
     for words in ("统一社会信用代码", "机构类别", "检测运维机构", "法定代表人", "王强", "审查通过"):
         assert words in text
+    assert "上海市徐汇区（310104）" in text  # the region named for people, its code beside it
     assert "草稿 → 已提交" in text
     assert "已提交 → 审查通过" in text
     assert machine_words(text) == []
@@ -408,6 +409,27 @@ def test_the_list_is_a_bounded_number_of_queries(world):
         propose(side, world.jiangsu.enterprise, f"R-{n}")
     assert count() == before
     assert before <= 15
+
+
+def test_the_accounts_and_a_contracts_page_are_a_bounded_number_of_queries(world):
+    side, other = world.shanghai, world.jiangsu
+    client = signed_in(side.main)
+    contract = propose(side, other.enterprise, "HT-Q")
+
+    def count(path: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return len(queries)
+
+    accounts, page = count("/agency/accounts/"), count(f"/contracts/{contract.pk}/")
+    for n in range(3):
+        staff_account(side.main, hire(side.agency, ["sampler"], name=f"新员工{n}"))
+    contract_transition(contract=contract, to=A.REFUSED, actor=other.enterprise_user, reason="重签")
+    contract_transition(contract=contract, to=A.PROPOSED, actor=side.main)
+    contract_transition(contract=contract, to=A.ACCEPTED, actor=other.enterprise_user)
+    assert count("/agency/accounts/") == accounts
+    assert count(f"/contracts/{contract.pk}/") == page
+    assert max(accounts, page) <= 20
 
 
 def test_the_agency_proposes_a_contract_by_the_enterprises_credit_code(world):
