@@ -244,7 +244,14 @@ def test_the_accounts_list_names_roles_and_people(world):
     managed = signed_in(side.manager).get("/agency/accounts/")
     assert "新建子账号" not in visible_text(managed)
     assert "/close" not in managed.content.decode()
-    filtered = visible_text(signed_in(side.main).get("/agency/accounts/", {"role": "agency_reviewer"}))
+    client = signed_in(side.main)
+    partial = client.get("/agency/accounts/", {"q": "main"}, HTTP_HX_REQUEST="true").content.decode()
+    assert partial.lstrip().startswith('<div id="account-panel">')
+    assert "<html" not in partial
+    wrong = client.get("/agency/accounts/", {"role": "platform"})
+    assert "没有这个选项" in visible_text(wrong)
+    assert "没有符合条件的账号" in visible_text(wrong)
+    filtered = visible_text(client.get("/agency/accounts/", {"role": "agency_reviewer"}))
     assert side.reviewer.username in filtered
     assert side.field_user.username not in filtered
 
