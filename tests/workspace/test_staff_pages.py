@@ -211,6 +211,18 @@ def test_an_id_number_is_searched_by_post_and_never_shown_whole(world):
     assert "没有符合条件的人员" in names(response)
 
 
+def test_an_id_number_in_the_address_is_taken_out_and_never_echoed(world):
+    side = world.shanghai
+    number = side.sampler.person.id_number
+    client = signed_in(side.main)
+    response = client.get("/staff/", {"id_number": number, "status": "active"})
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/?status=active"
+    page = client.get(response["Location"])
+    assert "身份证号不能放在网址中" in names(page)
+    assert number not in page.content.decode()
+
+
 def test_pages_are_stable_and_keep_the_filters(world):
     side = world.shanghai
     for _ in range(24):

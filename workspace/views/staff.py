@@ -87,6 +87,20 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     """GET: the filters in the address. POST: a whole ID number in the body (the API's POST
     /staff/search), the other filters still from the address; its few rows on one page."""
     user = request.user
+    if "id_number" in request.GET:
+        # An address is logged and kept in the history (F9 item 11): it is taken out, never echoed
+        # into the page's links, and the person is asked to use the search box.
+        query = request.GET.copy()
+        del query["id_number"]
+        messages.warning(
+            request,
+            t(
+                "身份证号不能放在网址中（网址会被记录），请在“身份证号”查找框中输入。",
+                "An ID number may not be put in the address (addresses are logged); type it in the ID "
+                "number search box.",
+            ),
+        )
+        return redirect(f"{request.path}?{query.urlencode()}" if query else request.path)
     id_form = IdSearchForm(request.POST) if request.method == "POST" else IdSearchForm()
     form, employments = _filtered(request, id_form if request.method == "POST" else None)
     number = 1 if request.method == "POST" else request.GET.get("page") or 1
