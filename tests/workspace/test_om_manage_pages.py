@@ -167,6 +167,7 @@ def test_the_task_page_shows_contract_points_staff_instruments_plans_and_records
     for record in OmRecord.objects.filter(task=task):
         assert f'href="/om/records/{record.pk}/"' in html
     assert f'href="/om/manage/?task={task.pk}"' in html
+    assert f'href="/contracts/{side.om_contract.pk}/"' in html  # the administrators' contract page
     assert person_words(text) == []
     # The administrators' forms; the reviewer on the task reads, and may upload a report.
     assert "添加运维人员" in text
@@ -176,6 +177,43 @@ def test_the_task_page_shows_contract_points_staff_instruments_plans_and_records
     assert "添加运维人员" not in text
     assert "添加运维计划" not in text
     assert "上传报告" in text
+
+
+def test_the_task_page_reads_a_bounded_number_of_queries(busy):
+    side = busy.world.shanghai
+    client = signed_in(side.main)
+    url = f"/om/tasks/{side.om_task.pk}/"
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    def add(n: int) -> None:
+        record = om_record(side, OmRecord.Status.SUBMITTED, timezone.localdate() - dt.timedelta(days=3 + n))
+        report_upload(
+            task=side.om_task,
+            actor=side.main,
+            name=f"报告{n}",
+            category="other",
+            file=pdf_file(f"报告{n}.pdf", PDF + str(n).encode()),
+            record_ids=[record.pk],
+        )
+        OmPlan.objects.create(
+            task=side.om_task,
+            title=f"计划{n}",
+            frequency="weekly",
+            window_start=timezone.localdate(),
+            window_end=timezone.localdate(),
+            template_code="ww_daily_inspection",
+        )
+
+    add(0)  # one of each first: a list that is empty reads nothing related (no prefetch, no names)
+    before = count()
+    for n in range(1, 4):
+        add(n)
+    assert count() == before
+    assert before <= 40
 
 
 @pytest.mark.parametrize("role", ["agency_main", "agency_manager", "agency_reviewer", "agency_field"])
