@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 
 from server import access
 from server.accounts.models import Role, User
+from server.fieldwork.models import MonitoringProject
 from server.regions import region_name
 from server.registry.models import (
     Agency,
@@ -249,6 +250,7 @@ class ContractView:
     contract: Contract
     events: list[dict]
     outlets: list[Outlet]
+    projects: list[MonitoringProject]
 
 
 def visible_contract(user: User, pk, *, for_update: bool = False) -> Contract:
@@ -270,4 +272,6 @@ def contract_view(user: User, pk) -> ContractView:
     outlets = list(
         access.outlets_for(user).filter(enterprise_id=contract.enterprise_id).order_by("kind", "name", "id")
     )
-    return ContractView(contract=contract, events=events, outlets=outlets)
+    # The monitoring projects registered under it, as far as the user sees them.
+    projects = list(access.projects_for(user).filter(contract=contract).order_by("-created_at", "-id"))
+    return ContractView(contract=contract, events=events, outlets=outlets, projects=projects)

@@ -439,6 +439,26 @@ def test_the_accounts_and_a_contracts_page_are_a_bounded_number_of_queries(world
     assert max(accounts, page) <= 20
 
 
+def test_a_contracts_page_lists_its_projects_and_the_enterprises_outlets(world):
+    side = world.shanghai
+    path = f"/contracts/{side.monitoring_contract.pk}/"
+    for user in (side.main, side.regulator):
+        response = signed_in(user).get(path)
+        text = visible_text(response)
+        assert side.project.name in text
+        assert f'href="/projects/{side.project.pk}/"' in response.content.decode()
+        assert side.wastewater.name in text
+        assert "上海市徐汇区" in text
+        assert machine_words_but(text, side.monitoring_contract.number, side.project.number) == []
+    # The enterprise reads its projects' names; the projects pages are not its own.
+    response = signed_in(side.enterprise_user).get(path)
+    assert side.project.name in visible_text(response)
+    assert f'href="/projects/{side.project.pk}/"' not in response.content.decode()
+    assert "合同下的监测项目" not in visible_text(
+        signed_in(side.main).get(f"/contracts/{side.om_contract.pk}/")
+    )
+
+
 def test_the_agency_proposes_a_contract_by_the_enterprises_credit_code(world):
     side, other = world.shanghai, world.jiangsu
     client = signed_in(side.main)

@@ -34,6 +34,7 @@ from workspace.agency_forms import (
 )
 from workspace.forms import show_domain_error
 from workspace.i18n import message_language, t
+from workspace.nav import PROJECT_ROLES
 from workspace.pages import page, render_page
 
 ADMINS = access.AGENCY_ADMINS
@@ -324,6 +325,7 @@ def _contract(request: HttpRequest, pk, *, refuse_form=None, move_error: str = "
         "refuse_form": refuse_form or (RefuseForm() if decides else None),
         "move_error": move_error,
         "is_agency": user.role in ADMINS,
+        "links_projects": user.role in PROJECT_ROLES,
     }
     return render_page(request, "workspace/agency/contract.html", context, status=status, active="contracts")
 
