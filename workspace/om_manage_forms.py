@@ -387,6 +387,34 @@ class ViolationFilterForm(forms.Form):
         return _in_range(self.cleaned_data["deadline_before"])
 
 
+class RectificationFilterForm(forms.Form):
+    """历史整改记录 (seed 002): 项目名称 (fuzzy; the O&M task's too), 审核结果, 整改期限."""
+
+    q = forms.CharField(required=False, max_length=200)
+    outcome = forms.ChoiceField(required=False)
+    deadline_after = forms.DateField(required=False)
+    deadline_before = forms.DateField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = self.fields
+        fields["q"].label = t("项目或任务名称", "Project or task")
+        fields["q"].widget.attrs.update({"type": "search", "placeholder": t("模糊查询", "Search")})
+        fields["outcome"].label = t("审核结果", "Outcome")
+        fields["outcome"].choices = [
+            ("", t("全部", "All")),
+            *_choices(Rectification.Outcome.choices, OUTCOME_EN),
+        ]
+        fields["deadline_after"] = _date_field(t("整改期限从", "Deadline from"))
+        fields["deadline_before"] = _date_field(t("整改期限至", "Deadline to"))
+
+    def clean_deadline_after(self):
+        return _in_range(self.cleaned_data["deadline_after"])
+
+    def clean_deadline_before(self):
+        return _in_range(self.cleaned_data["deadline_before"])
+
+
 class RectifyForm(forms.Form):
     """What ``rectification_submit`` takes (``POST /violations/{id}/rectify``): the rectification's
     text and an optional file, at most ``ATTACHMENT_MAX_BYTES`` as the API's ``AttachmentField``."""

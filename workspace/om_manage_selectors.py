@@ -267,3 +267,32 @@ def violation_detail(user: User, pk) -> Violation:
 
 def visible_rectification(user: User, pk) -> Rectification:
     return access.get_visible(rectifications_for(user), pk)
+
+
+def rectifications(
+    user: User,
+    *,
+    q: str = "",
+    outcome: str = "",
+    deadline_after: dt.date | None = None,
+    deadline_before: dt.date | None = None,
+) -> QuerySet[Rectification]:
+    """历史整改记录 (seed 002): every rectification the user's agency submitted, as
+    ``GET /rectifications`` lists them, the newest first."""
+    queryset = rectifications_for(user).select_related(
+        "violation__project__enterprise", "violation__om_task__contract__enterprise", "submitted_by__person"
+    )
+    if q:
+        queryset = queryset.filter(
+            Q(violation__project__name__icontains=q)
+            | Q(violation__project__number__icontains=q)
+            | Q(violation__om_task__name__icontains=q)
+            | Q(violation__om_task__number__icontains=q)
+        )
+    if outcome:
+        queryset = queryset.filter(outcome=outcome)
+    if deadline_after is not None:
+        queryset = queryset.filter(violation__deadline__gte=deadline_after)
+    if deadline_before is not None:
+        queryset = queryset.filter(violation__deadline__lte=deadline_before)
+    return queryset.order_by("-submitted_at", "-id")

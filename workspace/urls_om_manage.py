@@ -17,6 +17,7 @@ urlpatterns: list = [
     path("agency/violations/", agency_violations.violation_list, name="agency-violations"),
     path("agency/violations/export", agency_violations.violation_export, name="agency-violations-export"),
     path("agency/violations/<int:pk>/", agency_violations.violation, name="agency-violation"),
+    path("agency/rectifications/", agency_violations.rectification_list, name="agency-rectifications"),
     path(
         "agency/rectifications/<int:pk>/file",
         agency_violations.rectification_file,

@@ -590,6 +590,31 @@ def test_rectification_refusals_keep_the_violation_open(busy, settings):
     assert not Rectification.objects.filter(violation=order).exists()
 
 
+def test_the_rectification_history_lists_the_agencys_own(busy):
+    own, other = busy.world.shanghai, busy.world.jiangsu
+    mine = Rectification.objects.get(violation__project=own.project)
+    theirs = Rectification.objects.get(violation__project=other.project)
+    client = signed_in(own.reviewer)
+    response = client.get("/agency/rectifications/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'id="rectification-{mine.pk}"' in html
+    assert f'id="rectification-{theirs.pk}"' not in html
+    text = visible_text(response)
+    assert "已补签" in text
+    assert "待审核" in text
+    assert person_words(text) == []
+    assert "没有符合条件的整改记录" in visible_text(
+        client.get("/agency/rectifications/", {"outcome": "accepted"})
+    )
+    response = client.get("/agency/rectifications/", {"deadline_after": "2026-13-01", "q": "季度"})
+    assert "请输入日期" in visible_text(response)
+    assert 'value="季度"' in response.content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/agency/rectifications/").status_code == 200
+    assert len(queries) <= 20
+
+
 def test_the_violations_list_reads_a_bounded_number_of_queries(busy):
     side = busy.world.shanghai
     client = signed_in(side.main)

@@ -23,7 +23,13 @@ from server.violations.models import Violation
 from workspace import om_manage_selectors as selectors
 from workspace.forms import show_domain_error
 from workspace.i18n import t
-from workspace.om_manage_forms import VIOLATION_STATUS_EN, RectifyForm, ViolationFilterForm, named
+from workspace.om_manage_forms import (
+    VIOLATION_STATUS_EN,
+    RectificationFilterForm,
+    RectifyForm,
+    ViolationFilterForm,
+    named,
+)
 from workspace.pages import page, render_page
 
 
@@ -137,6 +143,31 @@ def violation(request: HttpRequest, pk: int) -> HttpResponse:
         {"violation": item, "subject": subject, "form": form},
         status=status,
         active="agency-violations",
+    )
+
+
+@page(roles=AGENCY_ROLES)
+def rectification_list(request: HttpRequest) -> HttpResponse:
+    """历史整改记录: the rectifications submitted, with the violation each answers and its outcome."""
+    form = RectificationFilterForm(request.GET or None)
+    valid = form.is_valid() or not form.is_bound
+    data = form.cleaned_data if form.is_bound and valid else {}
+    rows = selectors.rectifications(
+        request.user,
+        q=(data.get("q") or "").strip(),
+        outcome=data.get("outcome") or "",
+        deadline_after=data.get("deadline_after"),
+        deadline_before=data.get("deadline_before"),
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "results": selectors.paginate(rows if valid else rows.none(), request.GET.get("page") or 1),
+        "query": query.urlencode(),
+    }
+    return render_page(
+        request, "workspace/om_manage/rectifications.html", context, active="agency-violations"
     )
 
 
