@@ -106,8 +106,8 @@ class AccountForm(forms.Form):
         )
         fields["employment"].empty_label = t("不关联人员", "No staff member")
         fields["employment"].help_text = t(
-            "运维审核和现场人员的账号须关联本机构在职人员；管理子账号可不关联。",
-            "Reviewer and field accounts belong to active staff; a manager account need not.",
+            "运维审核和现场人员的账号须关联本机构在职人员；管理子账号不关联人员。",
+            "Reviewer and field accounts belong to active staff; a manager account to no one.",
         )
         fields["employment"].error_messages["invalid_choice"] = t(
             "请选择列表中的人员。", "Choose a person from the list."
@@ -116,6 +116,16 @@ class AccountForm(forms.Form):
         _required(fields["username"], "请填写用户名。", "Enter a username.")
         _required(fields["password"], "请填写初始密码。", "Enter an initial password.")
         fields["role"].error_messages["invalid_choice"] = t("请选择列表中的角色。", "Choose a listed role.")
+
+    def clean(self):
+        data = super().clean()
+        # account_create keeps a person only on a staff role's account: say so rather than drop it.
+        if data.get("role") == Role.AGENCY_MANAGER and data.get("employment") is not None:
+            self.add_error(
+                "employment",
+                t("管理子账号不关联人员，请选择“不关联人员”。", "A manager account has no staff member."),
+            )
+        return data
 
 
 class ContractForm(forms.Form):

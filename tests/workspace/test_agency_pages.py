@@ -305,6 +305,8 @@ def test_a_refused_account_is_said_beside_the_field_and_keeps_what_was_typed(wor
     assert "已分配账号" in field_of(response, "employment")
     response = post(employment=world.jiangsu.sampler.pk)  # another agency's staff is not a choice
     assert "请选择列表中的人员" in field_of(response, "employment")
+    response = post(role=Role.AGENCY_MANAGER, employment=side.technician.pk)
+    assert "管理子账号不关联人员" in field_of(response, "employment")
     response = post(role=Role.AGENCY_MAIN)
     assert "请选择列表中的角色" in field_of(response, "role", after='id="account-new"')
     assert not User.objects.filter(username="new.one").exists()
