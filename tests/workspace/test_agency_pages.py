@@ -94,6 +94,7 @@ def test_the_office_pages_are_the_agency_admins_and_the_navigation_says_so(world
     for user in (side.main, side.manager):
         client = signed_in(user)
         home = client.get("/agency/").content.decode()
+        assert 'id="filing-notice"' not in home  # approved: nothing to say
         for href in ('href="/agency/filing/"', 'href="/agency/accounts/"', 'href="/contracts/"'):
             assert href in home
         for path in ("/agency/filing/", "/agency/filing/edit/", "/agency/accounts/", "/contracts/"):
@@ -181,6 +182,9 @@ def test_a_draft_is_submitted_returned_with_a_reason_and_submitted_again(world):
     agency, main = draft_agency()
     regulator = world.shanghai.regulator
     client = signed_in(main)
+    home = client.get("/agency/")
+    assert "机构备案：草稿" in visible_text(home)  # the home page says what the filing waits for
+    assert 'href="/agency/filing/"' in home.content.decode().split('id="filing-notice"')[1]
     text = visible_text(client.get("/agency/filing/"))
     assert "草稿" in text
     assert "提交备案" in text
