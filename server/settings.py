@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "media_rules",
     "server.maps",
     "workspace",  # the web workspace (工作台) at /
+    "field_app.apps.FieldAppConfig",  # the field app (外业端) at /app/
     "server.apps.ServerConfig",
 ]
 

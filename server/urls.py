@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("mobile_api.urls")),
     path("admin/", admin.site.urls),
     path("map/", include("server.maps.urls")),
+    path("app/", include("field_app.urls")),  # the field app (外业端)
     path("", include("workspace.urls")),  # the web workspace: / and its pages
 ]
 

@@ -1,0 +1,226 @@
+// What the screens show, computed from what the phone holds: the pulled store, the sync client's
+// queue and state, the cached projects and photo types. Pure: no DOM, tested with node --test.
+
+export const STATUS_LABELS = {
+  created: "已创建",
+  running: "进行中",
+  paused: "已暂停",
+  saved: "已暂存",
+  ended: "已结束",
+};
+
+// server/fieldwork/services.py TASK_TRANSITIONS: any of the task's field staff starts, pauses,
+// continues and saves it; only a lab analyst ends it (and only once every required photo is in).
+const FIELD_POSTS = ["sampler", "courier", "lab_analyst"];
+export const TRANSITIONS = [
+  { from: "created", to: "running", label: "开始", posts: FIELD_POSTS },
+  { from: "running", to: "paused", label: "暂停", posts: FIELD_POSTS },
+  { from: "paused", to: "running", label: "继续", posts: FIELD_POSTS },
+  { from: "saved", to: "running", label: "继续", posts: FIELD_POSTS },
+  { from: "running", to: "saved", label: "暂存", posts: FIELD_POSTS },
+  { from: "paused", to: "saved", label: "暂存", posts: FIELD_POSTS },
+  { from: "running", to: "ended", label: "结束", posts: ["lab_analyst"] },
+  { from: "paused", to: "ended", label: "结束", posts: ["lab_analyst"] },
+  { from: "saved", to: "ended", label: "结束", posts: ["lab_analyst"] },
+];
+
+export const POST_LABELS = { sampler: "采样人员", courier: "送样人员", lab_analyst: "实验室分析人员" };
+
+/** The moves from `status`, each allowed for these posts or not, with the rule said in words. */
+export function transitionsFor(status, posts) {
+  const mine = new Set(posts ?? []);
+  return TRANSITIONS.filter((t) => t.from === status).map((t) => {
+    const allowed = t.posts.some((p) => mine.has(p));
+    let rule = "";
+    if (!allowed) {
+      rule =
+        t.to === "ended"
+          ? "结束任务须由实验室分析人员操作，且须各环节必传照片齐全。"
+          : "只有该项目的采样、送样或实验室分析人员可以操作。";
+    } else if (t.to === "ended") {
+      rule = "各环节必传照片齐全后才能结束；照片未同步完时，结束会等待照片到达服务器。";
+    }
+    return { to: t.to, label: t.label, allowed, rule };
+  });
+}
+
+/** The user's posts on a project: their assignments (by name, as the project lists its staff),
+ * else the posts of their account. */
+export function postsOn(project, user) {
+  const name = user?.person?.name;
+  const assigned = (project?.assignments ?? []).filter((a) => name && a.name === name).map((a) => a.post);
+  return assigned.length ? [...new Set(assigned)] : [...(user?.posts ?? [])];
+}
+
+/**
+ * The tasks as the phone sees them: the pulled ones, with the phone's own operations the server
+ * has not answered yet laid over them in seq order (a task created offline, its moves), and a
+ * created task the pull has not brought back yet. `pulled`: records {id, data, deleted};
+ * `ops`: the queue's records {op, state}.
+ */
+export function localTasks(pulled, ops) {
+  const tasks = new Map();
+  for (const record of pulled) {
+    if (record.deleted || !record.data) continue;
+    tasks.set(String(record.id), { ...record.data, id: String(record.id), local: false, pending: 0 });
+  }
+  const ordered = [...ops].sort((a, b) => a.op.seq - b.op.seq);
+  for (const { op, state } of ordered) {
+    if (!op.type.startsWith("task.")) continue;
+    const unanswered = state === "pending" || state === "held";
+    const id = String(op.entity_id);
+    const known = tasks.get(id);
+    if (op.type === "task.create") {
+      if (!known && ["pending", "held", "applied", "conflict"].includes(state)) {
+        tasks.set(id, {
+          id,
+          project: op.payload.project,
+          name: op.payload.name,
+          sample_codes: op.payload.sample_codes ?? [],
+          note: op.payload.note ?? "",
+          status: "created",
+          version: 0,
+          local: true,
+          pending: 0,
+        });
+      }
+    } else if (known && unanswered) {
+      if (op.type === "task.transition") known.status = op.payload.to;
+      else if (op.type === "task.update") Object.assign(known, op.payload);
+      else if (op.type === "task.delete") tasks.delete(id);
+    }
+    const task = tasks.get(id);
+    if (task && unanswered) task.pending += 1;
+  }
+  return [...tasks.values()];
+}
+
+export function isFinished(task) {
+  return task.status === "ended";
+}
+
+export function taskCounts(tasks) {
+  const finished = tasks.filter(isFinished).length;
+  return { running: tasks.length - finished, finished };
+}
+
+/** Running or finished tasks whose name, sample codes or project name hold every word searched. */
+export function filterTasks(tasks, { finished = false, query = "", projects = {} } = {}) {
+  const words = query.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  return tasks
+    .filter((t) => isFinished(t) === finished)
+    .filter((t) => {
+      const text = [t.name, ...(t.sample_codes ?? []), projects[t.project]?.name ?? "", projects[t.project]?.number ?? ""]
+        .join(" ")
+        .toLowerCase();
+      return words.every((w) => text.includes(w));
+    })
+    .sort((a, b) => (a.name || "").localeCompare(b.name || "", "zh-CN") || a.id.localeCompare(b.id));
+}
+
+export const STAGES = [
+  { stage: "sampling", label: "采样" },
+  { stage: "delivery", label: "送样" },
+  { stage: "lab", label: "实验室分析" },
+];
+
+/** Photo types (GET /photo-types) grouped by stage: sampling, delivery, lab, then any other. */
+export function photoStages(photoTypes) {
+  const groups = new Map(STAGES.map((s) => [s.stage, { ...s, types: [] }]));
+  for (const type of photoTypes ?? []) {
+    if (!groups.has(type.stage)) groups.set(type.stage, { stage: type.stage, label: type.stage_label || "其他", types: [] });
+    groups.get(type.stage).types.push(type);
+  }
+  return [...groups.values()].filter((g) => g.types.length);
+}
+
+/** A photo's state in words: its record's answer, then its file's upload. */
+export function photoState(opState, uploadState) {
+  if (opState === "rejected" || opState === "expired" || opState === "too_large") return { key: "rejected", label: "被拒绝" };
+  if (uploadState === "failed") return { key: "failed", label: "上传失败" };
+  if (uploadState === "done") return { key: "done", label: "已上传" };
+  if (opState === "held") return { key: "held", label: "等待中" };
+  if (uploadState === "ready") return { key: "sending", label: "待上传照片" };
+  return { key: "queued", label: "待同步" };
+}
+
+export const PHASE_LABELS = {
+  idle: "空闲",
+  measuring: "校对时间",
+  reconciling: "核对记录",
+  pushing: "正在发送",
+  uploading: "正在上传照片",
+  pulling: "正在接收",
+  waiting: "稍后重试",
+  offline: "无网络",
+  signed_out: "需要重新登录",
+};
+
+/** The sync panel's lines, from the client's state (client.state()) and describeWait. */
+export function syncSummary(state, describeWait) {
+  return {
+    phase: PHASE_LABELS[state.phase] ?? state.phase,
+    queued: state.queued,
+    uploadsWaiting: (state.uploads?.waiting ?? 0) + (state.uploads?.ready ?? 0),
+    held: (state.held ?? []).map((h) => ({ opId: h.op_id, type: opLabel(h.type), why: describeWait(h.waits_for) })),
+    conflicts: (state.conflicts ?? []).map((c) => ({
+      opId: c.op_id,
+      type: opLabel(c.type),
+      why: conflictLabel(c.conflict?.reason),
+    })),
+    rejected: (state.rejected ?? []).map((r) => ({ opId: r.op_id, type: opLabel(r.type), why: r.message || r.code })),
+    failedUploads: (state.uploads?.failed ?? []).map((f) => f.message || f.code),
+    lastSyncAt: state.lastSyncAt ? formatTime(state.lastSyncAt) : "从未同步",
+    lastError: state.lastError?.message ?? "",
+  };
+}
+
+const OP_LABELS = {
+  "task.create": "新建任务",
+  "task.update": "修改任务",
+  "task.delete": "删除任务",
+  "task.transition": "任务状态变更",
+  "photo.record": "照片",
+};
+
+export function opLabel(type) {
+  return OP_LABELS[type] ?? type;
+}
+
+function conflictLabel(reason) {
+  return (
+    {
+      same_field: "与他人同时修改了同一项，双方的值都已保存在服务器，待核对",
+      transition_superseded: "状态变更与他人的操作先后冲突，已记录待核对",
+      photo_file_differs: "同一照片的文件不同，待核对",
+    }[reason] ?? "与服务器上的数据冲突，待核对"
+  );
+}
+
+/** "2026-12-07T10:03:00Z" or ms -> "12-07 18:03" in the phone's time zone. */
+export function formatTime(value) {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return "";
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** A capture fix in words: "121.43720, 31.19450（±12 米）". */
+export function formatFix(fix) {
+  if (!fix || fix.longitude == null) return "未定位";
+  const accuracy = fix.accuracy_m != null ? `（±${Math.round(fix.accuracy_m)} 米）` : "";
+  return `${Number(fix.longitude).toFixed(5)}, ${Number(fix.latitude).toFixed(5)}${accuracy}`;
+}
+
+/** Text for HTML. */
+export function escapeHtml(value) {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+/** "A-1, A-2，A-3" -> ["A-1", "A-2", "A-3"]. */
+export function parseCodes(text) {
+  return String(text ?? "")
+    .split(/[,，、\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

@@ -1,0 +1,197 @@
+"""The field app (外业端, /app/) in a real headless Chromium on a phone-sized screen
+(tests/support/browser.py): a sampler signs in, the service worker keeps the app, the phone goes
+offline (the DevTools protocol), the app is reopened from the cache, a task is created and started
+and a real phone photo taken through the file input with the position set by the DevTools protocol;
+all of it waits on the phone; online again, it is sent, and the database holds the task, its move
+and the photo (its file byte for byte, its capture fix), each exactly once. Screenshots go to
+``var/artifacts/field-app/`` (``$ARTIFACTS_DIR/field-app/`` on CI)."""
+
+from __future__ import annotations
+
+from contextlib import closing
+
+import pytest
+
+from media_rules.models import Blob, Photo
+from mobile_api.photos import open_stored
+from server.fieldwork.models import MonitoringTask, TaskEvent
+from sync.models import Operation
+from tests.factories import PASSWORD, build_world
+from tests.support.browser import (  # noqa: F401 (browser: the fixture)
+    WAIT_S,
+    artefact_dir,
+    browser,
+    foreign_requests,
+    requested_urls,
+)
+from tests.workspace.om_scene import PHONE_PHOTO
+
+pytestmark = [
+    pytest.mark.slow,
+    # The live server's thread reads committed data; serialized_rollback gives the seeded rows
+    # (photo types, posts, forms) back to the tests after this one's flush.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+OFFLINE = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+ONLINE = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+
+
+def test_a_sampler_works_offline_in_the_app_and_it_reaches_the_server_once(browser, live_server):  # noqa: F811
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    side = build_world().shanghai
+    user, project, outlet = side.field_user, side.project, side.wastewater
+    lon, lat = outlet.location.x + 0.0003, outlet.location.y + 0.0002
+    app = f"{live_server.url}/app/"
+    # The app re-renders as the sync moves: a wait may read an element just replaced.
+    waiter = WebDriverWait(browser, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
+
+    class wait:  # noqa: N801 (a WebDriverWait that says what the page showed when it timed out)
+        @staticmethod
+        def until(condition):
+            try:
+                return waiter.until(condition)
+            except TimeoutException:
+                shot("timeout")
+                raise AssertionError(
+                    f"at {browser.current_url}: {text()}\nconsole: {browser.get_log('browser')}"
+                ) from None
+
+    folder = artefact_dir("field-app")
+    seen: list[str] = []
+
+    def shot(name: str) -> None:
+        path = folder / f"{name}.png"
+        assert browser.save_screenshot(str(path))
+        assert path.stat().st_size > 5_000
+        seen.extend(requested_urls(browser))
+
+    def text() -> str:
+        return browser.find_element(By.TAG_NAME, "body").text
+
+    def click(label: str) -> None:
+        for element in browser.find_elements(By.CSS_SELECTOR, "main a, main button"):
+            if element.text.strip() == label and element.is_enabled():
+                element.click()
+                return
+        raise AssertionError(f"no {label!r} to click in: {text()}")
+
+    def fits_the_screen() -> bool:
+        return browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1;")
+
+    browser.set_window_size(390, 844)
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd(
+        "Browser.grantPermissions", {"origin": live_server.url, "permissions": ["geolocation"]}
+    )
+    browser.execute_cdp_cmd(
+        "Emulation.setGeolocationOverride", {"latitude": lat, "longitude": lon, "accuracy": 8}
+    )
+
+    # Signed out, the app asks for the account.
+    browser.get(app)
+    wait.until(lambda d: d.current_url.endswith("/app/sign-in"))
+    browser.find_element(By.NAME, "username").send_keys(user.username)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "#sign-in button[type=submit]").click()
+    wait.until(lambda d: d.current_url == app and user.agency.name in text())
+    # The first sync brings the projects and photo types the phone needs offline.
+    wait.until(lambda d: "从未同步" not in text() and "空闲" in text())
+    # Where the phone is (the client's captureFix, the position the DevTools protocol set).
+    wait.until(lambda d: f"{lon:.5f}, {lat:.5f}（±8 米）" in d.find_element(By.ID, "fix").text)
+    wait.until(lambda d: d.execute_script("return navigator.serviceWorker.controller !== null"))
+    kept = browser.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        caches.keys().then(async (names) => {
+          const cache = await caches.open(names.find((n) => n.startsWith("fieldtrace-app-")));
+          done((await cache.keys()).map((r) => new URL(r.url).pathname));
+        });"""
+    )
+    assert "/app/" in kept
+    assert "/static/field_app/app/main.js" in kept
+    assert "/static/field_app/sync/client.js" in kept
+    assert fits_the_screen()
+    shot("01-home-online")
+
+    # No signal: the app opens from the service worker's cache.
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", OFFLINE)
+    browser.refresh()
+    wait.until(lambda d: d.find_element(By.ID, "net").text == "离线")
+    assert "在行任务" in text()
+
+    click("添加监测任务")
+    wait.until(lambda d: d.find_elements(By.ID, "task-new"))
+    Select(browser.find_element(By.NAME, "project")).select_by_value(str(project.pk))
+    browser.find_element(By.NAME, "name").send_keys("1 号排口离线采样")
+    browser.find_element(By.NAME, "sample_codes").send_keys("W-01, W-02")
+    shot("02-new-task-offline")
+    browser.find_element(By.CSS_SELECTOR, "#task-new button[type=submit]").click()
+    wait.until(lambda d: "/app/tasks/" in d.current_url and "1 号排口离线采样" in text())
+    task_id = browser.current_url.rsplit("/", 1)[1]
+    # The rule is shown, not only enforced: a sampler cannot end the task.
+    click("开始")
+    wait.until(lambda d: "进行中" in d.find_element(By.ID, "task-status").text)
+    assert "结束任务须由实验室分析人员操作" in text()
+    assert not browser.find_element(By.CSS_SELECTOR, "button[data-to=ended]").is_enabled()
+
+    shutter = browser.find_element(By.CSS_SELECTOR, "input[type=file][data-photo-type=sampling_site]")
+    assert shutter.get_attribute("capture") == "environment"
+    shutter.send_keys(str(PHONE_PHOTO))
+    wait.until(lambda d: "照片已保存在本机" in text())
+    thumbnail = "return document.querySelector('img[data-thumb]')?.naturalWidth > 0"
+    wait.until(lambda d: d.execute_script(thumbnail))
+    assert "待同步" in browser.find_element(By.CSS_SELECTOR, "figure.thumb").text
+    assert fits_the_screen()
+    shot("03-task-offline")
+
+    browser.find_element(By.CSS_SELECTOR, ".bar-title").click()
+    wait.until(lambda d: d.find_elements(By.ID, "sync-queued"))
+    assert browser.find_element(By.ID, "sync-queued").text == "3 项"
+    assert browser.find_element(By.ID, "sync-uploads").text == "1 张"
+    assert browser.find_element(By.ID, "count-running").text == "1"
+    shot("04-home-offline-queued")
+    assert not MonitoringTask.objects.filter(pk=task_id).exists()
+
+    # Signal again: the app syncs by itself on "online".
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", ONLINE)
+    wait.until(lambda d: d.find_element(By.ID, "net").text == "在线")
+    wait.until(
+        lambda d: (
+            d.find_element(By.ID, "sync-queued").text == "0 项"
+            and d.find_element(By.ID, "sync-uploads").text == "0 张"
+            and "空闲" in d.find_element(By.ID, "sync-phase").text
+        )
+    )
+    shot("05-home-synced")
+
+    task = MonitoringTask.objects.get(pk=task_id)
+    assert (task.name, task.project_id, task.status) == ("1 号排口离线采样", project.pk, "running")
+    assert task.sample_codes == ["W-01", "W-02"]
+    assert list(TaskEvent.objects.filter(task=task).values_list("from_status", "to_status")) == [
+        ("created", "running")
+    ]
+    assert [(o.op_type, o.status) for o in Operation.objects.filter(user=user).order_by("seq")] == [
+        ("task.create", "applied"),
+        ("task.transition", "applied"),
+        ("photo.record", "applied"),
+    ]
+    photo = Photo.objects.select_related("blob").get(task=task)
+    assert photo.photo_type_id == "sampling_site"
+    assert photo.blob is not None
+    with closing(open_stored(photo.blob)) as stored:
+        assert stored.read() == PHONE_PHOTO.read_bytes()
+    assert Blob.objects.count() == 1
+    assert photo.fix_system == "wgs84"
+    assert (round(photo.fix_raw_lon, 6), round(photo.fix_raw_lat, 6)) == (round(lon, 6), round(lat, 6))
+    assert photo.fix_accuracy_m == 8
+
+    # The task's page says the photo is on the server.
+    browser.get(f"{app}tasks/{task_id}")
+    wait.until(lambda d: "已上传" in d.find_element(By.CSS_SELECTOR, "figure.thumb").text)
+    shot("06-task-synced")
+    assert foreign_requests(seen + requested_urls(browser), live_server.url) == []
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors

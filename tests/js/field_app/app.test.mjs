@@ -1,0 +1,162 @@
+// The field app's logic that is not DOM: routes, the tasks the phone shows, the role rules, the
+// sync panel's words (field_app/static/field_app/app/router.js, model.js).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { guard, parseRoute, routePath } from "../../../field_app/static/field_app/app/router.js";
+import {
+  escapeHtml,
+  filterTasks,
+  formatFix,
+  localTasks,
+  parseCodes,
+  photoStages,
+  photoState,
+  postsOn,
+  syncSummary,
+  taskCounts,
+  transitionsFor,
+} from "../../../field_app/static/field_app/app/model.js";
+import { describeWait } from "../../../field_app/static/field_app/sync/index.js";
+
+test("routes are read from the address and written back", () => {
+  const cases = [
+    ["/app/", { name: "home" }],
+    ["/app/sign-in", { name: "sign_in" }],
+    ["/app/tasks", { name: "tasks" }],
+    ["/app/tasks/", { name: "tasks" }],
+    ["/app/tasks/new", { name: "task_new" }],
+    ["/app/tasks/3f2a", { name: "task", id: "3f2a" }],
+    ["/app/nowhere", { name: "not_found" }],
+    ["/elsewhere", { name: "not_found" }],
+  ];
+  for (const [path, route] of cases) assert.deepEqual(parseRoute(path, "/app/"), route, path);
+  for (const route of [{ name: "home" }, { name: "tasks" }, { name: "task_new" }, { name: "task", id: "a b" }]) {
+    assert.deepEqual(parseRoute(routePath(route, "/app/"), "/app/"), route);
+  }
+});
+
+test("signed out, every screen is the sign-in; signed in, the sign-in is home", () => {
+  assert.deepEqual(guard({ name: "tasks" }, false), { name: "sign_in" });
+  assert.deepEqual(guard({ name: "sign_in" }, true), { name: "home" });
+  const task = { name: "task", id: "x" };
+  assert.equal(guard(task, true), task);
+});
+
+const op = (seq, type, entity_id, payload, state = "pending") => ({ op: { seq, type, entity_id, payload }, state });
+
+test("a task created offline and its moves are shown before the server has them", () => {
+  const ops = [
+    op(2, "task.transition", "t1", { to: "running" }),
+    op(1, "task.create", "t1", { project: 7, name: "1 号排口采样" }),
+  ];
+  const [task] = localTasks([], ops);
+  assert.equal(task.status, "running");
+  assert.equal(task.local, true);
+  assert.equal(task.pending, 2);
+  assert.equal(task.project, 7);
+});
+
+test("pulled tasks win over answered operations; pending ones lie over them; tombstones go", () => {
+  const pulled = [
+    { id: "t1", deleted: false, data: { id: "t1", project: 1, name: "A", status: "paused" } },
+    { id: "t2", deleted: true, data: null },
+  ];
+  const ops = [
+    op(1, "task.create", "t1", { project: 1, name: "A" }, "applied"),
+    op(2, "task.transition", "t1", { to: "running" }, "applied"),
+    op(3, "task.create", "t9", { project: 1, name: "rejected" }, "rejected"),
+  ];
+  assert.deepEqual(
+    localTasks(pulled, ops).map((t) => [t.id, t.status, t.pending]),
+    [["t1", "paused", 0]],
+  );
+  const later = localTasks(pulled, [...ops, op(4, "task.transition", "t1", { to: "running" }, "held")]);
+  assert.deepEqual([later[0].status, later[0].pending], ["running", 1]);
+});
+
+test("counts, tabs and search", () => {
+  const tasks = [
+    { id: "1", name: "排口采样", status: "running", project: 1, sample_codes: ["W-01"] },
+    { id: "2", name: "厂界噪声", status: "ended", project: 1 },
+    { id: "3", name: "锅炉废气", status: "created", project: 2 },
+  ];
+  const projects = { 1: { name: "华东化工季度监测", number: "P-1" }, 2: { name: "热电厂", number: "P-2" } };
+  assert.deepEqual(taskCounts(tasks), { running: 2, finished: 1 });
+  assert.deepEqual(filterTasks(tasks, { projects }).map((t) => t.id).sort(), ["1", "3"]);
+  assert.deepEqual(filterTasks(tasks, { finished: true, projects }).map((t) => t.id), ["2"]);
+  assert.deepEqual(filterTasks(tasks, { query: "w-01", projects }).map((t) => t.id), ["1"]);
+  assert.deepEqual(filterTasks(tasks, { query: "热电", projects }).map((t) => t.id), ["3"]);
+});
+
+test("the role rules are shown: a sampler cannot end a task, a lab analyst can", () => {
+  const sampler = transitionsFor("running", ["sampler"]);
+  assert.deepEqual(
+    sampler.map((m) => [m.to, m.label, m.allowed]),
+    [
+      ["paused", "暂停", true],
+      ["saved", "暂存", true],
+      ["ended", "结束", false],
+    ],
+  );
+  assert.match(sampler.find((m) => m.to === "ended").rule, /实验室分析人员/);
+  assert.equal(transitionsFor("running", ["lab_analyst"]).find((m) => m.to === "ended").allowed, true);
+  assert.deepEqual(transitionsFor("created", []).map((m) => [m.label, m.allowed]), [["开始", false]]);
+  assert.deepEqual(transitionsFor("ended", ["lab_analyst"]), []);
+});
+
+test("the user's posts on a project come from its assignments, else from the account", () => {
+  const user = { person: { name: "张三" }, posts: ["sampler", "courier"] };
+  const project = { assignments: [{ name: "张三", post: "courier" }, { name: "李四", post: "lab_analyst" }] };
+  assert.deepEqual(postsOn(project, user), ["courier"]);
+  assert.deepEqual(postsOn(undefined, user), ["sampler", "courier"]);
+});
+
+test("photo types by stage, in the stages' order", () => {
+  const stages = photoStages([
+    { code: "lab", name: "分析", stage: "lab" },
+    { code: "site", name: "现场", stage: "sampling", hint: "拍排口全景" },
+    { code: "work", name: "工作照", stage: "work", stage_label: "工作" },
+  ]);
+  assert.deepEqual(stages.map((s) => s.stage), ["sampling", "lab", "work"]);
+  assert.equal(stages[0].types[0].hint, "拍排口全景");
+});
+
+test("a photo's state in words", () => {
+  assert.equal(photoState("pending", "waiting").label, "待同步");
+  assert.equal(photoState("applied", "ready").label, "待上传照片");
+  assert.equal(photoState("applied", "done").label, "已上传");
+  assert.equal(photoState("held", "ready").label, "等待中");
+  assert.equal(photoState("rejected", "waiting").label, "被拒绝");
+  assert.equal(photoState("applied", "failed").label, "上传失败");
+});
+
+test("the sync panel says what is queued, waiting for what, in conflict and refused", () => {
+  const summary = syncSummary(
+    {
+      phase: "offline",
+      queued: 3,
+      held: [{ op_id: "h", type: "photo.record", waits_for: { kind: "stages", missing: ["采样点现场照片"] } }],
+      conflicts: [{ op_id: "c", type: "task.update", conflict: { reason: "same_field" } }],
+      rejected: [{ op_id: "r", type: "task.transition", code: "task_actor_not_allowed", message: "结束任务须由实验室分析人员操作。" }],
+      uploads: { waiting: 1, ready: 1, done: 0, failed: [] },
+      lastSyncAt: null,
+      lastError: { code: "network", message: "无网络" },
+    },
+    describeWait,
+  );
+  assert.equal(summary.phase, "无网络");
+  assert.equal(summary.queued, 3);
+  assert.equal(summary.uploadsWaiting, 2);
+  assert.match(summary.held[0].why, /采样点现场照片/);
+  assert.match(summary.conflicts[0].why, /双方的值/);
+  assert.equal(summary.rejected[0].why, "结束任务须由实验室分析人员操作。");
+  assert.equal(summary.lastSyncAt, "从未同步");
+});
+
+test("formatting", () => {
+  assert.equal(formatFix({ longitude: 121.4372, latitude: 31.1945, accuracy_m: 12.4 }), "121.43720, 31.19450（±12 米）");
+  assert.equal(formatFix(null), "未定位");
+  assert.equal(escapeHtml(`<a href="x">'&`), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
+  assert.deepEqual(parseCodes("A-1, A-2，A-3、A-4  "), ["A-1", "A-2", "A-3", "A-4"]);
+});
