@@ -191,7 +191,21 @@ def test_a_sampler_works_offline_in_the_app_and_it_reaches_the_server_once(brows
     # The task's page says the photo is on the server.
     browser.get(f"{app}tasks/{task_id}")
     wait.until(lambda d: "已上传" in d.find_element(By.CSS_SELECTOR, "figure.thumb").text)
+    # Online, the task's own catalogue comes: its required photos are marked, the stage rule said.
+    wait.until(lambda d: "必传" in text())
     shot("06-task-synced")
+    photo_types = [
+        e.get_attribute("data-photo-type") for e in browser.find_elements(By.CSS_SELECTOR, "input.file")
+    ]
+    assert "sampling_site" in photo_types
+    browser.execute_script("document.querySelector('figure.thumb').scrollIntoView({block: 'center'})")
+    wait.until(lambda d: d.execute_script(thumbnail))
+    # The server has judged it: the verdict is on the thumbnail.
+    assert any(
+        word in browser.find_element(By.CSS_SELECTOR, "figure.thumb").text
+        for word in ("合规", "存疑", "待判定")
+    )
+    shot("07-task-photo-synced")
     assert foreign_requests(seen + requested_urls(browser), live_server.url) == []
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], errors

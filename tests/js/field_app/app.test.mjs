@@ -160,3 +160,47 @@ test("formatting", () => {
   assert.equal(escapeHtml(`<a href="x">'&`), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
   assert.deepEqual(parseCodes("A-1, A-2，A-3、A-4  "), ["A-1", "A-2", "A-3", "A-4"]);
 });
+
+test("a pulled photo's verdict and its findings in Chinese", async () => {
+  const { photoVerdict } = await import("../../../field_app/static/field_app/app/model.js");
+  assert.equal(photoVerdict(undefined), null);
+  const judged = photoVerdict({
+    data: {
+      verdict: "warn",
+      findings: [
+        { code: "ok", severity: "pass", message: { "zh-hans": "时间一致" } },
+        { code: "far", severity: "warn", message: { "zh-hans": "拍摄位置距点位 820 米", en: "820 m away" } },
+      ],
+    },
+  });
+  assert.deepEqual(judged, { key: "warn", label: "存疑", findings: ["拍摄位置距点位 820 米"] });
+});
+
+test("a stage opens when the required photos before it are in, as the server rules", async () => {
+  const { taskStages } = await import("../../../field_app/static/field_app/app/model.js");
+  const catalogue = [
+    {
+      stage: "sampling",
+      label: "采样",
+      types: [
+        { code: "op", name: "采样作业照片", required: true },
+        { code: "site", name: "采样点现场照片", required: true },
+      ],
+    },
+    { stage: "delivery", label: "送样", types: [{ code: "handover", name: "送样照片", required: true }] },
+    { stage: "lab", label: "实验室分析", types: [{ code: "lab", name: "分析照片", required: false }] },
+  ];
+  const before = taskStages(catalogue, [], { site: 1 });
+  assert.deepEqual(before.map((s) => [s.stage, s.open, s.complete]), [
+    ["sampling", true, false],
+    ["delivery", false, false],
+    ["lab", false, true],
+  ]);
+  assert.deepEqual(before[1].waitsFor, ["采样作业照片"]);
+  assert.deepEqual(before[2].waitsFor, ["采样作业照片", "送样照片"]);
+  const after = taskStages(catalogue, [], { site: 1, op: 2, handover: 1 });
+  assert.deepEqual(after.map((s) => s.open), [true, true, true]);
+  // Without the task's catalogue: every type, by stage, none said required.
+  const fallback = taskStages(null, [{ code: "x", name: "X", stage: "lab" }]);
+  assert.deepEqual(fallback.map((s) => [s.stage, s.open, s.types[0].required]), [["lab", true, false]]);
+});

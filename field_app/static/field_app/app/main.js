@@ -12,11 +12,12 @@ import {
   formatTime,
   localTasks,
   parseCodes,
-  photoStages,
   photoState,
+  photoVerdict,
   postsOn,
   syncSummary,
   taskCounts,
+  taskStages,
   transitionsFor,
 } from "./model.js";
 
@@ -79,6 +80,7 @@ function go(route, { replace = false } = {}) {
 const PROJECTS = "app:projects";
 const PHOTO_TYPES = "app:photo_types";
 const PHOTO = "app:photo:";
+const STAGES = "app:stages:"; // + monitoring type: the photo types its tasks take (GET /tasks/{id} stages)
 
 async function projects() {
   return (await client.storage.get(PROJECTS)) ?? [];
@@ -111,6 +113,30 @@ async function refreshReference() {
   }
   await client.storage.set(PROJECTS, list);
   await client.storage.set(PHOTO_TYPES, await client.api("GET", "/api/v1/photo-types"));
+  // A task of each monitoring type tells which photo types such tasks take and which are required:
+  // kept per type, so that a task created offline shows its stages too.
+  const byId = Object.fromEntries(list.map((p) => [p.id, p]));
+  const done = new Set();
+  for (const record of await client.records("task")) {
+    const type = byId[record.data?.project]?.monitoring_type;
+    if (!type || done.has(type)) continue;
+    try {
+      await keepStages(type, await client.api("GET", `/api/v1/tasks/${record.id}`));
+      done.add(type);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error; // another task of the type may answer
+    }
+  }
+}
+
+async function keepStages(monitoringType, detail) {
+  if (!Array.isArray(detail?.stages)) return;
+  const catalogue = detail.stages.map((s) => ({
+    stage: s.stage,
+    label: s.label,
+    types: s.types.map((t) => ({ code: t.code, name: t.name, hint: t.hint, required: t.required })),
+  }));
+  await client.storage.set(STAGES + monitoringType, catalogue);
 }
 
 let syncing = null;
@@ -293,6 +319,15 @@ async function taskScreen(route, state) {
   if (!task) return `<section class="card"><h1>找不到该任务</h1><p>它可能已被删除，或尚未同步到本机。</p><a class="button" href="${ROOT}tasks" data-link>任务列表</a></section>`;
   const project = (await projects()).find((p) => p.id === task.project);
   const posts = postsOn(project, state.user);
+  if (project && !task.local && navigator.onLine && ui.detailFor !== task.id) {
+    // The task's own catalogue, fresh (in the background: the page shows what the phone holds).
+    ui.detailFor = task.id;
+    client
+      .api("GET", `/api/v1/tasks/${task.id}`)
+      .then((detail) => keepStages(project.monitoring_type, detail))
+      .then(scheduleRender)
+      .catch(() => {});
+  }
   const moves = transitionsFor(task.status, posts)
     .map(
       (m) => `<div class="move">
@@ -301,20 +336,29 @@ async function taskScreen(route, state) {
     )
     .join("");
   const photos = await taskPhotos(task.id);
-  const stages = photoStages(await photoTypes());
+  const pulledPhotos = (await client.records("photo")).filter((p) => p.data?.task === task.id);
+  const mine = new Set(photos.map((p) => p.id));
+  const counts = {};
+  for (const p of photos) counts[p.photo_type] = (counts[p.photo_type] ?? 0) + 1;
+  for (const p of pulledPhotos) if (!mine.has(p.id)) counts[p.data.photo_type] = (counts[p.data.photo_type] ?? 0) + 1;
+  const catalogue = project ? await client.storage.get(STAGES + project.monitoring_type) : null;
+  const stages = taskStages(catalogue, await photoTypes(), counts);
   const canShoot = task.status !== "ended";
   const stageHtml = stages
     .map(
       (stage) => `
-    <section class="card stage">
-      <h2>${e(stage.label)}照片</h2>
+    <section class="card stage" data-stage="${e(stage.stage)}">
+      <h2>${e(stage.label)}照片${stage.complete && catalogue ? ` <span class="ok">必传照片已齐</span>` : ""}</h2>
+      ${stage.open ? "" : `<p class="notice">前一环节的必传照片尚缺：${e(stage.waitsFor.join("、"))}。其他人拍的照片同步后即可；现在拍的照片会在服务器上等待。</p>`}
       ${stage.types
         .map((type) => {
-          const mine = photos.filter((p) => p.photo_type === type.code);
+          const shots = photos.filter((p) => p.photo_type === type.code);
+          const others = (counts[type.code] ?? 0) - shots.length;
           return `<div class="ptype">
-            <h3>${e(type.name)}</h3>
+            <h3>${e(type.name)}${type.required ? ` <span class="req">必传</span>` : ""}</h3>
             ${type.hint ? `<p class="hint">${e(type.hint)}</p>` : ""}
-            <div class="thumbs">${mine.map(thumb).join("")}</div>
+            <div class="thumbs">${shots.map((p) => thumb(p, pulledPhotos)).join("")}</div>
+            ${others > 0 ? `<p class="hint">另有 ${others} 张由他人拍摄</p>` : ""}
             ${canShoot ? `<label class="button shoot">拍照<input type="file" accept="image/*" capture="environment" data-photo-type="${e(type.code)}" class="file"></label>` : ""}
           </div>`;
         })
@@ -336,13 +380,17 @@ async function taskScreen(route, state) {
   <p class="hint">拍照时记录当时的位置；各环节须按顺序：采样照片齐全后才能拍送样照片，送样后才能拍实验室分析照片。</p>`;
 }
 
-function thumb(photo) {
+function thumb(photo, pulledPhotos) {
   const record = client.queue.byOpId(photo.op_id);
   const upload = client.uploads.get(photo.sha256);
   const st = photoState(record?.state ?? "applied", upload?.state ?? (record ? "waiting" : "done"));
-  return `<figure class="thumb p-${st.key}" data-photo="${e(photo.id)}">
+  const verdict = st.key === "done" ? photoVerdict(pulledPhotos.find((p) => p.id === photo.id)) : null;
+  const why = record?.answer?.message ?? "";
+  return `<figure class="thumb p-${st.key}${verdict ? ` v-${verdict.key}` : ""}" data-photo="${e(photo.id)}">
     <img alt="${e(photo.photo_type_name)}" data-thumb="${e(photo.id)}">
-    <figcaption>${e(st.label)}<br>${e(formatTime(photo.taken_at))}</figcaption></figure>`;
+    <figcaption>${e(st.label)}${verdict ? ` · <b>${e(verdict.label)}</b>` : ""}<br>${e(formatTime(photo.taken_at))}
+    ${why ? `<br><span class="why">${e(why)}</span>` : ""}
+    ${(verdict?.findings ?? []).map((f) => `<br><span class="why">${e(f)}</span>`).join("")}</figcaption></figure>`;
 }
 
 async function fillThumbnails() {

@@ -224,3 +224,53 @@ export function parseCodes(text) {
     .map((s) => s.trim())
     .filter(Boolean);
 }
+
+const VERDICTS = {
+  pending: { key: "pending", label: "待判定" },
+  pass: { key: "pass", label: "合规" },
+  warn: { key: "warn", label: "存疑" },
+  fail: { key: "fail", label: "不合规" },
+};
+
+/** The server's judgement of a pulled photo (media_rules photo_data): its verdict and the
+ * findings' messages in Chinese; null before the photo is pulled back. */
+export function photoVerdict(pulled) {
+  if (!pulled?.data) return null;
+  const verdict = VERDICTS[pulled.data.verdict] ?? VERDICTS.pending;
+  const findings = (pulled.data.findings ?? [])
+    .filter((f) => f.severity !== "pass")
+    .map((f) => f.message?.["zh-hans"] ?? f.message?.en ?? f.code);
+  return { ...verdict, findings };
+}
+
+/**
+ * The task's photo stages: from the task's own catalogue when the phone has it (GET /tasks/{id}
+ * stages, kept per monitoring type: which types, which required), else every photo type by stage.
+ * `counts`: photos of each type on the task (the phone's and the pulled ones). A stage is open
+ * when every required type of the stages before it has a photo (server/fieldwork/stages.py).
+ */
+export function taskStages(catalogue, photoTypes, counts = {}) {
+  const groups = catalogue?.length
+    ? catalogue.map((s) => ({ stage: s.stage, label: s.label, types: s.types.map((t) => ({ ...t })) }))
+    : photoStages(photoTypes).map((g) => ({ ...g, types: g.types.map((t) => ({ ...t, required: false })) }));
+  const ordered = STAGES.map((s) => s.stage);
+  let earlierComplete = true;
+  let missingBefore = [];
+  return groups.map((group) => {
+    const inOrder = ordered.includes(group.stage);
+    const types = group.types.map((t) => ({ ...t, photos: counts[t.code] ?? 0 }));
+    const missing = types.filter((t) => t.required && !t.photos).map((t) => t.name);
+    const out = {
+      ...group,
+      types,
+      open: earlierComplete || !inOrder,
+      complete: missing.length === 0,
+      waitsFor: earlierComplete || !inOrder ? [] : [...missingBefore],
+    };
+    if (inOrder) {
+      earlierComplete = earlierComplete && missing.length === 0;
+      missingBefore = [...missingBefore, ...missing];
+    }
+    return out;
+  });
+}
