@@ -14,6 +14,8 @@ import pytest
 
 from media_rules.models import Blob, Photo
 from mobile_api.photos import open_stored
+from server.accounts.models import DeviceToken
+from server.accounts.services import token_revoke
 from server.fieldwork.models import MonitoringTask, TaskEvent
 from sync.models import Operation
 from tests.factories import PASSWORD, build_world
@@ -37,72 +39,111 @@ OFFLINE = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThrou
 ONLINE = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
 
 
+class Phone:
+    """The browser as a phone: a 390x844 window, a position, geolocation granted, and the steps the
+    tests take on it (wait with what the page showed on a timeout, click a label, a screenshot)."""
+
+    def __init__(self, driver, origin: str, lon: float, lat: float):
+        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        self.browser, self.origin, self.app = driver, origin, f"{origin}/app/"
+        # The app re-renders as the sync moves: a wait may read an element just replaced.
+        self.waiter = WebDriverWait(driver, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
+        self.folder = artefact_dir("field-app")
+        self.seen: list[str] = []
+        driver.set_window_size(390, 844)
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": origin, "permissions": ["geolocation"]})
+        driver.execute_cdp_cmd(
+            "Emulation.setGeolocationOverride", {"latitude": lat, "longitude": lon, "accuracy": 8}
+        )
+
+    def until(self, condition):
+        from selenium.common.exceptions import TimeoutException
+
+        try:
+            return self.waiter.until(condition)
+        except TimeoutException:
+            self.shot("timeout")
+            raise AssertionError(
+                f"at {self.browser.current_url}: {self.text()}\nconsole: {self.browser.get_log('browser')}"
+            ) from None
+
+    def shot(self, name: str) -> None:
+        path = self.folder / f"{name}.png"
+        assert self.browser.save_screenshot(str(path))
+        assert path.stat().st_size > 5_000
+        self.seen.extend(requested_urls(self.browser))
+
+    def text(self) -> str:
+        from selenium.webdriver.common.by import By
+
+        return self.browser.find_element(By.TAG_NAME, "body").text
+
+    def click(self, label: str) -> None:
+        from selenium.webdriver.common.by import By
+
+        for element in self.browser.find_elements(By.CSS_SELECTOR, "main a, main button"):
+            if element.text.strip() == label and element.is_enabled():
+                element.click()
+                return
+        raise AssertionError(f"no {label!r} to click in: {self.text()}")
+
+    def network(self, conditions: dict) -> None:
+        self.browser.execute_cdp_cmd("Network.emulateNetworkConditions", conditions)
+
+    def sign_in(self, username: str) -> None:
+        from selenium.webdriver.common.by import By
+
+        self.until(lambda d: d.find_elements(By.ID, "sign-in"))
+        self.browser.find_element(By.NAME, "username").send_keys(username)
+        self.browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+        self.browser.find_element(By.CSS_SELECTOR, "#sign-in button[type=submit]").click()
+        # Home, after the first sync: the projects and photo types the phone needs offline are kept.
+        self.until(lambda d: d.current_url == self.app and "从未同步" not in self.text())
+        self.until(lambda d: "空闲" in d.find_element(By.ID, "sync-phase").text)
+
+    def create_task(self, project_id: int, name: str, codes: str = "", shot: str = "") -> str:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import Select
+
+        self.click("添加监测任务")
+        self.until(lambda d: d.find_elements(By.ID, "task-new"))
+        Select(self.browser.find_element(By.NAME, "project")).select_by_value(str(project_id))
+        self.browser.find_element(By.NAME, "name").send_keys(name)
+        if codes:
+            self.browser.find_element(By.NAME, "sample_codes").send_keys(codes)
+        if shot:
+            self.shot(shot)
+        self.browser.find_element(By.CSS_SELECTOR, "#task-new button[type=submit]").click()
+        self.until(lambda d: "/app/tasks/" in d.current_url and name in self.text())
+        return self.browser.current_url.rsplit("/", 1)[1]
+
+    def foreign(self) -> list[str]:
+        return foreign_requests(self.seen + requested_urls(self.browser), self.origin)
+
+
 def test_a_sampler_works_offline_in_the_app_and_it_reaches_the_server_once(browser, live_server):  # noqa: F811
-    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     side = build_world().shanghai
     user, project, outlet = side.field_user, side.project, side.wastewater
     lon, lat = outlet.location.x + 0.0003, outlet.location.y + 0.0002
-    app = f"{live_server.url}/app/"
-    # The app re-renders as the sync moves: a wait may read an element just replaced.
-    waiter = WebDriverWait(browser, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
-
-    class wait:  # noqa: N801 (a WebDriverWait that says what the page showed when it timed out)
-        @staticmethod
-        def until(condition):
-            try:
-                return waiter.until(condition)
-            except TimeoutException:
-                shot("timeout")
-                raise AssertionError(
-                    f"at {browser.current_url}: {text()}\nconsole: {browser.get_log('browser')}"
-                ) from None
-
-    folder = artefact_dir("field-app")
-    seen: list[str] = []
-
-    def shot(name: str) -> None:
-        path = folder / f"{name}.png"
-        assert browser.save_screenshot(str(path))
-        assert path.stat().st_size > 5_000
-        seen.extend(requested_urls(browser))
-
-    def text() -> str:
-        return browser.find_element(By.TAG_NAME, "body").text
-
-    def click(label: str) -> None:
-        for element in browser.find_elements(By.CSS_SELECTOR, "main a, main button"):
-            if element.text.strip() == label and element.is_enabled():
-                element.click()
-                return
-        raise AssertionError(f"no {label!r} to click in: {text()}")
+    phone = Phone(browser, live_server.url, lon, lat)
+    app, text = phone.app, phone.text
 
     def fits_the_screen() -> bool:
         return browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1;")
 
-    browser.set_window_size(390, 844)
-    browser.execute_cdp_cmd("Network.enable", {})
-    browser.execute_cdp_cmd(
-        "Browser.grantPermissions", {"origin": live_server.url, "permissions": ["geolocation"]}
-    )
-    browser.execute_cdp_cmd(
-        "Emulation.setGeolocationOverride", {"latitude": lat, "longitude": lon, "accuracy": 8}
-    )
-
     # Signed out, the app asks for the account.
     browser.get(app)
-    wait.until(lambda d: d.current_url.endswith("/app/sign-in"))
-    browser.find_element(By.NAME, "username").send_keys(user.username)
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "#sign-in button[type=submit]").click()
-    wait.until(lambda d: d.current_url == app and user.agency.name in text())
-    # The first sync brings the projects and photo types the phone needs offline.
-    wait.until(lambda d: "从未同步" not in text() and "空闲" in text())
+    phone.until(lambda d: d.current_url.endswith("/app/sign-in"))
+    phone.sign_in(user.username)
+    assert user.agency.name in text()
     # Where the phone is (the client's captureFix, the position the DevTools protocol set).
-    wait.until(lambda d: f"{lon:.5f}, {lat:.5f}（±8 米）" in d.find_element(By.ID, "fix").text)
-    wait.until(lambda d: d.execute_script("return navigator.serviceWorker.controller !== null"))
+    phone.until(lambda d: f"{lon:.5f}, {lat:.5f}（±8 米）" in d.find_element(By.ID, "fix").text)
+    phone.until(lambda d: d.execute_script("return navigator.serviceWorker.controller !== null"))
     kept = browser.execute_async_script(
         """const done = arguments[arguments.length - 1];
         caches.keys().then(async (names) => {
@@ -114,58 +155,49 @@ def test_a_sampler_works_offline_in_the_app_and_it_reaches_the_server_once(brows
     assert "/static/field_app/app/main.js" in kept
     assert "/static/field_app/sync/client.js" in kept
     assert fits_the_screen()
-    shot("01-home-online")
+    phone.shot("01-home-online")
 
     # No signal: the app opens from the service worker's cache.
-    browser.execute_cdp_cmd("Network.emulateNetworkConditions", OFFLINE)
+    phone.network(OFFLINE)
     browser.refresh()
-    wait.until(lambda d: d.find_element(By.ID, "net").text == "离线")
+    phone.until(lambda d: d.find_element(By.ID, "net").text == "离线")
     assert "在行任务" in text()
-
-    click("添加监测任务")
-    wait.until(lambda d: d.find_elements(By.ID, "task-new"))
-    Select(browser.find_element(By.NAME, "project")).select_by_value(str(project.pk))
-    browser.find_element(By.NAME, "name").send_keys("1 号排口离线采样")
-    browser.find_element(By.NAME, "sample_codes").send_keys("W-01, W-02")
-    shot("02-new-task-offline")
-    browser.find_element(By.CSS_SELECTOR, "#task-new button[type=submit]").click()
-    wait.until(lambda d: "/app/tasks/" in d.current_url and "1 号排口离线采样" in text())
-    task_id = browser.current_url.rsplit("/", 1)[1]
+    task_id = phone.create_task(project.pk, "1 号排口离线采样", "W-01, W-02", shot="02-new-task-offline")
     # The rule is shown, not only enforced: a sampler cannot end the task.
-    click("开始")
-    wait.until(lambda d: "进行中" in d.find_element(By.ID, "task-status").text)
+    phone.click("开始")
+    phone.until(lambda d: "进行中" in d.find_element(By.ID, "task-status").text)
     assert "结束任务须由实验室分析人员操作" in text()
     assert not browser.find_element(By.CSS_SELECTOR, "button[data-to=ended]").is_enabled()
 
     shutter = browser.find_element(By.CSS_SELECTOR, "input[type=file][data-photo-type=sampling_site]")
     assert shutter.get_attribute("capture") == "environment"
     shutter.send_keys(str(PHONE_PHOTO))
-    wait.until(lambda d: "照片已保存在本机" in text())
+    phone.until(lambda d: "照片已保存在本机" in text())
     thumbnail = "return document.querySelector('img[data-thumb]')?.naturalWidth > 0"
-    wait.until(lambda d: d.execute_script(thumbnail))
+    phone.until(lambda d: d.execute_script(thumbnail))
     assert "待同步" in browser.find_element(By.CSS_SELECTOR, "figure.thumb").text
     assert fits_the_screen()
-    shot("03-task-offline")
+    phone.shot("03-task-offline")
 
     browser.find_element(By.CSS_SELECTOR, ".bar-title").click()
-    wait.until(lambda d: d.find_elements(By.ID, "sync-queued"))
+    phone.until(lambda d: d.find_elements(By.ID, "sync-queued"))
     assert browser.find_element(By.ID, "sync-queued").text == "3 项"
     assert browser.find_element(By.ID, "sync-uploads").text == "1 张"
     assert browser.find_element(By.ID, "count-running").text == "1"
-    shot("04-home-offline-queued")
+    phone.shot("04-home-offline-queued")
     assert not MonitoringTask.objects.filter(pk=task_id).exists()
 
     # Signal again: the app syncs by itself on "online".
-    browser.execute_cdp_cmd("Network.emulateNetworkConditions", ONLINE)
-    wait.until(lambda d: d.find_element(By.ID, "net").text == "在线")
-    wait.until(
+    phone.network(ONLINE)
+    phone.until(lambda d: d.find_element(By.ID, "net").text == "在线")
+    phone.until(
         lambda d: (
             d.find_element(By.ID, "sync-queued").text == "0 项"
             and d.find_element(By.ID, "sync-uploads").text == "0 张"
             and "空闲" in d.find_element(By.ID, "sync-phase").text
         )
     )
-    shot("05-home-synced")
+    phone.shot("05-home-synced")
 
     task = MonitoringTask.objects.get(pk=task_id)
     assert (task.name, task.project_id, task.status) == ("1 号排口离线采样", project.pk, "running")
@@ -190,22 +222,56 @@ def test_a_sampler_works_offline_in_the_app_and_it_reaches_the_server_once(brows
 
     # The task's page says the photo is on the server.
     browser.get(f"{app}tasks/{task_id}")
-    wait.until(lambda d: "已上传" in d.find_element(By.CSS_SELECTOR, "figure.thumb").text)
+    phone.until(lambda d: "已上传" in d.find_element(By.CSS_SELECTOR, "figure.thumb").text)
     # Online, the task's own catalogue comes: its required photos are marked, the stage rule said.
-    wait.until(lambda d: "必传" in text())
-    shot("06-task-synced")
+    phone.until(lambda d: "必传" in text())
+    phone.shot("06-task-synced")
     photo_types = [
         e.get_attribute("data-photo-type") for e in browser.find_elements(By.CSS_SELECTOR, "input.file")
     ]
     assert "sampling_site" in photo_types
     browser.execute_script("document.querySelector('figure.thumb').scrollIntoView({block: 'center'})")
-    wait.until(lambda d: d.execute_script(thumbnail))
+    phone.until(lambda d: d.execute_script(thumbnail))
     # The server has judged it: the verdict is on the thumbnail.
-    assert any(
-        word in browser.find_element(By.CSS_SELECTOR, "figure.thumb").text
-        for word in ("合规", "存疑", "待判定")
-    )
-    shot("07-task-photo-synced")
-    assert foreign_requests(seen + requested_urls(browser), live_server.url) == []
+    figure = browser.find_element(By.CSS_SELECTOR, "figure.thumb").text
+    assert any(word in figure for word in ("合规", "存疑", "待判定"))
+    phone.shot("07-task-photo-synced")
+    assert phone.foreign() == []
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], errors
+
+
+def test_a_revoked_token_signs_the_phone_out_and_its_queue_is_sent_after_signing_in_again(
+    browser,  # noqa: F811
+    live_server,
+):
+    from selenium.webdriver.common.by import By
+
+    world = build_world()
+    side = world.shanghai
+    user, outlet = side.field_user, side.wastewater
+    phone = Phone(browser, live_server.url, outlet.location.x, outlet.location.y)
+    browser.get(phone.app)
+    phone.sign_in(user.username)
+
+    phone.network(OFFLINE)
+    task_id = phone.create_task(side.project.pk, "撤销令牌后的任务")
+    # Meanwhile the account's phones are signed out on the server (a lost phone, a password change).
+    for record in DeviceToken.objects.filter(user=user, revoked_at__isnull=True):
+        token_revoke(record=record, actor=world.platform)
+
+    phone.network(ONLINE)
+    phone.until(
+        lambda d: d.current_url.endswith("/app/sign-in") and "本机尚有 1 项未同步的记录" in phone.text()
+    )
+    phone.shot("08-signed-out-queue-kept")
+    assert not MonitoringTask.objects.filter(pk=task_id).exists()
+
+    phone.sign_in(user.username)
+    phone.until(lambda d: d.find_element(By.ID, "sync-queued").text == "0 项")
+    task = MonitoringTask.objects.get(pk=task_id)
+    assert task.name == "撤销令牌后的任务"
+    assert [(o.op_type, o.status) for o in Operation.objects.filter(user=user)] == [
+        ("task.create", "applied")
+    ]
+    assert phone.foreign() == []

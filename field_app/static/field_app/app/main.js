@@ -196,7 +196,11 @@ function notFoundScreen() {
 }
 
 function signInScreen(route, state) {
-  const again = state.phase === "signed_out" && state.queued ? `<p class="notice">登录已失效。本机尚有 ${state.queued} 项未同步的记录，重新登录后会继续发送，不会丢失。</p>` : "";
+  // Signed out with work on the phone (the token revoked, or the user signed out): it is kept.
+  const lapsed = state.phase === "signed_out" ? "登录已失效。" : "";
+  const again = state.queued
+    ? `<p class="notice">${lapsed}本机尚有 ${state.queued} 项未同步的记录，登录后会继续发送，不会丢失。</p>`
+    : "";
   return `
   <section class="card">
     <h1>登录</h1>
