@@ -204,3 +204,15 @@ test("a stage opens when the required photos before it are in, as the server rul
   const fallback = taskStages(null, [{ code: "x", name: "X", stage: "lab" }]);
   assert.deepEqual(fallback.map((s) => [s.stage, s.open, s.types[0].required]), [["lab", true, false]]);
 });
+
+test("the phone's clock off by more than five minutes is said; a retry says when", async () => {
+  const { clockWarning, retryText } = await import("../../../field_app/static/field_app/app/model.js");
+  assert.equal(clockWarning(null), "");
+  assert.equal(clockWarning(60_000), "");
+  // offset = server − phone: positive, the phone is behind.
+  assert.match(clockWarning(3 * 3600_000), /慢约 3 小时/);
+  assert.match(clockWarning(-10 * 60_000), /快约 10 分钟/);
+  assert.equal(retryText(null), "");
+  assert.equal(retryText(41_000, 1_000), "约 40 秒后重试");
+  assert.equal(retryText(301_000, 1_000), "约 5 分钟后重试");
+});

@@ -232,7 +232,8 @@ function syncPanel(state) {
       <div><dt>待上传照片</dt><dd id="sync-uploads">${s.uploadsWaiting} 张</dd></div>
       <div><dt>上次同步</dt><dd>${e(s.lastSyncAt)}</dd></div>
     </dl>
-    ${s.lastError ? `<p class="notice">${e(s.lastError)}</p>` : ""}
+    ${s.lastError ? `<p class="notice">${e(s.lastError)}${s.retry ? `（${e(s.retry)}）` : ""}</p>` : ""}
+    ${s.clock ? `<p class="notice">${e(s.clock)}</p>` : ""}
     ${s.held.length ? `<h3>等待中</h3><ul class="items">${list(s.held, "held")}</ul>` : ""}
     ${s.conflicts.length ? `<h3>冲突（已保存，待核对）</h3><ul class="items">${list(s.conflicts, "conflict", true)}</ul>` : ""}
     ${s.rejected.length ? `<h3>被拒绝</h3><ul class="items">${list(s.rejected, "rejected", true)}</ul>` : ""}

@@ -157,7 +157,7 @@ export const PHASE_LABELS = {
 };
 
 /** The sync panel's lines, from the client's state (client.state()) and describeWait. */
-export function syncSummary(state, describeWait) {
+export function syncSummary(state, describeWait, now = Date.now()) {
   return {
     phase: PHASE_LABELS[state.phase] ?? state.phase,
     queued: state.queued,
@@ -172,7 +172,27 @@ export function syncSummary(state, describeWait) {
     failedUploads: (state.uploads?.failed ?? []).map((f) => f.message || f.code),
     lastSyncAt: state.lastSyncAt ? formatTime(state.lastSyncAt) : "从未同步",
     lastError: state.lastError?.message ?? "",
+    retry: retryText(state.nextRetryAt, now),
+    clock: clockWarning(state.clockOffsetMs),
   };
+}
+
+/** "约 40 秒后重试" while the client waits before a retry. */
+export function retryText(nextRetryAt, now = Date.now()) {
+  if (!nextRetryAt) return "";
+  const seconds = Math.max(0, Math.round((nextRetryAt - now) / 1000));
+  return seconds < 60 ? `约 ${seconds} 秒后重试` : `约 ${Math.round(seconds / 60)} 分钟后重试`;
+}
+
+// Operations carry the phone's clock and the server corrects it (sync client README, "Clock"):
+// nothing is misdated, but the user should know the phone's time is off.
+const CLOCK_TOLERANCE_MS = 5 * 60 * 1000;
+
+export function clockWarning(offsetMs) {
+  if (offsetMs == null || Math.abs(offsetMs) < CLOCK_TOLERANCE_MS) return "";
+  const minutes = Math.round(Math.abs(offsetMs) / 60000);
+  const span = minutes >= 120 ? `${Math.round(minutes / 60)} 小时` : `${minutes} 分钟`;
+  return `手机时间比服务器${offsetMs > 0 ? "慢" : "快"}约 ${span}，请校准手机时间（记录的时间已按服务器校正）。`;
 }
 
 const OP_LABELS = {
