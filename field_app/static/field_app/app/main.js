@@ -379,10 +379,24 @@ async function taskScreen(route, state) {
     <p class="status s-${e(task.status)}" id="task-status">${e(STATUS_LABELS[task.status] ?? task.status)}${task.pending ? ` · 待同步 ${task.pending} 项` : ""}${task.local ? " · 仅在本机" : ""}</p>
     ${task.sample_codes?.length ? `<p>样品编号：${e(task.sample_codes.join("、"))}</p>` : ""}
     <p class="hint">我的岗位：${e(posts.map((p) => POST_LABELS[p] ?? p).join("、") || "未在该项目任职")}</p>
+    ${problems(state, task.id)}
     <div class="moves">${moves || `<p class="hint">任务已结束。</p>`}</div>
   </section>
   ${stageHtml || `<section class="card"><p class="notice">本机还没有照片类型，请在有网络时同步一次。</p></section>`}
   <p class="hint">拍照时记录当时的位置；各环节须按顺序：采样照片齐全后才能拍送样照片，送样后才能拍实验室分析照片。</p>`;
+}
+
+/** This task's operations the server refused or found in conflict, with its words. */
+function problems(state, taskId) {
+  const s = syncSummary(
+    { ...state, held: [], rejected: state.rejected.filter((r) => r.entity_id === taskId), conflicts: state.conflicts.filter((c) => c.entity_id === taskId) },
+    describeWait,
+  );
+  const items = [...s.rejected.map((r) => ["rejected", r]), ...s.conflicts.map((c) => ["conflict", c])];
+  if (!items.length) return "";
+  return `<ul class="items">${items
+    .map(([cls, i]) => `<li class="${cls}"><b>${e(i.type)}</b>：${e(i.why)} <button class="link" data-action="dismiss" data-op="${e(i.opId)}">知道了</button></li>`)
+    .join("")}</ul>`;
 }
 
 function thumb(photo, pulledPhotos) {
