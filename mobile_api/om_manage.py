@@ -8,10 +8,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.urls import reverse
@@ -288,13 +286,10 @@ class OverdueView(_ListView):
         access.require_role(request.user, OVERDUE_ROLES)
         query = parse_query(OverdueQuery, request.query_params)
         today = timezone.localdate()
-        tasks = access.om_tasks_for(request.user).filter(status=OmTask.Status.ACTIVE)
+        tasks = access.om_tasks_for(request.user)
         if query["task"] is not None:
             tasks = tasks.filter(pk=query["task"])
-        start = query["start"] or today - dt.timedelta(days=settings.OM_OVERDUE_LOOKBACK_DAYS)
-        end = query["end"] or today - dt.timedelta(days=1)
-        rows = plans.overdue_between(tasks, start, end, today=today)
-        rows.sort(key=lambda o: (-o.window_end.toordinal(), o.plan.task_id, o.plan.pk, o.window_start))
+        rows = plans.overdue_list(tasks, start=query["start"], end=query["end"], today=today)
         return self._paginated(rows, OverdueOut, today=today)
 
 

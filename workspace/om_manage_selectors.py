@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -182,13 +181,7 @@ def overdue(
 ) -> list[plans.Occurrence]:
     """The occurrences of ``GET /om/overdue``: every overdue occurrence of the active tasks the user
     sees, looking back ``OM_OVERDUE_LOOKBACK_DAYS``, the most recently ended first."""
-    today = timezone.localdate()
-    tasks = access.om_tasks_for(user).filter(status=OmTask.Status.ACTIVE)
-    start = start or today - dt.timedelta(days=settings.OM_OVERDUE_LOOKBACK_DAYS)
-    end = end or today - dt.timedelta(days=1)
-    rows = plans.overdue_between(tasks, start, end, today=today)
-    rows.sort(key=lambda o: (-o.window_end.toordinal(), o.plan.task_id, o.plan.pk, o.window_start))
-    return rows
+    return plans.overdue_list(access.om_tasks_for(user), start=start, end=end)
 
 
 def manage_rows(occurrences: list[plans.Occurrence], *, across: bool) -> list[ManageRow]:

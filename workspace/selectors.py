@@ -82,7 +82,8 @@ def agency_home(user: User, *, today: dt.date | None = None) -> dict[str, Sectio
         .select_related("project", "om_task")
         .order_by("deadline", "id")
     )
-    overdue = plans.overdue_occurrences(tasks=access.om_tasks_for(user), today=today)
+    # The same list as the 超期 tab and GET /om/overdue: the active tasks' (plans.overdue_list).
+    overdue = plans.overdue_list(access.om_tasks_for(user), today=today)
     return {
         "photos": _section("photos", photos),
         "checkins": _section("checkins", checkins),

@@ -316,6 +316,25 @@ def overdue_between(
     return _sort(rows)
 
 
+def overdue_list(
+    tasks: QuerySet[OmTask],
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    today: dt.date | None = None,
+) -> list[Occurrence]:
+    """超期 as people read it (``GET /om/overdue``, the workspace's 超期 tab, the agency home's count):
+    the overdue occurrences of those of ``tasks`` still active, from ``start`` (by default
+    ``OM_OVERDUE_LOOKBACK_DAYS`` back) to ``end`` (yesterday), the most recently ended first."""
+    today = _today(today)
+    tasks = tasks.filter(status=OmTask.Status.ACTIVE)
+    start = start or today - dt.timedelta(days=settings.OM_OVERDUE_LOOKBACK_DAYS)
+    end = end or today - dt.timedelta(days=1)
+    rows = overdue_between(tasks, start, end, today=today)
+    rows.sort(key=lambda o: (-o.window_end.toordinal(), o.plan.task_id, o.plan.pk, o.window_start))
+    return rows
+
+
 def overdue_occurrences(
     *, tasks: QuerySet[OmTask] | None = None, today: dt.date | None = None
 ) -> list[Occurrence]:
