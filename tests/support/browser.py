@@ -7,8 +7,10 @@ fails. ``scripts/system-deps.sh`` installs it as root.
 A browser journey runs once: on SpatiaLite, the database ``make test`` uses by default. CI runs the
 suite on both databases; on PostGIS the journeys are skipped, since what they test (pages, clicks,
 scripts) does not depend on the database and the pages' queries run on both in the page tests. A
-journey whose database does matter is marked ``pytest.mark.every_database``. The browser keeps its console log and its
-performance log (the DevTools network events), so that a test can check what a page requested.
+journey whose database does matter is marked ``pytest.mark.every_database``.
+
+The browser keeps its console log and its performance log (the DevTools network events), so that a
+test can check what a page requested.
 """
 
 from __future__ import annotations
