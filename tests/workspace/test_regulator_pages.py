@@ -299,3 +299,38 @@ def test_the_project_list_exports_what_it_shows(busy):
     response = client.get("/api/v1/projects/export?status=submitted")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+# --- Exports --------------------------------------------------------------------------------------
+def sheet_rows(response) -> list[tuple]:
+    import io
+
+    from openpyxl import load_workbook
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    return list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+
+
+def test_the_filings_and_violations_lists_export_what_is_filtered(busy):
+    side, other = busy.world.shanghai, busy.world.jiangsu
+    filed_agency(name="待审机构甲")
+    client = signed_in(side.regulator)
+    page = client.get("/regulator/filings/")
+    assert "export=xlsx" in page.content.decode()
+    header, *rows = sheet_rows(client.get("/regulator/filings/", {"export": "xlsx"}))
+    assert header[:2] == ("机构名称", "统一社会信用代码")
+    assert [r[0] for r in rows] == ["待审机构甲"]
+    assert rows[0][3] == "上海市长宁区"  # 310105 named, not the code
+    # Another status filtered: the approved agencies of the region only.
+    approved = sheet_rows(client.get("/regulator/filings/", {"status": "approved", "export": "xlsx"}))[1:]
+    assert side.agency.name in [r[0] for r in approved]
+    assert other.agency.name not in [r[0] for r in approved]
+
+    header, *rows = sheet_rows(client.get("/regulator/violations/", {"export": "xlsx"}))
+    assert header[0] == "违规情况"
+    assert [r[2] for r in rows] == [side.project.name]  # the region's violations, not the other's
+    assert rows[0][3] == side.agency.name
+    client.cookies["django_language"] = "en"
+    header = sheet_rows(client.get("/regulator/violations/", {"export": "xlsx"}))[0]
+    assert header[0] == "Violation"

@@ -15,11 +15,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from mobile_api import exports
 from server import access
 from server.accounts.models import Role
 from server.errors import NOT_FOUND, DomainError
 from server.fieldwork import services as project_services
 from server.fieldwork.models import MonitoringProject
+from server.regions import region_name
 from server.registry import services as registry_services
 from server.registry.models import Agency
 from server.violations import services as violation_services
@@ -37,6 +39,33 @@ from workspace.i18n import t
 from workspace.pages import page, render_page
 
 REGULATOR = {Role.REGULATOR}
+
+
+# The lists' exports: what is filtered, every page of it, with the columns the page shows.
+FILING_COLUMNS = [
+    ("机构名称", "Agency"),
+    ("统一社会信用代码", "Credit code"),
+    ("机构类别", "Kind"),
+    ("注册地行政区划", "Region"),
+    ("备案状态", "Filing"),
+    ("更新时间", "Updated"),
+]
+VIOLATION_COLUMNS = [
+    ("违规情况", "Violation"),
+    ("类别", "Kind"),
+    ("项目或运维任务", "Project or O&M task"),
+    ("机构", "Agency"),
+    ("整改期限", "Deadline"),
+    ("状态", "Status"),
+    ("开具时间", "Opened"),
+]
+
+
+def _export_url(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["export"] = "xlsx"
+    return f"{request.path}?{query.urlencode()}"
 
 
 def _filtered(form, queryset_of):
@@ -83,10 +112,17 @@ def _submit(request: HttpRequest, form, act) -> tuple[HttpResponse | None, int]:
 def filings(request: HttpRequest) -> HttpResponse:
     form = filing_filter(request.GET)
     rows = _filtered(form, lambda **kw: reads.filings(request.user, **kw))
+    if request.GET.get("export") == "xlsx":
+        return exports.table_response(
+            "xlsx",
+            title=t("备案审查", "Filings"),
+            headers=[t(*h) for h in FILING_COLUMNS],
+            rows=(_filing_row(a) for a in rows),
+        )
     return render_page(
         request,
         "workspace/regulator/filings.html",
-        {"form": form, "page": reads.paginate(rows, request.GET.get("page"))},
+        {"form": form, "page": reads.paginate(rows, request.GET.get("page")), "export": _export_url(request)},
         active="filings",
     )
 
@@ -210,12 +246,32 @@ def _not_found():
 def violations(request: HttpRequest) -> HttpResponse:
     form = violation_filter(request.GET)
     rows = _filtered(form, lambda status, keyword: reads.violations(request.user, status=status))
+    if request.GET.get("export") == "xlsx":
+        return exports.table_response(
+            "xlsx",
+            title=t("违规整改", "Violations"),
+            headers=[t(*h) for h in VIOLATION_COLUMNS],
+            rows=(_violation_row(v) for v in rows),
+        )
     return render_page(
         request,
         "workspace/regulator/violations.html",
-        {"form": form, "page": reads.paginate(rows, request.GET.get("page"))},
+        {"form": form, "page": reads.paginate(rows, request.GET.get("page")), "export": _export_url(request)},
         active="violations",
     )
+
+
+def _violation_row(v) -> list:
+    subject = v.project if v.project_id else v.om_task
+    kind = t("违规", "Violation") if v.project_id else t("整改单", "Order")
+    status = v.get_status_display() + (t(" · 已逾期", " · overdue") if v.overdue else "")
+    opened = exports.local(v.opened_at)
+    return [v.description, kind, subject.name, subject.agency.name, v.deadline, status, opened]
+
+
+def _filing_row(a: Agency) -> list:
+    kind, status = a.get_kind_display(), a.get_filing_status_display()
+    return [a.name, a.credit_code, kind, region_name(a.region_code), status, exports.local(a.updated_at)]
 
 
 @page(roles=REGULATOR)
