@@ -69,6 +69,8 @@ def navigation(user: User) -> list[Link]:
     # the project's own page (attachments, staff, tasks).
     if user.role in PROJECT_ROLES and user.role != Role.REGULATOR:
         links.append(Link("projects", t("监测项目", "Projects"), reverse("workspace:projects")))
+    if user.role in PROJECT_ROLES:
+        links.append(Link("tasks", t("监测任务", "Monitoring tasks"), reverse("workspace:tasks")))
     if user.role in MAP_ROLES:
         links.append(Link("map", t("地图", "Map"), reverse("maps:map")))
     if user.role == Role.REGULATOR:

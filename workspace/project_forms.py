@@ -221,3 +221,45 @@ class ProjectFilterForm(forms.Form):
         fields["enterprise"].error_messages["invalid_choice"] = t(
             "请选择列表中的企业。", "Choose an enterprise from the list."
         )
+
+
+class TaskFilterForm(forms.Form):
+    """The monitoring tasks' filters (seed 002 在行项目 / 完成项目, 搜索): the names of the API's
+    ``GET /tasks`` filters, so that the export link passes them on as they are."""
+
+    state = forms.ChoiceField(required=False)
+    search = forms.CharField(required=False, max_length=200)
+    project = forms.ModelChoiceField(queryset=MonitoringProject.objects.none(), required=False)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, projects: QuerySet[MonitoringProject] | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = self.fields
+        if projects is None:
+            # A regulator's region holds too many projects for one list: it searches by name.
+            del fields["project"]
+        fields["state"].label = t("任务状态", "State")
+        fields["state"].choices = [
+            ("", t("全部", "All")),
+            ("running", t("在行", "Running")),
+            ("finished", t("已结束", "Finished")),
+        ]
+        fields["search"].label = t("任务或项目名称", "Task or project name")
+        fields["search"].widget.attrs.update({"type": "search", "placeholder": t("模糊查询", "Search")})
+        if projects is not None:
+            fields["project"].label = t("监测项目", "Project")
+            fields["project"].queryset = projects
+            fields["project"].empty_label = t("全部", "All")
+            fields["project"].error_messages["invalid_choice"] = t(
+                "请选择列表中的项目。", "Choose a project from the list."
+            )
+        fields["since"].label = t("创建日期自", "Created from")
+        fields["until"].label = t("创建日期至", "Created until")
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", t("结束日期早于开始日期。", "The end is before the start."))
+        return data

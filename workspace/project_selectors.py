@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from media_rules.models import Photo
-from mobile_api.tasks import with_row_data
+from mobile_api.tasks import TaskFilter, with_row_data
 from mobile_api.work import PROJECT_EVENT_ACTIONS
 from server import access
 from server.accounts.models import User
@@ -106,6 +106,16 @@ def project_page(
         .order_by("-created_at", "-id")
     )
     return Paginator(projects, PAGE_SIZE).get_page(number)
+
+
+# --- Monitoring tasks (在行项目 / 完成项目) --------------------------------------------------------
+def task_page(user: User, query, *, number: int | str = 1, nothing: bool = False) -> Page:
+    """One page of the monitoring tasks the user sees, newest first (the id last, so pages are
+    stable), filtered by the API's own ``GET /tasks`` filters (``mobile_api.tasks.TaskFilter``) and
+    with the API's row data (project, photo count, last move), in one query."""
+    tasks = with_row_data(access.tasks_for(user)).select_related("project__agency", "project__enterprise")
+    tasks = tasks.none() if nothing else TaskFilter(data=query, queryset=tasks).qs
+    return Paginator(tasks.order_by("-created_at", "-id"), PAGE_SIZE).get_page(number)
 
 
 # --- One project ----------------------------------------------------------------------------------

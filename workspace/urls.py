@@ -47,6 +47,7 @@ urlpatterns = [
     ),
     path("projects/<int:pk>/assignments/", projects.assignment_add, name="project-assign"),
     path("projects/<int:pk>/submit", projects.project_submit, name="project-submit"),
+    path("tasks/", tasks.task_list, name="tasks"),
     path("tasks/<uuid:task_id>/", tasks.task, name="task"),
     # Each area's pages in its own module: the agency's office (filing, accounts, contracts), its
     # staff, and O&M management (tasks, plans, 运维管理, reports, violations).

@@ -83,6 +83,7 @@ MATRIX: dict[str, Row] = {
     # Evidence and the monitoring work.
     "photo": Row("photo", AGENCY | {ENTERPRISE, REGULATOR}),  # the enterprise's own project
     "task": Row("task", AGENCY | {REGULATOR}),
+    "tasks": Row("", AGENCY | {REGULATOR}),
     "projects": Row("", AGENCY | {REGULATOR}),
     "project-new": Row("", ADMINS),
     "project": Row("project", AGENCY | {REGULATOR}),
