@@ -19,6 +19,18 @@ def reevaluate_site(outlet_id: int) -> int:
     return judge_site_photos(outlet) if outlet is not None else 0
 
 
+@shared_task(name="media_rules.reevaluate_photos", acks_late=True)
+def reevaluate_photos(job_id: str, agency=None, task=None, since=None, process=False) -> int:
+    """Platform staff's 重新判定 (workspace): judge the chosen photos again, keeping the progress in
+    the cache for the page. Returns how many verdicts changed."""
+    import datetime as dt
+
+    from media_rules.reevaluation import run_job
+
+    day = dt.date.fromisoformat(since) if since else None
+    return run_job(job_id, agency=agency, task=task, since=day, process=process).changed
+
+
 @shared_task(name="media_rules.expire_uploads")
 def expire_uploads() -> int:
     """Hourly (CELERY_BEAT_SCHEDULE): abandoned resumable uploads and their chunks are removed."""

@@ -115,6 +115,8 @@ def navigation(user: User) -> list[Link]:
         url = reverse("workspace:enterprise-confirmations")
         links.append(Link("confirmations", t("确认记录", "Confirmations"), url))
     if user.role == Role.PLATFORM:
+        again = t("重新判定照片", "Judge photos again")
+        links.append(Link("reevaluate", again, reverse("workspace:platform-reevaluate")))
         links.append(Link("admin", t("管理后台", "Admin"), reverse("admin:index")))
     links += [
         Link("phones", phones_label(user), reverse("workspace:phones")),

@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from workspace.views import accounts, home, om, photos, projects, regulator, tasks
+from workspace.views import accounts, home, om, photos, platform, projects, regulator, tasks
 
 app_name = "workspace"
 
@@ -22,6 +22,8 @@ urlpatterns = [
     path("regulator/violations/new/", regulator.violation_new, name="regulator-violation-new"),
     path("regulator/violations/<int:pk>/", regulator.violation, name="regulator-violation"),
     path("platform/", home.platform_home, name="platform-home"),
+    path("platform/reevaluate/", platform.reevaluate, name="platform-reevaluate"),
+    path("platform/reevaluate/<uuid:job_id>/", platform.reevaluate_job, name="platform-reevaluate-job"),
     path("photos/<uuid:photo_id>/", photos.photo, name="photo"),
     path("om/records/<uuid:record_id>/", om.record, name="om-record"),
     path("om/records/<uuid:record_id>/review", om.record_review, name="om-record-review"),

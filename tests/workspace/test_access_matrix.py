@@ -72,6 +72,8 @@ MATRIX: dict[str, Row] = {
     "enterprise-home": Row("", {ENTERPRISE}),
     "regulator-home": Row("", {REGULATOR}),
     "platform-home": Row("", set()),
+    "platform-reevaluate": Row("", set()),
+    "platform-reevaluate-job": Row("job", set()),
     # The regulator's decisions (workspace/views/regulator.py).
     "regulator-filings": Row("", {REGULATOR}),
     "regulator-filing": Row("agency", {REGULATOR}),
@@ -201,6 +203,7 @@ def objects_of(side, scene) -> dict[str, dict]:
         "staff": {"pk": side.sampler.pk},
         "om_task": {"pk": side.om_task.pk},
         "report": {"report_id": report.pk},
+        "job": {"job_id": uuid.uuid4()},  # platform staff's: no other role reaches any
     }
 
 

@@ -8,11 +8,8 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from media_rules.background import process_blob
-from media_rules.models import Photo
-from media_rules.services import rejudge
+from media_rules import reevaluation
 
 
 class Progress:
@@ -55,27 +52,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        photos = Photo.objects.all()
-        if options["agency"]:
-            photos = photos.filter(agency_id=options["agency"])
-        if options["task"]:
-            photos = photos.filter(task_id=options["task"])
+        since = None
         if options["since"]:
             try:
                 since = dt.date.fromisoformat(options["since"])
             except ValueError as exc:
                 raise CommandError(f"--since: {exc}") from None
-            start = timezone.make_aware(dt.datetime.combine(since, dt.time()))
-            photos = photos.filter(recorded_at__gte=start)
-        total = photos.count()
-        progress = Progress(total, stream=self.stderr._out)
-        changed = processed = 0
-        for photo in photos.order_by("recorded_at", "id").only("pk", "blob_id").iterator(chunk_size=500):
-            if options["process"] and photo.blob_id:
-                processed += process_blob(photo.blob_id)
-            changed += rejudge(photo) is not None
-            progress.step()
+        photos = reevaluation.photos(agency=options["agency"], task=options["task"], since=since)
+        bar = Progress(photos.count(), stream=self.stderr._out)
+        done = reevaluation.run(photos, process=options["process"], step=lambda p: p.finished or bar.step())
         self.stdout.write(
-            f"{total} photos judged again: {changed} verdicts changed"
-            + (f", {processed} files processed" if options["process"] else "")
+            f"{done.total} photos judged again: {done.changed} verdicts changed"
+            + (f", {done.processed} files processed" if options["process"] else "")
         )
