@@ -4,8 +4,11 @@ stay in the services the views call."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
 
 from server.errors import VALIDATION_FAILED, DomainError
 from workspace.i18n import message_language, t
@@ -27,6 +30,26 @@ def show_domain_error(form: forms.Form, error: DomainError, fields: dict[str, st
     form.add_error(
         field if field in form.fields else None, error.error.message(message_language(), **error.params)
     )
+
+
+def submit(
+    request: HttpRequest, form: forms.Form, act: Callable[[dict], tuple[str, HttpResponse]], fields=None
+) -> tuple[HttpResponse | None, int]:
+    """A form posted to one service call: a valid form goes to ``act``, which calls the service and
+    returns what to tell the user and where to go next; a refusal is said beside its field
+    (``show_domain_error`` with ``fields``). Returns that redirect, or None and the status of the
+    page shown again (400 after a post that did nothing, 200 when nothing was posted)."""
+    if request.method != "POST":
+        return None, 200
+    if form.is_valid():
+        try:
+            said, then = act(form.cleaned_data)
+        except DomainError as error:
+            show_domain_error(form, error, fields)
+        else:
+            messages.success(request, said)
+            return then, 200
+    return None, 400
 
 
 class SignInForm(forms.Form):

@@ -1,16 +1,14 @@
 """The regulator's forms: they parse what was typed; whether a reason is needed, whether a deadline
 may be in the past and who may move what stay in the services (a ``DomainError`` from them is shown
-beside the field it is about, by ``show_domain_error``)."""
+beside the field ERROR_FIELDS names, by ``workspace.forms.submit``)."""
 
 from __future__ import annotations
 
 from django import forms
 
-from server.errors import DomainError
 from server.fieldwork.models import MonitoringProject
 from server.registry.models import Agency
 from server.violations.models import Violation
-from workspace.forms import show_domain_error as shown
 from workspace.i18n import t
 
 # Which field a service's error is about, by its code (the rest go above the form).
@@ -20,11 +18,6 @@ ERROR_FIELDS = {
     "rectification_reject_reason_required": "reason",
     "violation_deadline_past": "deadline",
 }
-
-
-def show_domain_error(form: forms.Form, error: DomainError) -> None:
-    """The service's refusal beside the field it is about (ERROR_FIELDS), in the user's language."""
-    shown(form, error, ERROR_FIELDS)
 
 
 class ListFilter(forms.Form):

@@ -9,7 +9,6 @@ GET)."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -27,12 +26,13 @@ from server.registry.models import Agency
 from server.violations import services as violation_services
 from workspace import selectors
 from workspace import selectors_regulator as reads
+from workspace.forms import submit
 from workspace.forms_regulator import (
+    ERROR_FIELDS,
     DecisionForm,
     ViolationForm,
     filing_filter,
     project_filter,
-    show_domain_error,
     violation_filter,
 )
 from workspace.i18n import t
@@ -90,23 +90,6 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _submit(request: HttpRequest, form, act) -> tuple[HttpResponse | None, int]:
-    """A decision form posted: a valid form goes to ``act``, one service call that returns what to tell
-    the user and where to go next; a refusal is said beside its field. Returns that redirect, or None
-    and the page's status (400 after a post that did nothing)."""
-    if request.method != "POST":
-        return None, 200
-    if form.is_valid():
-        try:
-            said, then = act(form.cleaned_data)
-        except DomainError as error:
-            show_domain_error(form, error)
-        else:
-            messages.success(request, said)
-            return then, 200
-    return None, 400
-
-
 # --- Filings (备案审查) ----------------------------------------------------------------------------
 @page(roles=REGULATOR)
 def filings(request: HttpRequest) -> HttpResponse:
@@ -141,7 +124,7 @@ def filing(request: HttpRequest, pk: int) -> HttpResponse:
         said = said or t("备案已退回。", "The filing was returned.")
         return said, redirect("workspace:regulator-filing", pk=agency.pk)
 
-    done, status = _submit(request, form, decide)
+    done, status = submit(request, form, decide, ERROR_FIELDS)
     if done:
         return done
     return render_page(
@@ -180,7 +163,7 @@ def project(request: HttpRequest, pk: int) -> HttpResponse:
         said = said or t("项目已退回。", "The project was returned.")
         return said, redirect("workspace:regulator-project", pk=project.pk)
 
-    done, status = _submit(request, form, decide)
+    done, status = submit(request, form, decide, ERROR_FIELDS)
     if done:
         return done
     return render_page(
@@ -219,7 +202,7 @@ def violation_new(request: HttpRequest) -> HttpResponse:
             "workspace:regulator-violation", pk=violation.pk
         )
 
-    done, status = _submit(request, form, open_violation)
+    done, status = submit(request, form, open_violation, ERROR_FIELDS)
     if done:
         return done
     return render_page(
@@ -288,7 +271,7 @@ def violation(request: HttpRequest, pk: int) -> HttpResponse:
         said = said or t("整改已退回。", "The rectification was rejected.")
         return said, redirect("workspace:regulator-violation", pk=pk)
 
-    done, status = _submit(request, form, decide)
+    done, status = submit(request, form, decide, ERROR_FIELDS)
     if done:
         return done
     return render_page(

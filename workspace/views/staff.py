@@ -22,7 +22,7 @@ from server.registry import excel, services
 from server.registry.identifiers import mask_resident_id, validate_resident_id
 from server.registry.models import Employment
 from workspace import staff_selectors as selectors
-from workspace.forms import show_domain_error
+from workspace.forms import show_domain_error, submit
 from workspace.i18n import t
 from workspace.pages import page, render_page
 from workspace.staff_forms import (
@@ -188,15 +188,13 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """编辑 (the API's PATCH /staff/<id>): ``staff_update``."""
     employment = _managed(request, pk)
     form = StaffEditForm(request.POST)
-    if form.is_valid():
-        try:
-            services.staff_update(employment=employment, **form.changes())
-        except DomainError as error:
-            show_domain_error(form, error, StaffEditForm.ERROR_FIELDS)
-        else:
-            messages.success(request, t("人员信息已保存。", "The staff record is saved."))
-            return redirect("workspace:staff-person", employment.pk)
-    return _person(request, pk, edit_form=form)
+
+    def update(data):
+        services.staff_update(employment=employment, **form.changes())
+        return t("人员信息已保存。", "The staff record is saved."), redirect("workspace:staff-person", pk)
+
+    done, _ = submit(request, form, update, StaffEditForm.ERROR_FIELDS)
+    return done or _person(request, pk, edit_form=form)
 
 
 @page(roles=access.AGENCY_ADMINS)
@@ -205,15 +203,13 @@ def certificate_add(request: HttpRequest, pk: int) -> HttpResponse:
     """能力证书 (the API's POST /staff/<id>/certificates): ``certificate_add``."""
     employment = _managed(request, pk)
     form = CertificateForm(request.POST)
-    if form.is_valid():
-        try:
-            services.certificate_add(person=employment.person, **form.certificate())
-        except DomainError as error:
-            show_domain_error(form, error, CertificateForm.ERROR_FIELDS)
-        else:
-            messages.success(request, t("证书已登记。", "The certificate is recorded."))
-            return redirect("workspace:staff-person", employment.pk)
-    return _person(request, pk, certificate_form=form)
+
+    def record(data):
+        services.certificate_add(person=employment.person, **form.certificate())
+        return t("证书已登记。", "The certificate is recorded."), redirect("workspace:staff-person", pk)
+
+    done, _ = submit(request, form, record, CertificateForm.ERROR_FIELDS)
+    return done or _person(request, pk, certificate_form=form)
 
 
 @page(roles=access.AGENCY_ADMINS)
@@ -222,15 +218,13 @@ def staff_depart(request: HttpRequest, pk: int) -> HttpResponse:
     """离职 (the API's POST /staff/<id>/depart): ``staff_depart``."""
     employment = _managed(request, pk)
     form = DepartForm(request.POST)
-    if form.is_valid():
-        try:
-            services.staff_depart(employment=employment, departed_on=form.cleaned_data["departed_on"])
-        except DomainError as error:
-            show_domain_error(form, error, DepartForm.ERROR_FIELDS)
-        else:
-            messages.success(request, t("已办理离职。", "The departure is recorded."))
-            return redirect("workspace:staff-person", employment.pk)
-    return _person(request, pk, depart_form=form)
+
+    def depart(data):
+        services.staff_depart(employment=employment, departed_on=data["departed_on"])
+        return t("已办理离职。", "The departure is recorded."), redirect("workspace:staff-person", pk)
+
+    done, _ = submit(request, form, depart, DepartForm.ERROR_FIELDS)
+    return done or _person(request, pk, depart_form=form)
 
 
 # --- Excel import ---------------------------------------------------------------------------------
