@@ -20,12 +20,127 @@ import {
   taskStages,
   transitionsFor,
 } from "./model.js";
+import { TrackRecorder, pointsInQueue, shouldRecord, trackSummary } from "./track.js";
+import * as checkins from "./checkin.js";
 
 const ROOT = document.body.dataset.appRoot || "/app/";
 const view = document.getElementById("view");
 const net = document.getElementById("net");
 const adapter = browserAdapter({ dbName: "fieldtrace-app" });
 const client = createSyncClient({ baseUrl: location.origin, adapter, appVersion: "app-1" });
+
+// --- 监测航迹 (track.js): recorded while a task of the user's runs -----------------------------------
+const recorder = new TrackRecorder({
+  storage: client.storage,
+  watch: watchPositions,
+  enqueue: (type, id, payload) => client.enqueue(type, id, payload),
+  // A batch queued while a sync runs would wait for the next one: sync again after it.
+  onQueued: () => navigator.onLine && (syncing ?? Promise.resolve()).then(() => syncNow()),
+  onChange: () => scheduleRender(),
+});
+const currentFix = adapter.location.current;
+adapter.location.current = () => recorder.withoutWatch(currentFix);
+
+function watchPositions(onFix, onError) {
+  if (adapter.location.watch) return adapter.location.watch(onFix, onError);
+  if (!navigator.geolocation) {
+    onError(new Error("本机不能定位"));
+    return () => {};
+  }
+  const id = navigator.geolocation.watchPosition(onFix, onError, { enableHighAccuracy: true, maximumAge: 0 });
+  return () => navigator.geolocation.clearWatch(id);
+}
+
+async function followTracks(state) {
+  if (!state.signedIn) return recorder.setActive([]);
+  const all = await projects();
+  const running = (await tasks()).filter((t) => shouldRecord(t, postsOn(all.find((p) => p.id === t.project), state.user)));
+  return recorder.setActive(running.map((t) => t.id));
+}
+
+async function trackCard(task) {
+  const s = trackSummary(await recorder.track(task.id), pointsInQueue(client.queue.all(), task.id), recorder.recording(task.id));
+  return `<section class="card track" id="track" data-recorded="${s.recorded}" data-waiting="${s.waiting}">
+    <h2>监测航迹</h2>
+    <p class="${s.recording ? "recording" : "hint"}">${s.recording ? "正在记录位置" : "未在记录：任务进行中时记录"}</p>
+    <p id="track-state">${e(s.text)}</p>
+    ${s.recording && recorder.error ? `<p class="notice">无法定位：${e(recorder.error)}</p>` : ""}
+  </section>`;
+}
+// --- end 监测航迹 ------------------------------------------------------------------------------------
+
+// --- 打卡签到 (checkin.js): the fix now, a checkin.record operation, the verdict read back --------------
+const OUTLETS = "app:outlets";
+
+async function keepOutlets() {
+  const list = [];
+  for (let page = 1; page <= 10; page += 1) {
+    const body = await client.api("GET", "/api/v1/outlets", { query: { page: String(page), page_size: "200" } });
+    list.push(...(body.results ?? body));
+    if (!body.next) break;
+  }
+  await client.storage.set(OUTLETS, list);
+}
+
+async function storedCheckins() {
+  const out = [];
+  for (const key of await client.storage.keys(checkins.KEY)) out.push(await client.storage.get(key));
+  return out;
+}
+
+const checkinRecord = (c) => client.queue.all().find((r) => r.op.type === "checkin.record" && r.op.entity_id === c.id) ?? null;
+
+async function checkinCard(task, project) {
+  const outlets = checkins.outletsOf(await client.storage.get(OUTLETS), project);
+  const list = checkins.checkinsOf(await storedCheckins(), task.id);
+  return `<section class="card checkin" id="checkin">
+    <h2>打卡签到</h2>
+    ${outlets.length ? `<label>排口<select id="checkin-outlet"><option value="">不选排口（只记录位置）</option>${outlets.map((o) => `<option value="${o.id}">${e(o.name)}</option>`).join("")}</select></label>` : ""}
+    <button class="button primary" data-action="checkin">打卡签到</button>
+    <ul class="items" id="checkins">${list
+      .map((c) => {
+        const st = checkins.checkinState(c, checkinRecord(c));
+        return `<li class="checkin-item v-${e(st.key)}" data-checkin="${e(c.id)}">${e(formatTime(c.at))} · <b>${e(st.label)}</b>${st.findings.map((f) => `<br><span class="why">${e(f)}</span>`).join("")}</li>`;
+      })
+      .join("")}</ul>
+  </section>`;
+}
+
+async function checkIn(button) {
+  const route = parseRoute(location.pathname, ROOT);
+  const outlet = document.getElementById("checkin-outlet")?.value ?? "";
+  button.disabled = true;
+  let fix;
+  try {
+    fix = await client.captureFix();
+  } catch (error) {
+    ui.flash = `无法定位，未签到：${error.message || error}`;
+    return render();
+  }
+  const id = crypto.randomUUID();
+  const payload = checkins.checkinPayload({ task: route.id, outlet, fix });
+  await client.enqueue("checkin.record", id, payload);
+  await client.storage.set(checkins.KEY + id, { id, task: route.id, outlet: payload.outlet ?? null, at: fix.device_time, fix, result: null });
+  ui.flash = "已签到，有网络时同步。";
+  await render();
+  if (navigator.onLine) syncNow();
+}
+
+const reading = new Set();
+async function readVerdicts() {
+  if (!navigator.onLine || !client.state().signedIn) return;
+  for (const c of await storedCheckins()) {
+    if (reading.has(c.id) || !checkins.needsResult(c, checkinRecord(c))) continue;
+    reading.add(c.id);
+    client
+      .api("GET", `/api/v1/checkins/${c.id}`)
+      .then((result) => client.storage.set(checkins.KEY + c.id, { ...c, result }))
+      .then(scheduleRender)
+      .catch(() => {})
+      .finally(() => reading.delete(c.id));
+  }
+}
+// --- end 打卡签到 ------------------------------------------------------------------------------------
 
 const ui = { fix: null, fixError: "", located: false, search: "", finished: false, flash: "", busy: false, keepScroll: false };
 
@@ -145,7 +260,11 @@ function syncNow() {
   syncing = (async () => {
     try {
       await client.sync();
-      if (client.state().signedIn && client.state().phase === "idle") await refreshReference();
+      if (client.state().signedIn && client.state().phase === "idle") {
+        await refreshReference();
+        // 打卡签到's outlets, by the way: the sync's end (and its redraw) does not wait for them.
+        keepOutlets().catch((error) => error instanceof ApiError || error instanceof NetworkError || console.error(error));
+      }
     } catch (error) {
       if (!(error instanceof NetworkError || error instanceof ApiError)) console.error(error);
     } finally {
@@ -189,6 +308,8 @@ async function renderNow() {
   view.innerHTML = (ui.flash ? `<p class="flash" role="alert">${e(ui.flash)}</p>` : "") + html;
   window.scrollTo(0, scroll);
   await fillThumbnails();
+  followTracks(state).catch((error) => console.error(error));
+  readVerdicts().catch((error) => console.error(error));
 }
 
 function notFoundScreen() {
@@ -382,6 +503,8 @@ async function taskScreen(route, state) {
     ${problems(state, task.id)}
     <div class="moves">${moves || `<p class="hint">任务已结束。</p>`}</div>
   </section>
+  ${await trackCard(task)}
+  ${await checkinCard(task, project)}
   ${stageHtml || `<section class="card"><p class="notice">本机还没有照片类型，请在有网络时同步一次。</p></section>`}
   <p class="hint">拍照时记录当时的位置；各环节须按顺序：采样照片齐全后才能拍送样照片，送样后才能拍实验室分析照片。</p>`;
 }
@@ -441,6 +564,7 @@ function onClick(event) {
     render();
   } else if (action === "dismiss") client.dismiss(button.dataset.op);
   else if (action === "move") move(button.dataset.to);
+  else if (action === "checkin") checkIn(button);
   else if (action === "sign-out") signOut();
 }
 
