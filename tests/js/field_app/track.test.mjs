@@ -8,6 +8,7 @@ import {
   BATCH_POINTS,
   KEY,
   MAX_POINTS,
+  onProject,
   TrackRecorder,
   addPoint,
   batchPayload,
@@ -82,11 +83,17 @@ test("batches: full, old or forced; never over the server's limit", () => {
 });
 
 test("recorded while running, by staff on the task; the page's words", () => {
-  assert.equal(shouldRecord({ status: "running" }, ["sampler"]), true);
-  assert.equal(shouldRecord({ status: "running", local: true }, []), true);
-  assert.equal(shouldRecord({ status: "running" }, []), false);
-  assert.equal(shouldRecord({ status: "paused" }, ["sampler"]), false);
-  assert.equal(shouldRecord({ status: "ended" }, ["sampler"]), false);
+  const user = { person: { name: "张磊" }, posts: ["sampler", "lab_analyst"] };
+  const project = { assignments: [{ name: "张磊", post: "sampler" }] };
+  assert.equal(onProject(project, user), true);
+  assert.equal(onProject({ assignments: [{ name: "王雪", post: "courier" }] }, user), false); // the agency's, not his
+  assert.equal(onProject(undefined, user), false);
+  assert.equal(onProject(project, { posts: ["sampler"] }), false);
+  assert.equal(shouldRecord({ status: "running" }, true), true);
+  assert.equal(shouldRecord({ status: "running", local: true }, false), true);
+  assert.equal(shouldRecord({ status: "running" }, false), false);
+  assert.equal(shouldRecord({ status: "paused" }, true), false);
+  assert.equal(shouldRecord({ status: "ended" }, true), false);
   const records = [
     { state: "pending", op: { type: "track.append", entity_id: "t1", payload: { points: [1, 2, 3] } } },
     { state: "applied", op: { type: "track.append", entity_id: "t1", payload: { points: [1] } } },

@@ -20,7 +20,7 @@ import {
   taskStages,
   transitionsFor,
 } from "./model.js";
-import { TrackRecorder, pointsInQueue, shouldRecord, trackSummary } from "./track.js";
+import { TrackRecorder, onProject, pointsInQueue, shouldRecord, trackSummary } from "./track.js";
 import * as checkins from "./checkin.js";
 
 const ROOT = document.body.dataset.appRoot || "/app/";
@@ -36,7 +36,7 @@ const recorder = new TrackRecorder({
   enqueue: (type, id, payload) => client.enqueue(type, id, payload),
   // A batch queued while a sync runs would wait for the next one: sync again after it.
   onQueued: () => navigator.onLine && (syncing ?? Promise.resolve()).then(() => syncNow()),
-  onChange: () => scheduleRender(),
+  onChange: () => updateTrackCard(),
 });
 const currentFix = adapter.location.current;
 adapter.location.current = () => recorder.withoutWatch(currentFix);
@@ -54,7 +54,7 @@ function watchPositions(onFix, onError) {
 async function followTracks(state) {
   if (!state.signedIn) return recorder.setActive([]);
   const all = await projects();
-  const running = (await tasks()).filter((t) => shouldRecord(t, postsOn(all.find((p) => p.id === t.project), state.user)));
+  const running = (await tasks()).filter((t) => shouldRecord(t, onProject(all.find((p) => p.id === t.project), state.user)));
   return recorder.setActive(running.map((t) => t.id));
 }
 
@@ -66,6 +66,14 @@ async function trackCard(task) {
     <p id="track-state">${e(s.text)}</p>
     ${s.recording && recorder.error ? `<p class="notice">无法定位：${e(recorder.error)}</p>` : ""}
   </section>`;
+}
+// A new fix redraws the track's card only: the rest of the page (a form, a photo input) stays as it is.
+async function updateTrackCard() {
+  const route = parseRoute(location.pathname, ROOT);
+  if (route.name !== "task" || !document.getElementById("track")) return;
+  const html = await trackCard({ id: route.id });
+  const card = document.getElementById("track"); // again: a render may have replaced it meanwhile
+  if (card && parseRoute(location.pathname, ROOT).id === route.id) card.outerHTML = html;
 }
 // --- end 监测航迹 ------------------------------------------------------------------------------------
 
@@ -261,9 +269,11 @@ function syncNow() {
     try {
       await client.sync();
       if (client.state().signedIn && client.state().phase === "idle") {
-        await refreshReference();
-        // 打卡签到's outlets, by the way: the sync's end (and its redraw) does not wait for them.
-        keepOutlets().catch((error) => error instanceof ApiError || error instanceof NetworkError || console.error(error));
+        // 打卡签到's outlets beside the rest (not after it: the sync's end would come later).
+        const outlets = keepOutlets().catch((error) => {
+          if (!(error instanceof ApiError)) throw error;
+        });
+        await Promise.all([refreshReference(), outlets]);
       }
     } catch (error) {
       if (!(error instanceof NetworkError || error instanceof ApiError)) console.error(error);

@@ -93,10 +93,17 @@ export function trackSummary(track, inQueue, recording) {
   return { recorded: t.recorded, waiting, lastAccuracy: t.lastAccuracy, recording, text: parts.join(" · ") };
 }
 
-/** Should this phone record the task's track: the task runs and the user works on it (the server
- * takes points only from staff on the task's project: server/tracks/services.py ensure_can_record). */
-export function shouldRecord(task, posts) {
-  return task?.status === "running" && (task.local || posts.length > 0);
+/** Is the user among the project's staff (GET /projects assignments, by the person's name, as
+ * model.js postsOn reads them): the server takes points only from them (ensure_can_record). */
+export function onProject(project, user) {
+  const name = user?.person?.name;
+  return Boolean(name) && (project?.assignments ?? []).some((a) => a.name === name);
+}
+
+/** Should this phone record the task's track: the task runs and the user works on it (a task
+ * created on this phone, or the user assigned to its project). */
+export function shouldRecord(task, assigned) {
+  return task?.status === "running" && Boolean(task.local || assigned);
 }
 
 /**
