@@ -311,6 +311,8 @@ class OutletViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 class InstrumentOut(serializers.ModelSerializer):
     outlet_name = serializers.CharField(source="outlet.name", read_only=True)
     enterprise = serializers.IntegerField(source="outlet.enterprise_id", read_only=True)
+    name = serializers.CharField(source="display_name", read_only=True, help_text="设备名称.")
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
 
     class Meta:
         model = Instrument
@@ -319,7 +321,9 @@ class InstrumentOut(serializers.ModelSerializer):
             "outlet",
             "outlet_name",
             "enterprise",
+            "name",
             "kind",
+            "kind_label",
             "analytes",
             "maker",
             "model",

@@ -31,7 +31,7 @@ from server.fields import instant
 from server.om import errors
 from server.om import judgements as judging
 from server.om.models import FormTemplate
-from server.registry.models import Analyte, Instrument
+from server.registry.models import Instrument
 
 TEXT_MAX = 2000
 NOTE_MAX = 1000
@@ -109,13 +109,11 @@ def not_answered_why(item: dict) -> str | None:
 
 def instrument_out(instrument: Instrument) -> dict:
     analytes = list(instrument.analytes or [])
-    names = "、".join(_analyte_label(a) for a in analytes)
-    kind_label = instrument.get_kind_display()
     return {
         "id": instrument.pk,
         "kind": instrument.kind,
-        "kind_label": kind_label,
-        "name": f"{kind_label}（{names}）" if names else kind_label,
+        "kind_label": instrument.get_kind_display(),
+        "name": instrument.display_name,
         "maker": instrument.maker,
         "model": instrument.model,
         "serial_number": instrument.serial_number,
@@ -124,13 +122,6 @@ def instrument_out(instrument: Instrument) -> dict:
         "range_high": None if instrument.range_high is None else float(instrument.range_high),
         "unit": instrument.unit,
     }
-
-
-def _analyte_label(code: str) -> str:
-    try:
-        return str(Analyte(code).label)
-    except ValueError:
-        return code
 
 
 def _blank(value) -> bool:

@@ -485,6 +485,20 @@ class Instrument(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.model} ({self.serial_number})"
 
+    @property
+    def display_name(self) -> str:
+        """设备名称 as forms and phones show it: 水质在线分析仪（氨氮 (NH3-N)）."""
+        names = "、".join(_analyte_label(a) for a in self.analytes or [])
+        kind = str(self.get_kind_display())
+        return f"{kind}（{names}）" if names else kind
+
+
+def _analyte_label(code: str) -> str:
+    try:
+        return str(Analyte(code).label)
+    except ValueError:
+        return code
+
 
 class Contract(models.Model):
     """A service contract between an agency and an enterprise (合同)."""

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from server.accounts.models import User
 from server.geo import from_wgs84, geodesic_distance_m
+from server.om import forms
 from server.registry.models import Agency, AgencyFilingEvent, Employment, Outlet, Person
 from tests.factories import PASSWORD, certificate, credit_code, resident_id
 
@@ -303,6 +304,15 @@ def test_instruments_must_measure_what_the_outlet_emits(world, client_for):
     )
     assert response.status_code == 400
     assert response.json()["code"] == "analyte_not_for_outlet"
+
+
+def test_an_instrument_is_named_as_the_forms_name_it(world, client_for):
+    response = client_for(world.shanghai.main).get("/api/v1/instruments")
+    assert response.status_code == 200
+    row = next(r for r in response.json()["results"] if r["id"] == world.shanghai.instrument.pk)
+    instrument = world.shanghai.instrument
+    assert row["name"] == instrument.display_name == forms.instrument_out(instrument)["name"]
+    assert row["name"].startswith(row["kind_label"] + "（")  # 水质在线分析仪（化学需氧量 (COD)…）
 
 
 # --- Contracts, projects and O&M tasks ------------------------------------------------------------
