@@ -27,11 +27,19 @@ test("routes are read from the address and written back", () => {
     ["/app/tasks/", { name: "tasks" }],
     ["/app/tasks/new", { name: "task_new" }],
     ["/app/tasks/3f2a", { name: "task", id: "3f2a" }],
+    ["/app/om", { name: "om_tasks" }],
+    ["/app/om/12", { name: "om_task", id: "12" }],
+    ["/app/om/records/9c1e", { name: "om_record", id: "9c1e" }],
+    ["/app/confirm", { name: "confirm_days" }],
+    ["/app/confirm/2026-12-07", { name: "confirm_day", id: "2026-12-07" }],
+    ["/app/om/records", { name: "om_task", id: "records" }],
     ["/app/nowhere", { name: "not_found" }],
     ["/elsewhere", { name: "not_found" }],
   ];
   for (const [path, route] of cases) assert.deepEqual(parseRoute(path, "/app/"), route, path);
-  for (const route of [{ name: "home" }, { name: "tasks" }, { name: "task_new" }, { name: "task", id: "a b" }]) {
+  const back = [{ name: "home" }, { name: "tasks" }, { name: "task_new" }, { name: "task", id: "a b" }, { name: "om_tasks" }];
+  back.push({ name: "om_task", id: "7" }, { name: "om_record", id: "r 1" }, { name: "confirm_days" }, { name: "confirm_day", id: "2026-12-07" });
+  for (const route of back) {
     assert.deepEqual(parseRoute(routePath(route, "/app/"), "/app/"), route);
   }
 });

@@ -12,6 +12,15 @@ export function parseRoute(pathname, root = "/app/") {
     if (parts.length === 2 && parts[1] === "new") return { name: "task_new" };
     if (parts.length === 2) return { name: "task", id: parts[1] };
   }
+  if (parts[0] === "om") {
+    if (parts.length === 1) return { name: "om_tasks" };
+    if (parts.length === 3 && parts[1] === "records") return { name: "om_record", id: parts[2] };
+    if (parts.length === 2) return { name: "om_task", id: parts[1] };
+  }
+  if (parts[0] === "confirm") {
+    if (parts.length === 1) return { name: "confirm_days" };
+    if (parts.length === 2) return { name: "confirm_day", id: parts[1] };
+  }
   return { name: "not_found" };
 }
 
@@ -28,6 +37,16 @@ export function routePath(route, root = "/app/") {
       return `${root}tasks/new`;
     case "task":
       return `${root}tasks/${encodeURIComponent(route.id)}`;
+    case "om_tasks":
+      return `${root}om`;
+    case "om_task":
+      return `${root}om/${encodeURIComponent(route.id)}`;
+    case "om_record":
+      return `${root}om/records/${encodeURIComponent(route.id)}`;
+    case "confirm_days":
+      return `${root}confirm`;
+    case "confirm_day":
+      return `${root}confirm/${encodeURIComponent(route.id)}`;
     default:
       return root;
   }
