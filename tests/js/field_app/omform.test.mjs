@@ -358,7 +358,7 @@ test("missingRequired lists the unanswered required items; defaultAnswers fills 
   const form = buildForm(template("ww_daily_inspection"), { instruments: [TOC], groups: ["daily"] });
   const now = new Date("2025-06-01T01:30:05Z");
   const answers = defaultAnswers(form, now, { offsetMinutes: -480 });
-  assert.deepEqual(answers, { basic: { om_time: "2025-06-01T09:30:05+08:00" } });
+  assert.deepEqual(answers, { basic: { om_time: "2025-06-01T09:30:00+08:00" } }); // to the minute
   answers.station_daily = { remote_status: { status: null, note: "x" } };
   assert.deepEqual(
     missingRequired(form, answers).map((m) => `${m.block}.${m.item}`),
@@ -372,4 +372,26 @@ test("judgements are drawn after their block with their class", () => {
   const answers = { compare_cod: { 15: { instrument_value: 40, lab_value: 30 } } };
   const html = formHtml(form, answers, { judgements: judgeForm(form, answers) });
   assert.match(html, /<p class="om-judgement fail" data-judgement="comparison_cod@compare_cod@15">[^<]*不合格/);
+});
+
+test("a draft is never blocked by the browser: no required attribute; seconds kept with step=1", () => {
+  const form = buildForm(template("ww_daily_inspection"), { instruments: [TOC], groups: ["daily"] });
+  const answers = { basic: { om_time: "2025-06-01T01:30:05Z" } };
+  const html = formHtml(form, answers, { offsetMinutes: -480 });
+  assert.ok(!/\srequired[\s>]/.test(html));
+  assert.ok(html.includes('aria-required="true"'));
+  assert.ok(html.includes('value="2025-06-01T09:30:05" step="1"'));
+  assert.deepEqual(readAnswers(form, entriesOf(html), { offsetMinutes: -480 }), {
+    basic: { om_time: "2025-06-01T09:30:05+08:00" },
+  });
+});
+
+test("a limit set missing from an old cache: not judged, the form still drawn", () => {
+  const t = template("ww_real_sample_comparison");
+  t.limit_sets = {};
+  const form = buildForm(t, { instruments: [instrument(15, ["cod"])] });
+  const [j] = judgeForm(form, { compare_cod: { 15: { instrument_value: 40, lab_value: 30 } } });
+  assert.deepEqual([j.passed, j.reason, j.block], [null, "no_limits", "compare_cod@15"]);
+  assert.match(judgementText(j), /无法计算：限值未载入/);
+  assert.match(formHtml(form, {}, { judgements: [j] }), /class="om-judgement unknown"/);
 });

@@ -38,6 +38,7 @@ const REASONS = {
   zero_reference: "参考值为 0",
   zero_span: "量程为 0",
   no_band: "没有适用的限值区间",
+  no_limits: "限值未载入，请在联网时刷新表单",
 };
 
 // --- The form's layout (forms.shown_blocks) ---------------------------------------------------------
@@ -263,6 +264,31 @@ function sectionValues(block, computation) {
   return values;
 }
 
+/** A computation whose limit set is not in the cached template (an old cache): not judged. */
+function unjudged(comp, values) {
+  return {
+    key: comp.key,
+    label: comp.label || "",
+    kind: comp.kind,
+    section: comp.section,
+    instrument: comp.instrument ?? null,
+    value: null,
+    value_type: null,
+    limit: null,
+    limit_type: null,
+    limit_unit: null,
+    band: null,
+    passed: null,
+    provisional: true,
+    limit_set: comp.limit_set,
+    source: "",
+    missing: [],
+    baseline: ROLES[comp.kind]?.[1] ?? null,
+    inputs: values,
+    reason: "no_limits",
+  };
+}
+
 function blockAnswers(form, answers, blockKey) {
   const block = form.blocks.find((b) => b.key === blockKey);
   const sectionAnswers = answers?.[block.section] || {};
@@ -274,7 +300,8 @@ function blockAnswers(form, answers, blockKey) {
 export function judgeForm(form, answers) {
   return form.computations.map((comp) => {
     const block = form.blocks.find((b) => b.key === comp.block);
-    const j = judge(comp, sectionValues(blockAnswers(form, answers, comp.block), comp), comp.limits);
+    const values = sectionValues(blockAnswers(form, answers, comp.block), comp);
+    const j = comp.limits ? judge(comp, values, comp.limits) : unjudged(comp, values);
     const labels = new Map(block.items.map((i) => [i.key, i.label]));
     const missingLabels = j.missing.map((role) => labels.get(comp.inputs[role]) || role);
     return { ...j, block: comp.block, label: comp.label || "", missingLabels };
@@ -362,7 +389,7 @@ export function defaultAnswers(form, now = new Date(), { offsetMinutes } = {}) {
     t.getUTCDate(),
     t.getUTCHours(),
     t.getUTCMinutes(),
-    t.getUTCSeconds(),
+    0, // to the minute, as a technician would type it
     offset,
   );
   return { [block.section]: { [item.key]: iso } };
@@ -409,6 +436,9 @@ function hint(item) {
   return item.hint ? `<small class="om-hint">${esc(item.hint)}</small>` : "";
 }
 
+// A datetime-local value with seconds is a "step mismatch" under the default step of 60 s.
+const secondsStep = (local) => (local.length > 16 ? ' step="1"' : "");
+
 function bounds(item) {
   return (
     (item.min != null ? ` min="${esc(item.min)}"` : "") + (item.max != null ? ` max="${esc(item.max)}"` : "")
@@ -424,9 +454,8 @@ function cellControl(column, name, value, offsetMinutes) {
     )}"${aria}>`;
   }
   if (column.kind === "datetime") {
-    return `<input type="datetime-local" name="${esc(name)}" value="${esc(
-      isoToLocal(value, offsetMinutes),
-    )}"${aria}>`;
+    const local = isoToLocal(value, offsetMinutes);
+    return `<input type="datetime-local" name="${esc(name)}" value="${esc(local)}"${secondsStep(local)}${aria}>`;
   }
   return `<input type="text" maxlength="${CELL_MAX}" name="${esc(name)}" value="${esc(value ?? "")}"${aria}>`;
 }
@@ -458,14 +487,14 @@ function itemHtml(block, item, blockAnswersValue, offsetMinutes) {
       return (
         `<label ${attrs}>${itemHead(item)} <input type="number" inputmode="decimal" step="any" name="${esc(
           name,
-        )}" value="${esc(numberValue(value))}"${bounds(item)}${item.required ? " required" : ""}>` +
+        )}" value="${esc(numberValue(value))}"${bounds(item)}${item.required ? ' aria-required="true"' : ""}>` +
         `${unit ? ` <span class="om-unit">${esc(unit)}</span>` : ""}${hint(item)}</label>`
       );
     }
     case "text":
       return (
         `<label ${attrs}>${itemHead(item)} <textarea name="${esc(name)}" maxlength="${TEXT_MAX}"${
-          item.required ? " required" : ""
+          item.required ? ' aria-required="true"' : ""
         }>${esc(typeof value === "string" ? value : "")}</textarea>${hint(item)}</label>`
       );
     case "choice": {
@@ -491,15 +520,17 @@ function itemHtml(block, item, blockAnswersValue, offsetMinutes) {
         )
         .join("");
       return `<label ${attrs}>${itemHead(item)} <select name="${esc(name)}"${
-        item.required ? " required" : ""
+        item.required ? ' aria-required="true"' : ""
       }><option value=""></option>${options}</select>${hint(item)}</label>`;
     }
-    case "datetime":
+    case "datetime": {
+      const local = isoToLocal(value, offsetMinutes);
       return (
         `<label ${attrs}>${itemHead(item)} <input type="datetime-local" name="${esc(name)}" value="${esc(
-          isoToLocal(value, offsetMinutes),
-        )}"${item.required ? " required" : ""}>${hint(item)}</label>`
+          local,
+        )}"${secondsStep(local)}${item.required ? ' aria-required="true"' : ""}>${hint(item)}</label>`
       );
+    }
     case "table": {
       const columns = item.columns || [];
       const rows = [...(Array.isArray(value) ? value : []), ...Array(EMPTY_TABLE_ROWS).fill({})];
