@@ -82,13 +82,24 @@ class Phone:
         return self.browser.find_element(By.TAG_NAME, "body").text
 
     def click(self, label: str) -> None:
+        """Click the enabled link or button named ``label``, waiting for it: the app redraws as the
+        sync moves, so an element found may be replaced before it is read (found again then)."""
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
 
-        for element in self.browser.find_elements(By.CSS_SELECTOR, "main a, main button"):
-            if element.text.strip() == label and element.is_enabled():
-                element.click()
-                return
-        raise AssertionError(f"no {label!r} to click in: {self.text()}")
+        def attempt(driver) -> bool:
+            try:
+                for element in driver.find_elements(By.CSS_SELECTOR, "main a, main button"):
+                    if element.text.strip() == label and element.is_enabled():
+                        # Centred: the app's bar stays on top of the page and would take a click at its edge.
+                        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+                        element.click()
+                        return True
+            except StaleElementReferenceException:
+                pass
+            return False
+
+        self.until(attempt)
 
     def network(self, conditions: dict) -> None:
         self.browser.execute_cdp_cmd("Network.emulateNetworkConditions", conditions)

@@ -59,7 +59,9 @@ def foreign_requests(urls: list[str], origin: str) -> list[str]:
 
 
 @pytest.fixture
-def browser(request):
+def browsers(request):
+    """Start browsers, each its own phone (its own profile: storage, service worker, cache); all
+    quit at the end. ``browsers()`` gives the next one."""
     from django.db import connection
 
     if connection.vendor != "sqlite" and not request.node.get_closest_marker("every_database"):
@@ -76,24 +78,36 @@ def browser(request):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    options = webdriver.ChromeOptions()
-    # Both paths given: Selenium Manager has nothing to look up or download.
-    options.binary_location = chromium
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",  # root in a container
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        "--window-size=1280,900",
-        "--lang=zh-CN",
-        "--no-first-run",
-        "--disable-background-networking",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
-    driver.set_page_load_timeout(WAIT_S)
+    started = []
+
+    def start():
+        options = webdriver.ChromeOptions()
+        # Both paths given: Selenium Manager has nothing to look up or download.
+        options.binary_location = chromium
+        for argument in (
+            "--headless=new",
+            "--no-sandbox",  # root in a container
+            "--disable-dev-shm-usage",
+            "--disable-gpu",
+            "--window-size=1280,900",
+            "--lang=zh-CN",
+            "--no-first-run",
+            "--disable-background-networking",
+        ):
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+        driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+        driver.set_page_load_timeout(WAIT_S)
+        started.append(driver)
+        return driver
+
     try:
-        yield driver
+        yield start
     finally:
-        driver.quit()
+        for driver in started:
+            driver.quit()
+
+
+@pytest.fixture
+def browser(browsers):
+    return browsers()

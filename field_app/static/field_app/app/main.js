@@ -22,6 +22,7 @@ import {
 } from "./model.js";
 import { TrackRecorder, onProject, pointsInQueue, shouldRecord, trackSummary } from "./track.js";
 import * as checkins from "./checkin.js";
+import { createOm } from "./om.js";
 
 const ROOT = document.body.dataset.appRoot || "/app/";
 const view = document.getElementById("view");
@@ -150,7 +151,10 @@ async function readVerdicts() {
 }
 // --- end 打卡签到 ------------------------------------------------------------------------------------
 
-const ui = { fix: null, fixError: "", located: false, search: "", finished: false, flash: "", busy: false, keepScroll: false };
+const ui = { fix: null, fixError: "", located: false, search: "", finished: false, flash: "", busy: false, keepScroll: false, route: null };
+
+// --- 运维 and 企业确认 (om.js) ---------------------------------------------------------------------
+const om = createOm({ client, ui, ROOT, e, render, scheduleRender: () => scheduleRender(), go, syncNow: () => syncNow(), makeThumbnail, formatTime, formatFix });
 
 // --- Start ------------------------------------------------------------------------------------------
 
@@ -273,7 +277,10 @@ function syncNow() {
         const outlets = keepOutlets().catch((error) => {
           if (!(error instanceof ApiError)) throw error;
         });
-        await Promise.all([refreshReference(), outlets]);
+        const omReference = om.refresh(client.state().user).catch((error) => {
+          if (!(error instanceof ApiError)) throw error;
+        });
+        await Promise.all([refreshReference(), outlets, omReference]);
       }
     } catch (error) {
       if (!(error instanceof NetworkError || error instanceof ApiError)) console.error(error);
@@ -295,6 +302,7 @@ function scheduleRender() {
     pending = false;
     // Never re-render under the user's fingers: a form being typed in keeps its values.
     if (view.querySelector("form[data-keep]") && view.contains(document.activeElement)) return;
+    if (om.busy()) return; // a finger on the signature pad
     render();
   });
 }
@@ -310,7 +318,8 @@ async function renderNow() {
   const wanted = parseRoute(location.pathname, ROOT);
   const route = guard(wanted, state.signedIn);
   if (route !== wanted) history.replaceState(null, "", routePath(route, ROOT));
-  const screens = { sign_in: signInScreen, home: homeScreen, tasks: tasksScreen, task_new: newTaskScreen, task: taskScreen };
+  ui.route = route;
+  const screens = { sign_in: signInScreen, home: homeScreen, tasks: tasksScreen, task_new: newTaskScreen, task: taskScreen, ...om.screens };
   const screen = screens[route.name] ?? notFoundScreen;
   const html = await screen(route, state);
   const scroll = ui.keepScroll ? window.scrollY : 0;
@@ -318,6 +327,7 @@ async function renderNow() {
   view.innerHTML = (ui.flash ? `<p class="flash" role="alert">${e(ui.flash)}</p>` : "") + html;
   window.scrollTo(0, scroll);
   await fillThumbnails();
+  om.afterRender();
   followTracks(state).catch((error) => console.error(error));
   readVerdicts().catch((error) => console.error(error));
 }
@@ -382,6 +392,7 @@ async function homeScreen(route, state) {
   const all = await tasks();
   const counts = taskCounts(all);
   const user = state.user ?? {};
+  const roles = await om.roles(user);
   const posts = (user.posts ?? []).map((p) => POST_LABELS[p] ?? p).join("、");
   return `
   <section class="card who">
@@ -393,11 +404,13 @@ async function homeScreen(route, state) {
     <p id="fix">${e(ui.fix ? `${formatFix(ui.fix)} · ${formatTime(ui.fix.device_time)}` : ui.fixError || "尚未定位")}</p>
     <button class="button" data-action="locate">定位</button>
   </section>
-  <section class="card counts">
+  ${roles.field ? `<section class="card counts">
     <a class="count" href="${ROOT}tasks" data-link data-finished="0"><b id="count-running">${counts.running}</b><span>在行任务</span></a>
     <a class="count" href="${ROOT}tasks" data-link data-finished="1"><b id="count-finished">${counts.finished}</b><span>已结束</span></a>
   </section>
-  <a class="button primary block" href="${ROOT}tasks/new" data-link>添加监测任务</a>
+  <a class="button primary block" href="${ROOT}tasks/new" data-link>添加监测任务</a>` : ""}
+  ${roles.om ? `<a class="button primary block" href="${ROOT}om" data-link>运维任务</a>` : ""}
+  ${roles.confirm ? `<a class="button primary block" href="${ROOT}confirm" data-link>待确认运维记录</a>` : ""}
   ${syncPanel(state)}
   <button class="button link block" data-action="sign-out">退出登录</button>`;
 }
@@ -565,6 +578,7 @@ function onClick(event) {
   const button = event.target.closest("button[data-action]");
   if (!button) return;
   const action = button.dataset.action;
+  if (om.onAction(action, button)) return;
   if (action === "sync") {
     syncNow();
     scheduleRender();
@@ -629,6 +643,7 @@ async function move(to) {
 }
 
 async function onChange(event) {
+  if (om.onChange(event)) return;
   const input = event.target;
   if (!input.matches("input[type=file][data-photo-type]") || !input.files?.length) return;
   const file = input.files[0];
@@ -686,6 +701,7 @@ async function makeThumbnail(file) {
 }
 
 function onInput(event) {
+  if (om.onInput(event)) return;
   if (event.target.id === "search") {
     ui.search = event.target.value;
     const position = event.target.selectionStart;
