@@ -12,6 +12,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from server.registry.identifiers import resident_id_check_char
+from tests.support.browser import browser, browsers  # noqa: F401 (fixtures: a phone or a desk, in Chromium)
 from tests.support.s3_server import s3_server_fixture, s3_storage_fixture  # noqa: F401
 
 BASE_DIR = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import WAIT_S, browser  # noqa: F401 (the fixture)
+from tests.support.browser import WAIT_S
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def test_the_browser_adapter_keeps_the_queue_and_photos_in_indexeddb(browser, site):  # noqa: F811
+def test_the_browser_adapter_keeps_the_queue_and_photos_in_indexeddb(browser, site):
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(f"{site}/index.html")

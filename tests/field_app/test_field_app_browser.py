@@ -19,13 +19,7 @@ from server.accounts.services import token_revoke
 from server.fieldwork.models import MonitoringTask, TaskEvent
 from sync.models import Operation
 from tests.factories import PASSWORD, build_world
-from tests.support.browser import (  # noqa: F401 (browser: the fixture)
-    WAIT_S,
-    artefact_dir,
-    browser,
-    foreign_requests,
-    requested_urls,
-)
+from tests.support.browser import WAIT_S, artefact_dir, foreign_requests, requested_urls
 from tests.workspace.om_scene import PHONE_PHOTO
 
 pytestmark = [
@@ -135,7 +129,7 @@ class Phone:
         return foreign_requests(self.seen + requested_urls(self.browser), self.origin)
 
 
-def test_a_sampler_works_offline_in_the_app_and_it_reaches_the_server_once(browser, live_server):  # noqa: F811
+def test_a_sampler_works_offline_in_the_app_and_it_reaches_the_server_once(browser, live_server):
     from selenium.webdriver.common.by import By
 
     side = build_world().shanghai
@@ -255,7 +249,7 @@ def test_a_sampler_works_offline_in_the_app_and_it_reaches_the_server_once(brows
 
 
 def test_a_revoked_token_signs_the_phone_out_and_its_queue_is_sent_after_signing_in_again(
-    browser,  # noqa: F811
+    browser,
     live_server,
 ):
     from selenium.webdriver.common.by import By

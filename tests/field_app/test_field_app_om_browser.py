@@ -8,16 +8,18 @@ takes its work photo and confirms: the record is confirmed at the version it saw
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from media_rules.models import Photo
+from server.notifications import reminders
 from server.om.models import DayConfirmation, OmRecord
 from server.tracks.models import CheckIn
 from sync.models import Operation
 from tests.factories import build_world
 from tests.field_app.test_field_app_browser import OFFLINE, ONLINE, Phone
 from tests.om.helpers import face_jpeg
-from tests.support.browser import browsers  # noqa: F401 (the fixture)
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,7 +42,7 @@ def sign(phone: Phone, seed: int) -> None:
 
 
 def test_a_technician_fills_a_form_offline_and_the_enterprise_confirms_it_from_its_phone(
-    browsers,  # noqa: F811
+    browsers,
     live_server,
     tmp_path,
 ):
@@ -133,15 +135,20 @@ def test_a_technician_fills_a_form_offline_and_the_enterprise_confirms_it_from_i
     tech.until(lambda d: d.find_element(By.ID, "om-state").text == "待企业确认")
     tech.shot("om-03-synced")
 
-    # The enterprise's confirmer, on its own phone.
+    # The next morning's reminder (Celery beat's job), then the enterprise's confirmer on its own phone:
+    # the home shows the notification, and it leads to the day.
+    assert reminders.remind_unconfirmed_days(today=record.om_date + dt.timedelta(days=1)) == 1
     firm = Phone(browsers(), live_server.url, outlet.location.x, outlet.location.y)
     firm.browser.get(firm.app)
     firm.sign_in(side.enterprise_user.username)
     assert "在行任务" not in firm.text()  # no field work on an enterprise's phone
-    firm.click("待确认运维记录")
     day = record.om_date.isoformat()
+    firm.until(lambda d: "1 条未读" in firm.text() and f"运维记录待确认：{day}" in firm.text())
+    firm.click("待确认运维记录")
     firm.until(lambda d: day in firm.text() and "1 条运维记录待确认" in firm.text())
-    firm.browser.find_element(By.CSS_SELECTOR, f'a[href$="/confirm/{day}"]').click()
+    firm.browser.back()
+    firm.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'#notices a[href$="/confirm/{day}"]'))
+    firm.browser.find_element(By.CSS_SELECTOR, f'#notices a[href$="/confirm/{day}"]').click()
     # Online, the day's detail: the failing judgement is in front of the confirmer.
     firm.until(lambda d: "标样核查相对误差" in firm.text() and "不合格" in firm.text())
     firm.shot("om-04-enterprise-day")

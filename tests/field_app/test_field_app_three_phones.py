@@ -29,7 +29,6 @@ from server.env import parse_database_url
 from tests.e2e.live import Server, django_env, fresh_database, manage
 from tests.field_app.test_field_app_browser import OFFLINE, ONLINE, Phone
 from tests.shared_data import PHOTOS
-from tests.support.browser import browsers  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -100,7 +99,7 @@ def synced(phone: Phone) -> None:
 
 
 def test_three_phones_offline_in_the_worst_order_with_the_server_killed_mid_sync(
-    browsers,  # noqa: F811
+    browsers,
     tmp_path,
 ):
     # The browsers fixture runs this on SpatiaLite only; the server gets a fresh SpatiaLite file.
@@ -116,7 +115,7 @@ def test_three_phones_offline_in_the_worst_order_with_the_server_killed_mid_sync
             server.stop()
 
 
-def run_the_day(browsers, server, env, tmp_path, database_url, world):  # noqa: F811
+def run_the_day(browsers, server, env, tmp_path, database_url, world):
     from selenium.webdriver.common.by import By
 
     phones = {}

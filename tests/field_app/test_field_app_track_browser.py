@@ -20,7 +20,6 @@ from server.tracks.operations import TrackAppendPayload, points_of
 from sync.models import Operation
 from tests.factories import build_world
 from tests.field_app.test_field_app_browser import OFFLINE, ONLINE, Phone
-from tests.support.browser import browser  # noqa: F401 (the fixture)
 
 pytestmark = [
     pytest.mark.slow,
@@ -28,7 +27,7 @@ pytestmark = [
 ]
 
 
-def test_a_running_task_records_its_track_offline_and_it_reaches_the_server_once(browser, live_server):  # noqa: F811
+def test_a_running_task_records_its_track_offline_and_it_reaches_the_server_once(browser, live_server):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 

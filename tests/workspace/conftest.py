@@ -23,7 +23,6 @@ from server.tracks.checkins import Position, checkin_record
 from server.tracks.models import CheckIn
 from tests.factories import PASSWORD, World, build_world
 from tests.maps.helpers import jpeg, offset
-from tests.support.browser import browser  # noqa: F401 (the browser test's fixture)
 from tests.support.side_objects import violation_of
 
 

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import * as m from "../../../field_app/static/field_app/app/om_model.js";
+import { noticeList } from "../../../field_app/static/field_app/app/notices.js";
 
 const FIX = { longitude: 121.4, latitude: 31.2, coordinate_system: "gcj02", accuracy_m: 8, device_time: "2026-12-07T01:00:00.000Z" };
 
@@ -101,4 +102,19 @@ test("each user gets the screens of their work", () => {
   assert.deepEqual(m.rolesOf({ role: "agency_field", posts: ["sampler"] }, [{ id: 1 }]), { field: true, om: true, confirm: false });
   assert.equal(m.templatesFor([{ code: "a", outlet_kind: "wastewater" }, { code: "b", outlet_kind: "waste_gas" }], { kind: "waste_gas" })[0].code, "b");
   assert.deepEqual(m.instrumentsAt([{ id: 1, outlet: 9 }, { id: 2, outlet: 8 }], "9").map((i) => i.id), [1]);
+});
+
+test("the home's notifications: the unread count as the server gave it, the newest few, where each leads", () => {
+  const kept = {
+    unread_count: 7,
+    results: [
+      { id: 3, title: "运维记录待确认：2026-12-06", body: "…", created_at: "2026-12-07T01:00:00Z", read: false, subject: { type: "om_day", id: "4:2026-12-06" } },
+      { id: 2, title: "任务被退回", body: "…", created_at: "2026-12-06T01:00:00Z", read: true, subject: { type: "task", id: "a b" } },
+      { id: 1, title: "其他", body: "…", created_at: "2026-12-05T01:00:00Z", read: false, subject: null },
+    ],
+  };
+  const list = noticeList(kept, { root: "/app/", limit: 2 });
+  assert.equal(list.unread, 7);
+  assert.deepEqual(list.items.map((n) => [n.id, n.read, n.href]), [[3, false, "/app/confirm/2026-12-06"], [2, true, "/app/tasks/a%20b"]]);
+  assert.deepEqual(noticeList(undefined), { unread: 0, items: [] });
 });

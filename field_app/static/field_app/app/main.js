@@ -23,6 +23,7 @@ import {
 import { TrackRecorder, onProject, pointsInQueue, shouldRecord, trackSummary } from "./track.js";
 import * as checkins from "./checkin.js";
 import { createOm } from "./om.js";
+import { createNotices } from "./notices.js";
 
 const ROOT = document.body.dataset.appRoot || "/app/";
 const view = document.getElementById("view");
@@ -35,8 +36,8 @@ const recorder = new TrackRecorder({
   storage: client.storage,
   watch: watchPositions,
   enqueue: (type, id, payload) => client.enqueue(type, id, payload),
-  // A batch queued while a sync runs would wait for the next one: sync again after it.
-  onQueued: () => navigator.onLine && (syncing ?? Promise.resolve()).then(() => syncNow()),
+  // A batch queued while a sync runs is sent by the sync that follows it (syncNow).
+  onQueued: () => navigator.onLine && syncNow(),
   onChange: () => updateTrackCard(),
 });
 const currentFix = adapter.location.current;
@@ -154,6 +155,7 @@ async function readVerdicts() {
 const ui = { fix: null, fixError: "", located: false, search: "", finished: false, flash: "", busy: false, keepScroll: false, route: null };
 
 // --- 运维 and 企业确认 (om.js) ---------------------------------------------------------------------
+const notices = createNotices({ client, ui, ROOT, e, formatTime, scheduleRender: () => scheduleRender() });
 const om = createOm({ client, ui, ROOT, e, render, scheduleRender: () => scheduleRender(), go, syncNow: () => syncNow(), makeThumbnail, formatTime, formatFix });
 
 // --- Start ------------------------------------------------------------------------------------------
@@ -267,26 +269,36 @@ async function keepStages(monitoringType, detail) {
 }
 
 let syncing = null;
+let syncAgain = false;
+/** One sync and the reference data after it. Asked for while one runs (something was queued after
+ * its push had begun), another follows it: what the user just did is never left waiting. */
 function syncNow() {
-  if (syncing) return syncing;
+  if (syncing) {
+    syncAgain = true;
+    return syncing;
+  }
   syncing = (async () => {
     try {
       await client.sync();
       if (client.state().signedIn && client.state().phase === "idle") {
-        // 打卡签到's outlets beside the rest (not after it: the sync's end would come later).
-        const outlets = keepOutlets().catch((error) => {
-          if (!(error instanceof ApiError)) throw error;
-        });
-        const omReference = om.refresh(client.state().user).catch((error) => {
-          if (!(error instanceof ApiError)) throw error;
-        });
-        await Promise.all([refreshReference(), outlets, omReference]);
+        // Beside each other (not one after another: the sync's end would come later).
+        const quietly = (promise) =>
+          promise.catch((error) => {
+            if (!(error instanceof ApiError)) throw error;
+          });
+        const user = client.state().user;
+        await Promise.all([refreshReference(), quietly(keepOutlets()), quietly(om.refresh(user)), quietly(notices.refresh(user))]);
       }
     } catch (error) {
       if (!(error instanceof NetworkError || error instanceof ApiError)) console.error(error);
     } finally {
       syncing = null;
       scheduleRender();
+      if (syncAgain && client.state().signedIn && navigator.onLine) {
+        syncAgain = false;
+        syncNow();
+      }
+      syncAgain = false;
     }
   })();
   return syncing;
@@ -411,6 +423,7 @@ async function homeScreen(route, state) {
   <a class="button primary block" href="${ROOT}tasks/new" data-link>添加监测任务</a>` : ""}
   ${roles.om ? `<a class="button primary block" href="${ROOT}om" data-link>运维任务</a>` : ""}
   ${roles.confirm ? `<a class="button primary block" href="${ROOT}confirm" data-link>待确认运维记录</a>` : ""}
+  ${await notices.card()}
   ${syncPanel(state)}
   <button class="button link block" data-action="sign-out">退出登录</button>`;
 }
@@ -578,7 +591,7 @@ function onClick(event) {
   const button = event.target.closest("button[data-action]");
   if (!button) return;
   const action = button.dataset.action;
-  if (om.onAction(action, button)) return;
+  if (om.onAction(action, button) || notices.onAction(action, button)) return;
   if (action === "sync") {
     syncNow();
     scheduleRender();
