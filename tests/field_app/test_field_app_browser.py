@@ -282,3 +282,52 @@ def test_a_revoked_token_signs_the_phone_out_and_its_queue_is_sent_after_signing
         ("task.create", "applied")
     ]
     assert phone.foreign() == []
+
+
+def test_a_task_is_edited_and_another_deleted_offline_and_the_server_agrees(browser, live_server):
+    from selenium.webdriver.common.by import By
+
+    side = build_world().shanghai
+    user, outlet = side.field_user, side.wastewater
+    phone = Phone(browser, live_server.url, outlet.location.x, outlet.location.y)
+    browser.get(phone.app)
+    phone.sign_in(user.username)
+
+    phone.network(OFFLINE)
+    kept = phone.create_task(side.project.pk, "修改前的名称", "K-1")
+    browser.find_element(By.CSS_SELECTOR, "details.edit summary").click()
+    name = browser.find_element(By.CSS_SELECTOR, "#task-edit input[name=name]")
+    name.clear()
+    name.send_keys("修改后的名称")
+    codes = browser.find_element(By.CSS_SELECTOR, "#task-edit input[name=sample_codes]")
+    codes.clear()
+    codes.send_keys("K-1，K-2")
+    browser.find_element(By.CSS_SELECTOR, "#task-edit button[type=submit]").click()
+    phone.until(lambda d: "已保存修改" in phone.text() and "修改后的名称" in phone.text())
+
+    browser.find_element(By.CSS_SELECTOR, ".bar-title").click()
+    dropped = phone.create_task(side.project.pk, "建错的任务")
+    browser.find_element(By.CSS_SELECTOR, "details.edit summary").click()
+    browser.find_element(By.CSS_SELECTOR, '[data-action="task-delete"]').click()
+    browser.switch_to.alert.accept()
+    phone.until(lambda d: d.current_url.endswith("/app/tasks") and "任务已删除" in phone.text())
+    assert "建错的任务" not in phone.text()
+    assert "修改后的名称" in phone.text()
+    phone.shot("09-edited-and-deleted-offline")
+
+    phone.network(ONLINE)
+    phone.until(lambda d: MonitoringTask.objects.filter(pk=dropped, deleted_at__isnull=False).exists())
+    phone.until(lambda d: MonitoringTask.objects.filter(pk=kept, version=2).exists())
+    task = MonitoringTask.objects.get(pk=kept)
+    assert (task.name, task.sample_codes) == ("修改后的名称", ["K-1", "K-2"])
+    ops = Operation.objects.filter(user=user).order_by("seq")
+    assert [(o.op_type, o.status) for o in ops] == [
+        ("task.create", "applied"),
+        ("task.update", "applied"),
+        ("task.create", "applied"),
+        ("task.delete", "applied"),
+    ]
+    # Pulled back, the phone's list shows the server's tasks: the kept one, edited; not the other.
+    browser.get(f"{phone.app}tasks")
+    phone.until(lambda d: "修改后的名称" in phone.text() and "待同步" not in phone.text())
+    assert "建错的任务" not in phone.text()

@@ -14,6 +14,8 @@ import {
   photoState,
   postsOn,
   syncSummary,
+  taskChanges,
+  taskEdits,
   taskCounts,
   transitionsFor,
 } from "../../../field_app/static/field_app/app/model.js";
@@ -223,4 +225,49 @@ test("the phone's clock off by more than five minutes is said; a retry says when
   assert.equal(retryText(null), "");
   assert.equal(retryText(41_000, 1_000), "约 40 秒后重试");
   assert.equal(retryText(301_000, 1_000), "约 5 分钟后重试");
+});
+
+test("a task is edited until it ends and deleted only while created, by whoever created it", () => {
+  const me = { id: 7 };
+  assert.deepEqual(taskEdits({ status: "created", created_by: 7 }, me), { edit: true, remove: true, why: "" });
+  assert.deepEqual(taskEdits({ status: "created", local: true }, me), { edit: true, remove: true, why: "" });
+  assert.equal(taskEdits({ status: "created", created_by: 8 }, me).why, "只有创建该任务的人可以删除。");
+  assert.deepEqual(taskEdits({ status: "running", created_by: 7 }, me), { edit: true, remove: false, why: "任务开始后不能删除。" });
+  assert.equal(taskEdits({ status: "ended", created_by: 7 }, me).edit, false);
+});
+
+test("an edit sends only the fields it changed", () => {
+  const task = { name: "采样", sample_codes: ["A-1"], note: "" };
+  assert.deepEqual(taskChanges(task, { name: " 采样 ", sample_codes: "A-1", note: "" }), {});
+  assert.deepEqual(taskChanges(task, { name: "复采", sample_codes: "A-1，A-2", note: "雨天" }), {
+    name: "复采",
+    sample_codes: ["A-1", "A-2"],
+    note: "雨天",
+  });
+  assert.deepEqual(taskChanges(task, { name: "", sample_codes: "", note: "" }), { sample_codes: [] });
+});
+
+test("an edit's base counts the phone's own moves and edits not yet pulled back", () => {
+  const op = (seq, type, payload, state = "pending", answer = undefined) => ({
+    op: { seq, type, entity_id: "t1", payload },
+    state,
+    answer,
+  });
+  const created = localTasks([], [op(1, "task.create", { project: 1, name: "a" })]);
+  assert.equal(created[0].version, 1); // what the server will give it
+  const moved = localTasks([], [op(1, "task.create", { project: 1, name: "a" }, "applied", { version: 1 }), op(2, "task.transition", { to: "running" }), op(3, "task.update", { note: "x" })]);
+  assert.deepEqual([moved[0].status, moved[0].note, moved[0].version], ["running", "x", 3]);
+  const pulled = [{ id: "t1", data: { id: "t1", name: "a", status: "running", version: 4 } }];
+  assert.equal(localTasks(pulled, [op(9, "task.update", { name: "b" }, "held")])[0].version, 5);
+  assert.equal(localTasks(pulled, [op(9, "task.update", { name: "b" }, "applied", { version: 5 })])[0].version, 4); // pulled back next
+});
+
+test("a deleted task stays gone, whatever the phone remembers of creating it", () => {
+  const op = (seq, type, state) => ({ op: { seq, type, entity_id: "t1", payload: { project: 1, name: "a" } }, state });
+  const ops = [op(1, "task.create", "applied"), op(2, "task.delete", "applied")];
+  assert.deepEqual(localTasks([], ops), []);
+  assert.deepEqual(localTasks([{ id: "t1", deleted: true, data: null }], [op(1, "task.create", "applied")]), []);
+  assert.deepEqual(localTasks([], [op(1, "task.create", "pending"), op(2, "task.delete", "pending")]), []);
+  // A refused delete leaves the task.
+  assert.equal(localTasks([], [op(1, "task.create", "applied"), op(2, "task.delete", "rejected")]).length, 1);
 });

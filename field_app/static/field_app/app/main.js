@@ -16,7 +16,9 @@ import {
   photoVerdict,
   postsOn,
   syncSummary,
+  taskChanges,
   taskCounts,
+  taskEdits,
   taskStages,
   transitionsFor,
 } from "./model.js";
@@ -539,10 +541,26 @@ async function taskScreen(route, state) {
     ${problems(state, task.id)}
     <div class="moves">${moves || `<p class="hint">任务已结束。</p>`}</div>
   </section>
+  ${editCard(task, state.user)}
   ${await trackCard(task)}
   ${await checkinCard(task, project)}
   ${stageHtml || `<section class="card"><p class="notice">本机还没有照片类型，请在有网络时同步一次。</p></section>`}
   <p class="hint">拍照时记录当时的位置；各环节须按顺序：采样照片齐全后才能拍送样照片，送样后才能拍实验室分析照片。</p>`;
+}
+
+/** 修改 (name, sample codes, note) while the task runs; 删除 while it is only created, by its creator. */
+function editCard(task, user) {
+  const may = taskEdits(task, user);
+  if (!may.edit) return "";
+  return `<details class="card edit"><summary>修改任务信息</summary>
+    <form id="task-edit" data-keep>
+      <label>任务名称<input name="name" required maxlength="200" value="${e(task.name)}"></label>
+      <label>样品编号<input name="sample_codes" value="${e((task.sample_codes ?? []).join(", "))}"></label>
+      <label>备注<textarea name="note" rows="2" maxlength="5000">${e(task.note ?? "")}</textarea></label>
+      <button class="button primary" type="submit">保存修改</button>
+    </form>
+    ${may.remove ? `<button class="button danger" data-action="task-delete">删除任务</button>` : `<p class="hint">${e(may.why)}</p>`}
+  </details>`;
 }
 
 /** This task's operations the server refused or found in conflict, with its words. */
@@ -602,6 +620,7 @@ function onClick(event) {
   } else if (action === "dismiss") client.dismiss(button.dataset.op);
   else if (action === "move") move(button.dataset.to);
   else if (action === "checkin") checkIn(button);
+  else if (action === "task-delete") deleteTask();
   else if (action === "sign-out") signOut();
 }
 
@@ -634,6 +653,20 @@ async function onSubmit(event) {
       ui.flash = error instanceof NetworkError ? "无法连接服务器，登录需要网络。" : error.message || "登录失败。";
       render();
     }
+  } else if (form.id === "task-edit") {
+    const route = parseRoute(location.pathname, ROOT);
+    const task = (await tasks()).find((t) => t.id === route.id);
+    const changes = task ? taskChanges(task, data) : {};
+    if (!Object.keys(changes).length) {
+      ui.flash = "没有修改。";
+      return render();
+    }
+    // The base is the version the phone saw: the server merges field by field with others' edits.
+    await client.enqueue("task.update", route.id, changes, { baseVersion: task.version ?? 0 });
+    ui.flash = "已保存修改，有网络时同步。";
+    document.activeElement?.blur();
+    await render();
+    if (navigator.onLine) syncNow();
   } else if (form.id === "task-new") {
     const id = crypto.randomUUID();
     await client.enqueue("task.create", id, {
@@ -645,6 +678,15 @@ async function onSubmit(event) {
     go({ name: "task", id }, { replace: true });
     if (navigator.onLine) syncNow();
   }
+}
+
+async function deleteTask() {
+  if (!confirm("删除这个任务？删除后不能恢复。")) return;
+  const route = parseRoute(location.pathname, ROOT);
+  await client.enqueue("task.delete", route.id, {});
+  go({ name: "tasks" }, { replace: true });
+  ui.flash = "任务已删除，有网络时同步。";
+  if (navigator.onLine) syncNow();
 }
 
 async function move(to) {

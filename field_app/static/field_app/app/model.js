@@ -60,16 +60,24 @@ export function postsOn(project, user) {
  */
 export function localTasks(pulled, ops) {
   const tasks = new Map();
+  // Deleted: pulled as a tombstone, or deleted on this phone (answered or not). Never shown again,
+  // whatever the phone still remembers of creating it.
+  const gone = new Set(pulled.filter((r) => r.deleted).map((r) => String(r.id)));
+  for (const { op, state } of ops) {
+    if (op.type === "task.delete" && ["pending", "held", "applied"].includes(state)) gone.add(String(op.entity_id));
+  }
   for (const record of pulled) {
     if (record.deleted || !record.data) continue;
     tasks.set(String(record.id), { ...record.data, id: String(record.id), local: false, pending: 0 });
   }
   const ordered = [...ops].sort((a, b) => a.op.seq - b.op.seq);
-  for (const { op, state } of ordered) {
+  for (const record of ordered) {
+    const { op, state } = record;
     if (!op.type.startsWith("task.")) continue;
     const unanswered = state === "pending" || state === "held";
     const id = String(op.entity_id);
     const known = tasks.get(id);
+    if (gone.has(id)) continue;
     if (op.type === "task.create") {
       if (!known && ["pending", "held", "applied", "conflict"].includes(state)) {
         tasks.set(id, {
@@ -79,20 +87,47 @@ export function localTasks(pulled, ops) {
           sample_codes: op.payload.sample_codes ?? [],
           note: op.payload.note ?? "",
           status: "created",
-          version: 0,
+          // The version the server gives it (1), or gave it: an edit made on top of it says so.
+          version: state === "applied" || state === "conflict" ? (record.answer?.version ?? 1) : 1,
           local: true,
           pending: 0,
         });
       }
     } else if (known && unanswered) {
-      if (op.type === "task.transition") known.status = op.payload.to;
-      else if (op.type === "task.update") Object.assign(known, op.payload);
-      else if (op.type === "task.delete") tasks.delete(id);
+      // Each of the phone's own moves and edits makes a version on the server: the next edit's base
+      // counts them, so that it is not taken for a change made without seeing them.
+      if (op.type === "task.transition") Object.assign(known, { status: op.payload.to, version: known.version + 1 });
+      else if (op.type === "task.update") Object.assign(known, op.payload, { version: known.version + 1 });
     }
     const task = tasks.get(id);
     if (task && unanswered) task.pending += 1;
   }
   return [...tasks.values()];
+}
+
+/** What the user may do to the task's own fields (server/fieldwork/services.py task_update and
+ * task_delete): edit its name, sample codes and note until it ends; delete it while it is only
+ * created, if they created it (a task made on this phone and not yet answered is theirs). */
+export function taskEdits(task, user) {
+  const open = task.status !== "ended";
+  const mine = task.local || (user?.id != null && task.created_by === user.id);
+  return {
+    edit: open,
+    remove: task.status === "created" && Boolean(mine),
+    why: task.status !== "created" ? "任务开始后不能删除。" : mine ? "" : "只有创建该任务的人可以删除。",
+  };
+}
+
+/** The fields an edit changed, for task.update (nothing when nothing changed). */
+export function taskChanges(task, form) {
+  const changes = {};
+  const name = String(form.name ?? "").trim();
+  if (name && name !== task.name) changes.name = name;
+  const codes = parseCodes(form.sample_codes);
+  if (codes.join("\u0000") !== (task.sample_codes ?? []).join("\u0000")) changes.sample_codes = codes;
+  const note = String(form.note ?? "");
+  if (note !== (task.note ?? "")) changes.note = note;
+  return changes;
 }
 
 export function isFinished(task) {
