@@ -11,7 +11,6 @@ import json
 import random
 import shutil
 import subprocess
-import uuid
 from itertools import count
 from pathlib import Path
 
@@ -20,8 +19,7 @@ import pytest
 from server.om import forms
 from server.om import judgements as judging
 from server.om.models import FormTemplate
-from server.registry.services import instrument_create
-from tests.om.fill import applicable, groups_of, valid_answers
+from tests.om.fill import applicable, groups_of, instrument_kit, valid_answers
 
 CLI = Path(__file__).resolve().parent / "omform_cli.mjs"
 NODE = shutil.which("node")
@@ -42,7 +40,6 @@ FIELDS = (
 LOCAL_TIME = "2025-06-01T09:30"
 ISO_TIME = "2025-06-01T09:30:00+08:00"
 OFFSET_MINUTES = -480  # Date#getTimezoneOffset in China
-_serial = count(1)
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
 
@@ -246,42 +243,10 @@ def form_case(template: FormTemplate, instruments: list, seed: int) -> tuple[dic
     return case, {"expected": expected, "groups": groups}
 
 
-def _make(outlet, kind: str, analytes: list[str], unit: str = "mg/L"):
-    return instrument_create(
-        outlet=outlet,
-        kind=kind,
-        analytes=analytes,
-        maker="测试厂家",
-        model=f"P-{'-'.join(analytes)}",
-        serial_number=f"PAR-{uuid.uuid4().hex[:8]}-{next(_serial)}",
-        range_low=0,
-        range_high=500,
-        unit=unit,
-    )
-
-
 @pytest.fixture
 def instruments(world):
     """One instrument per analyte the templates know, on the Shanghai outlets."""
-    side = world.shanghai
-    water = [side.instrument] + [
-        _make(side.wastewater, kind, [a])
-        for kind, a in [
-            ("water_analyzer", "toc"),
-            ("water_analyzer", "nh3n"),
-            ("water_analyzer", "tp"),
-            ("water_analyzer", "tn"),
-            ("water_analyzer", "ph"),
-            ("flow_meter", "water_flow"),
-        ]
-    ]
-    gas = [
-        _make(side.gas, "cems", ["so2", "nox", "o2"], unit="mg/m3"),
-        _make(side.gas, "cems", ["particulates"], unit="mg/m3"),
-        _make(side.gas, "cems", ["gas_flow"], unit="m/s"),
-        _make(side.gas, "nmhc_analyzer", ["nmhc"], unit="mg/m3"),
-    ]
-    return {"wastewater": water, "waste_gas": gas}
+    return instrument_kit(world.shanghai)
 
 
 def _fields(j: dict) -> dict:

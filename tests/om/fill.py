@@ -10,11 +10,13 @@ passes. Photos are fresh UUID strings (the form engine does not look them up), d
 from __future__ import annotations
 
 import uuid
+from itertools import count
 
 from django.utils import timezone
 
 from server.om.models import FormTemplate
 from server.registry.models import Instrument
+from server.registry.services import instrument_create
 
 # Readings per computation role: equal readings give a zero error, which every limit accepts.
 SPAN = 100.0
@@ -137,3 +139,45 @@ def valid_answers(
         else:
             answers[section["key"]] = section_answers(definition, section, optional=optional)
     return answers
+
+
+_serial = count(1)
+
+
+def make_instrument(
+    outlet, kind: str, analytes: list[str], *, range_high=100, unit: str = "mg/L"
+) -> Instrument:
+    return instrument_create(
+        outlet=outlet,
+        kind=kind,
+        analytes=analytes,
+        maker="测试厂家",
+        model=f"M-{'-'.join(analytes)}",
+        serial_number=f"F6-{uuid.uuid4().hex[:8]}-{next(_serial)}",
+        range_low=0,
+        range_high=range_high,
+        unit=unit,
+    )
+
+
+def instrument_kit(side) -> dict[str, list[Instrument]]:
+    """Instruments for every analyte the templates know, on the side's outlets: one per water analyte
+    (the side's COD analyzer first), a SO2/NOx/O2 CEMS and the other gas instruments."""
+    water = [side.instrument] + [
+        make_instrument(side.wastewater, kind, [a])
+        for kind, a in [
+            ("water_analyzer", "toc"),
+            ("water_analyzer", "nh3n"),
+            ("water_analyzer", "tp"),
+            ("water_analyzer", "tn"),
+            ("water_analyzer", "ph"),
+            ("flow_meter", "water_flow"),
+        ]
+    ]
+    gas = [
+        make_instrument(side.gas, "cems", ["so2", "nox", "o2"], unit="mg/m3"),
+        make_instrument(side.gas, "cems", ["particulates"], unit="mg/m3"),
+        make_instrument(side.gas, "cems", ["gas_flow"], unit="m/s"),
+        make_instrument(side.gas, "nmhc_analyzer", ["nmhc"], unit="mg/m3"),
+    ]
+    return {"wastewater": water, "waste_gas": gas}

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import copy
 import uuid
-from itertools import count
 
 import pytest
 
 from server.errors import DomainError
 from server.om import errors, forms
 from server.om.models import FormTemplate
-from server.registry.services import instrument_create
-from tests.om.fill import applicable, groups_of, now_iso, valid_answers
+from tests.om.fill import applicable, groups_of, instrument_kit, now_iso, valid_answers
 
 CODES = [
     "gas_calibration",
@@ -33,45 +31,12 @@ CODES = [
     "ww_standard_check_calibration",
     "ww_standard_sample_replacement",
 ]
-_serial = count(1)
-
-
-def make(outlet, kind, analytes, range_high=100, unit="mg/L"):
-    return instrument_create(
-        outlet=outlet,
-        kind=kind,
-        analytes=analytes,
-        maker="测试厂家",
-        model=f"M-{'-'.join(analytes)}",
-        serial_number=f"F6-{uuid.uuid4().hex[:8]}-{next(_serial)}",
-        range_low=0,
-        range_high=range_high,
-        unit=unit,
-    )
 
 
 @pytest.fixture
 def kit(world):
     """Instruments for every analyte: one per water analyte, a SO2/NOx/O2 CEMS and the others."""
-    side = world.shanghai
-    water = [side.instrument] + [
-        make(side.wastewater, kind, [a])
-        for kind, a in [
-            ("water_analyzer", "toc"),
-            ("water_analyzer", "nh3n"),
-            ("water_analyzer", "tp"),
-            ("water_analyzer", "tn"),
-            ("water_analyzer", "ph"),
-            ("flow_meter", "water_flow"),
-        ]
-    ]
-    gas = [
-        make(side.gas, "cems", ["so2", "nox", "o2"], unit="mg/m3"),
-        make(side.gas, "cems", ["particulates"], unit="mg/m3"),
-        make(side.gas, "cems", ["gas_flow"], unit="m/s"),
-        make(side.gas, "nmhc_analyzer", ["nmhc"], unit="mg/m3"),
-    ]
-    return {"wastewater": water, "waste_gas": gas, "side": side}
+    return {**instrument_kit(world.shanghai), "side": world.shanghai}
 
 
 def template(code: str) -> FormTemplate:
