@@ -95,6 +95,18 @@ class Phone:
 
         self.until(attempt)
 
+    def all_sent(self) -> None:
+        """Wait on the home screen for a sync that left nothing to send and no file to upload."""
+        from selenium.webdriver.common.by import By
+
+        self.until(
+            lambda d: (
+                d.find_element(By.ID, "sync-queued").text == "0 项"
+                and d.find_element(By.ID, "sync-uploads").text == "0 张"
+                and "空闲" in d.find_element(By.ID, "sync-phase").text
+            )
+        )
+
     def network(self, conditions: dict) -> None:
         self.browser.execute_cdp_cmd("Network.emulateNetworkConditions", conditions)
 
@@ -195,13 +207,7 @@ def test_a_sampler_works_offline_in_the_app_and_it_reaches_the_server_once(brows
     # Signal again: the app syncs by itself on "online".
     phone.network(ONLINE)
     phone.until(lambda d: d.find_element(By.ID, "net").text == "在线")
-    phone.until(
-        lambda d: (
-            d.find_element(By.ID, "sync-queued").text == "0 项"
-            and d.find_element(By.ID, "sync-uploads").text == "0 张"
-            and "空闲" in d.find_element(By.ID, "sync-phase").text
-        )
-    )
+    phone.all_sent()
     phone.shot("05-home-synced")
 
     task = MonitoringTask.objects.get(pk=task_id)

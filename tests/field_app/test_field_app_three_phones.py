@@ -84,18 +84,10 @@ def shoot(phone: Phone, photo_type: str, name: str) -> None:
 
 
 def synced(phone: Phone) -> None:
-    """Home, after a sync that left nothing to send and no file to upload."""
-    from selenium.webdriver.common.by import By
-
+    """Home, 同步, and wait until nothing is left to send or upload."""
     phone.browser.get(phone.app)
     phone.click("同步")
-    phone.until(
-        lambda d: (
-            d.find_element(By.ID, "sync-queued").text == "0 项"
-            and d.find_element(By.ID, "sync-uploads").text == "0 张"
-            and "空闲" in d.find_element(By.ID, "sync-phase").text
-        )
-    )
+    phone.all_sent()
 
 
 def test_three_phones_offline_in_the_worst_order_with_the_server_killed_mid_sync(
@@ -191,13 +183,7 @@ def run_the_day(browsers, server, env, tmp_path, database_url, world):
     restarted.port, restarted.url = server.port, server.url
     restarted.start()
     try:
-        sampler.until(
-            lambda d: (
-                d.find_element(By.ID, "sync-queued").text == "0 项"
-                and d.find_element(By.ID, "sync-uploads").text == "0 张"
-                and "空闲" in d.find_element(By.ID, "sync-phase").text
-            )
-        )
+        sampler.all_sent()
         sampler.shot("three-sampler-synced")
         # The held photos' files go once their records are applied, at each phone's next sync.
         for phone in (courier, analyst):
