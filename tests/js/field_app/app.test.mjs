@@ -210,9 +210,13 @@ test("a stage opens when the required photos before it are in, as the server rul
   assert.deepEqual(before[2].waitsFor, ["采样作业照片", "送样照片"]);
   const after = taskStages(catalogue, [], { site: 1, op: 2, handover: 1 });
   assert.deepEqual(after.map((s) => s.open), [true, true, true]);
-  // Without the task's catalogue: every type, by stage, none said required.
-  const fallback = taskStages(null, [{ code: "x", name: "X", stage: "lab" }]);
-  assert.deepEqual(fallback.map((s) => [s.stage, s.open, s.types[0].required]), [["lab", true, false]]);
+  // Without the task's catalogue: the monitoring stages' types, none said required; not O&M's.
+  const types = [
+    { code: "x", name: "X", stage: "lab" },
+    { code: "work_photo", name: "工作照", stage: "other" },
+  ];
+  const fallback = taskStages(null, types);
+  assert.deepEqual(fallback.map((s) => [s.stage, s.open, s.types.map((t) => [t.code, t.required])]), [["lab", true, [["x", false]]]]);
 });
 
 test("the phone's clock off by more than five minutes is said; a retry says when", async () => {

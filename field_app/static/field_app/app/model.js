@@ -301,13 +301,17 @@ export function photoVerdict(pulled) {
 /**
  * The task's photo stages: from the task's own catalogue when the phone has it (GET /tasks/{id}
  * stages, kept per monitoring type: which types, which required), else every photo type by stage.
+ * Without it, the types of the monitoring stages (采样, 送样, 实验室分析), none marked required.
  * `counts`: photos of each type on the task (the phone's and the pulled ones). A stage is open
  * when every required type of the stages before it has a photo (server/fieldwork/stages.py).
  */
 export function taskStages(catalogue, photoTypes, counts = {}) {
   const groups = catalogue?.length
     ? catalogue.map((s) => ({ stage: s.stage, label: s.label, types: s.types.map((t) => ({ ...t })) }))
-    : photoStages(photoTypes).map((g) => ({ ...g, types: g.types.map((t) => ({ ...t, required: false })) }));
+    : photoStages(photoTypes)
+        // Without the task's catalogue: the monitoring stages' types only (not 工作照, 运维现场照片).
+        .filter((g) => STAGES.some((s) => s.stage === g.stage))
+        .map((g) => ({ ...g, types: g.types.map((t) => ({ ...t, required: false })) }));
   const ordered = STAGES.map((s) => s.stage);
   let earlierComplete = true;
   let missingBefore = [];
