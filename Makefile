@@ -40,9 +40,14 @@ run: setup
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite, the slow end-to-end tests included. SpatiaLite unless DATABASE_URL is set.
+# The tests without processes of their own run on both CPUs (pytest-xdist, a database per worker);
+# the end-to-end ones (marked slow: live servers, browsers, Celery workers on the shared broker) one
+# at a time after them. Exit status 5 is "nothing selected" (PYTEST_ARGS naming only one kind).
+TEST_WORKERS ?= 2
 test: export SECRET_KEY ?= $(CHECK_SECRET_KEY)
 test: setup test-js
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not slow" -n $(TEST_WORKERS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # The sync client's JavaScript tests (field_app/static/field_app/sync/), with Node's own runner.
 test-js:

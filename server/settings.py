@@ -139,6 +139,9 @@ if DATABASES["default"]["ENGINE"].endswith("spatialite"):
     # Writers take the lock when their transaction begins (not when they first write), so that two
     # concurrent pushes queue up instead of failing with "database is locked" mid-transaction.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+    # Tests: in memory, as Django does for SQLite; said outright so that pytest-xdist's workers (which
+    # suffix any other test database name per worker) each keep their own in-memory database.
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("postgis"):
