@@ -315,7 +315,9 @@ function scheduleRender() {
   requestAnimationFrame(() => {
     pending = false;
     // Never re-render under the user's fingers: a form being typed in keeps its values.
-    if (view.querySelector("form[data-keep]") && view.contains(document.activeElement)) return;
+    // (Only a field being typed in holds it: the page itself has the focus after each navigation.)
+    const typing = document.activeElement?.closest?.("form[data-keep]");
+    if (typing && view.contains(typing)) return;
     if (om.busy()) return; // a finger on the signature pad
     render();
   });
