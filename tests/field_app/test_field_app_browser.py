@@ -19,7 +19,7 @@ from server.accounts.services import token_revoke
 from server.fieldwork.models import MonitoringTask, TaskEvent
 from sync.models import Operation
 from tests.factories import PASSWORD, build_world
-from tests.support.browser import WAIT_S, artefact_dir, foreign_requests, requested_urls
+from tests.support.browser import artefact_dir, foreign_requests, page_wait, requested_urls
 from tests.workspace.om_scene import PHONE_PHOTO
 
 pytestmark = [
@@ -38,12 +38,10 @@ class Phone:
     tests take on it (wait with what the page showed on a timeout, click a label, a screenshot)."""
 
     def __init__(self, driver, origin: str, lon: float, lat: float):
-        from selenium.common.exceptions import StaleElementReferenceException
-        from selenium.webdriver.support.ui import WebDriverWait
 
         self.browser, self.origin, self.app = driver, origin, f"{origin}/app/"
         # The app re-renders as the sync moves: a wait may read an element just replaced.
-        self.waiter = WebDriverWait(driver, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
+        self.waiter = page_wait(driver)
         self.folder = artefact_dir("field-app")
         self.seen: list[str] = []
         driver.set_window_size(390, 844)

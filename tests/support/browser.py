@@ -58,6 +58,16 @@ def foreign_requests(urls: list[str], origin: str) -> list[str]:
     ]
 
 
+def page_wait(driver, timeout: float = WAIT_S):
+    """A wait that reads a page while it changes: an element replaced under the read (stale), or the
+    document itself replaced mid-read (a form posted: Chrome's "Node with given id does not belong
+    to the document", a plain WebDriverException), is read again until the timeout."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, ignored_exceptions=[WebDriverException])
+
+
 @pytest.fixture
 def browsers(request):
     """Start browsers, each its own phone (its own profile: storage, service worker, cache); all

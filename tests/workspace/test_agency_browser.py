@@ -14,7 +14,7 @@ from server.accounts.models import Role, User
 from server.registry.models import Agency, AgencyFilingEvent, Contract, ContractAcceptanceEvent
 from server.registry.services import agency_transition
 from tests.factories import PASSWORD, build_world, hire
-from tests.support.browser import WAIT_S, artefact_dir, foreign_requests, requested_urls
+from tests.support.browser import artefact_dir, foreign_requests, page_wait, requested_urls
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,15 +26,14 @@ F = Agency.FilingStatus
 
 
 def test_the_main_account_keeps_its_office_and_the_enterprise_accepts(browser, live_server, settings):
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http on loopback
     world = build_world()
     side, other = world.shanghai, world.jiangsu
     staff = hire(side.agency, ["om_reviewer"], name="孙审核")
-    wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
+    wait = page_wait(browser)
     folder = artefact_dir("workspace-agency")
     seen: list[str] = []
 

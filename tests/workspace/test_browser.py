@@ -11,7 +11,7 @@ import pytest
 
 from server.accounts.models import DeviceToken
 from tests.factories import PASSWORD
-from tests.support.browser import WAIT_S, artefact_dir, foreign_requests, requested_urls
+from tests.support.browser import artefact_dir, foreign_requests, page_wait, requested_urls
 from tests.workspace.conftest import busy_world
 from tests.workspace.test_pages import a_phone
 
@@ -24,9 +24,7 @@ pytestmark = [
 
 
 def test_each_role_signs_in_and_reads_its_home(browser, live_server, settings):
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http on loopback
     busy = busy_world()
@@ -34,7 +32,7 @@ def test_each_role_signs_in_and_reads_its_home(browser, live_server, settings):
     photo = busy.scenes["shanghai"].photo
     phone = a_phone(shanghai.field_user)  # a colleague's phone: the main account may sign it out
     # htmx replaces a row while a wait reads it: a stale element is read again, not a failure.
-    wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
+    wait = page_wait(browser)
     folder = artefact_dir("workspace")
     seen: list[str] = []
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from server.fieldwork.models import MonitoringProject, ProjectEvent
 from server.violations.models import Violation
 from tests.factories import PASSWORD
-from tests.support.browser import WAIT_S, artefact_dir, foreign_requests, requested_urls
+from tests.support.browser import artefact_dir, foreign_requests, page_wait, requested_urls
 from tests.workspace.conftest import busy_world
 from tests.workspace.test_regulator_pages import filed_agency, submitted
 
@@ -25,9 +25,7 @@ pytestmark = [
 
 
 def test_the_regulator_returns_a_project_and_opens_a_violation(browser, live_server, settings):
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http on loopback
     busy = busy_world()
@@ -36,7 +34,7 @@ def test_the_regulator_returns_a_project_and_opens_a_violation(browser, live_ser
     project = submitted(shanghai)
     agency = filed_agency()  # a filing awaiting review, to see its page
     # A wait may read the page while a posted form's redirect replaces it: read it again then.
-    wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
+    wait = page_wait(browser)
     folder = artefact_dir("workspace")
     seen: list[str] = []
 

@@ -13,7 +13,7 @@ from media_rules.signatures import ink
 from mobile_api.photos import open_stored
 from server.om.models import DayConfirmation, OmRecord, Review
 from tests.factories import PASSWORD, build_world
-from tests.support.browser import WAIT_S, artefact_dir, foreign_requests, requested_urls
+from tests.support.browser import artefact_dir, foreign_requests, page_wait, requested_urls
 from tests.workspace.om_scene import PHONE_PHOTO, om_day
 
 pytestmark = [
@@ -25,17 +25,15 @@ pytestmark = [
 
 
 def test_an_enterprise_confirms_a_day_and_the_reviewer_confirms_a_batch(browser, live_server, settings):
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http on loopback
     world = build_world()
     side = world.shanghai
     day = om_day(side)
     # A wait may read the page while a posted form's redirect replaces it: read it again then.
-    wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
+    wait = page_wait(browser)
     folder = artefact_dir("workspace-om")
     seen: list[str] = []
 

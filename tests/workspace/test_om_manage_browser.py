@@ -15,7 +15,7 @@ import pytest
 from server.om.models import OmRecord, OmReport
 from server.violations.models import Rectification, Violation
 from tests.factories import PASSWORD, build_world
-from tests.support.browser import WAIT_S, artefact_dir, foreign_requests, requested_urls
+from tests.support.browser import artefact_dir, foreign_requests, page_wait, requested_urls
 from tests.workspace.conftest import om_record
 from tests.workspace.om_manage_scene import PDF, om_order
 
@@ -31,9 +31,8 @@ def test_an_agency_manages_its_om_task_and_rectifies_a_violation(browser, live_s
     import datetime as dt
 
     from django.utils import timezone
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http on loopback
     world = build_world()
@@ -46,7 +45,7 @@ def test_an_agency_manages_its_om_task_and_rectifies_a_violation(browser, live_s
     proof = tmp_path / "整改说明.pdf"
     proof.write_bytes(b"%PDF-1.4\n% the comparison monitoring was done again\n")
     # A wait may read the page while a posted form's redirect replaces it: read it again then.
-    wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
+    wait = page_wait(browser)
     folder = artefact_dir("workspace-om-manage")
     seen: list[str] = []
 

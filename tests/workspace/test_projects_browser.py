@@ -19,7 +19,7 @@ from server.fieldwork.models import MonitoringProject, ProjectAttachment, Projec
 from server.fieldwork.services import task_transition
 from tests.factories import PASSWORD, build_world
 from tests.maps.helpers import field_day
-from tests.support.browser import WAIT_S, artefact_dir, foreign_requests, requested_urls
+from tests.support.browser import artefact_dir, foreign_requests, page_wait, requested_urls
 
 pytestmark = [
     pytest.mark.slow,
@@ -37,9 +37,8 @@ def refused_port() -> int:
 
 
 def test_an_agency_registers_a_project_and_submits_it(browser, live_server, settings, tmp_path):
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http on loopback
     tiles = f"http://127.0.0.1:{refused_port()}"
@@ -53,7 +52,7 @@ def test_an_agency_registers_a_project_and_submits_it(browser, live_server, sett
         )
     contract_file = tmp_path / "委托监测合同.pdf"
     contract_file.write_bytes(b"%PDF-1.4\n% the signed monitoring contract\n" + bytes(range(256)) * 8)
-    wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
+    wait = page_wait(browser)
     folder = artefact_dir("workspace")
     seen: list[str] = []
 

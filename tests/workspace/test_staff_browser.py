@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from server.registry.identifiers import mask_resident_id
 from server.registry.models import Employment, Person
 from tests.factories import PASSWORD, build_world, resident_id
-from tests.support.browser import WAIT_S, artefact_dir, foreign_requests, requested_urls
+from tests.support.browser import WAIT_S, artefact_dir, foreign_requests, page_wait, requested_urls
 
 pytestmark = [
     pytest.mark.slow,
@@ -45,14 +45,13 @@ def wrong_check_digit(number: str) -> str:
 
 
 def test_the_main_account_reads_its_staff_and_imports_a_workbook(browser, live_server, settings, tmp_path):
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http on loopback
     world = build_world()
     side = world.shanghai
-    wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
+    wait = page_wait(browser)
     folder = artefact_dir("workspace-staff")
     downloads = tmp_path / "downloads"
     downloads.mkdir()
