@@ -499,7 +499,9 @@ export function createOm({ client, ui, ROOT, e, render, scheduleRender, go, sync
     button.disabled = true;
     Promise.resolve(actions[action]()).catch((error) => {
       console.error(error);
-      ui.flash = error.message || String(error);
+      // The server's and the client's messages are Chinese; a program error is said as one.
+      const said = ["ApiError", "StorageFullError"].includes(error?.name) && error.message;
+      ui.flash = said || "操作未完成，请重试。";
       render();
     });
     return true;
