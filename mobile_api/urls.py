@@ -11,6 +11,7 @@ from mobile_api import (
     om_manage,
     om_records,
     photos,
+    projects,
     public,
     registry,
     sites,
@@ -41,7 +42,7 @@ router.register("enterprises", sites.EnterpriseViewSet, basename="enterprise")
 router.register("outlets", sites.OutletViewSet, basename="outlet")
 router.register("instruments", sites.InstrumentViewSet, basename="instrument")
 router.register("contracts", sites.ContractViewSet, basename="contract")
-router.register("projects", work.ProjectViewSet, basename="project")
+router.register("projects", projects.ProjectViewSet, basename="project")
 router.register("om-tasks", work.OmTaskViewSet, basename="om-task")
 router.register("om/records", om_records.OmRecordViewSet, basename="om-record")
 router.register("tasks", tasks.TaskViewSet, basename="task")

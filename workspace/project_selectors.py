@@ -13,8 +13,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from media_rules.models import Photo
+from mobile_api.projects import PROJECT_EVENT_ACTIONS
 from mobile_api.tasks import TaskFilter, with_row_data
-from mobile_api.work import PROJECT_EVENT_ACTIONS
 from server import access
 from server.accounts.models import User
 from server.fieldwork.models import (

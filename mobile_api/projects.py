@@ -1,0 +1,288 @@
+"""Monitoring projects (项目登记, seed 002): registering, staff, attachments, the review moves, the
+status history and the export. Views parse and authorise; ``server.fieldwork.services`` decides."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from mobile_api.common import XLSX, AttachmentField, FilterSet, ReasonIn, parse, parse_query
+from mobile_api.exports import CSV, ExportIn, FileFormatNegotiation, table_response
+from server import access
+from server.fields import DayField, IdField
+from server.fieldwork import services as project_services
+from server.fieldwork.models import MonitoringProject, ProjectAssignment, ProjectAttachment, ProjectEvent
+
+# --- Monitoring projects --------------------------------------------------------------------------
+
+
+class AssignmentOut(serializers.ModelSerializer):
+    employment = serializers.IntegerField(source="employment_id")
+    name = serializers.CharField(source="employment.person.name")
+    post = serializers.CharField(source="post.code")
+
+    class Meta:
+        model = ProjectAssignment
+        fields = ["id", "employment", "name", "post"]
+
+
+class AttachmentOut(serializers.ModelSerializer):
+    class Meta:
+        model = ProjectAttachment
+        fields = ["id", "kind", "name", "sha256", "size", "uploaded_at", "number", "issued_on"]
+
+
+class ProjectOut(serializers.ModelSerializer):
+    agency_name = serializers.CharField(source="agency.name", read_only=True)
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    assignments = AssignmentOut(many=True, read_only=True)
+    attachments = AttachmentOut(many=True, read_only=True)
+
+    class Meta:
+        model = MonitoringProject
+        fields = [
+            "id",
+            "agency",
+            "agency_name",
+            "number",
+            "name",
+            "monitoring_type",
+            "enterprise",
+            "enterprise_name",
+            "contract",
+            "region_code",
+            "status",
+            "status_label",
+            "return_reason",
+            "assignments",
+            "attachments",
+            "created_at",
+        ]
+
+
+class ProjectIn(serializers.Serializer):
+    number = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    monitoring_type = serializers.ChoiceField(choices=MonitoringProject.MonitoringType.choices)
+    contract = serializers.IntegerField()
+    region_code = serializers.CharField(
+        max_length=6,
+        required=False,
+        help_text="Optional: a project's region is always its client enterprise's (jurisdiction follows "
+        "the enterprise); naming another is refused with project_region_not_enterprise.",
+    )
+
+
+class AssignIn(serializers.Serializer):
+    employment = IdField()
+    post = serializers.SlugField()
+
+
+class AttachIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ProjectAttachment.Kind.choices)
+    file = AttachmentField(max_length=200)
+    number = serializers.CharField(
+        max_length=64,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="报告编号 (kind report only): unique within the agency; the public look-up finds it.",
+    )
+    issued_on = DayField(
+        required=False, allow_null=True, default=None, help_text="签发日期 (kind report only)."
+    )
+
+
+S = MonitoringProject.Status
+# What each move of the project's table means to the people in seed 002 (查询统计: 提交, 退回再提交).
+PROJECT_EVENT_ACTIONS = {
+    (S.UNFINISHED, S.SUBMITTED): "submit",
+    (S.RETURNED, S.SUBMITTED): "resubmit",
+    (S.SUBMITTED, S.RETURNED): "return",
+    (S.SUBMITTED, S.DONE): "accept",
+}
+
+
+class ProjectEventOut(serializers.ModelSerializer):
+    action = serializers.SerializerMethodField(help_text="submit | resubmit | return | accept")
+    from_status_label = serializers.CharField(source="get_from_status_display", read_only=True)
+    to_status_label = serializers.CharField(source="get_to_status_display", read_only=True)
+    actor = serializers.IntegerField(source="actor_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ProjectEvent
+        fields = [
+            "id",
+            "action",
+            "from_status",
+            "from_status_label",
+            "to_status",
+            "to_status_label",
+            "actor",
+            "reason",
+            "at",
+        ]
+
+    def get_action(self, event: ProjectEvent) -> str:
+        return PROJECT_EVENT_ACTIONS.get((event.from_status, event.to_status), "")
+
+
+PROJECT_EXPORT_HEADERS = (
+    "项目编号",
+    "项目名称",
+    "监测类型",
+    "委托企业",
+    "项目区域",
+    "监测状态",
+    "退回原因",
+    "登记时间",
+)
+
+
+def project_export_row(project: MonitoringProject) -> list:
+    return [
+        project.number,
+        project.name,
+        project.get_monitoring_type_display(),
+        project.enterprise.name,
+        project.region_code,
+        project.get_status_display(),
+        project.return_reason,
+        # Local time, to the second: Excel has no time zones, people read Beijing time.
+        timezone.localtime(project.created_at).replace(tzinfo=None, microsecond=0),
+    ]
+
+
+class ProjectFilter(FilterSet):
+    name = filters.CharFilter(lookup_expr="icontains")
+    region = filters.CharFilter(field_name="region_code", lookup_expr="startswith")
+    since = filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", help_text="Registered on or after (Asia/Shanghai)."
+    )
+    until = filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", help_text="Registered on or before (Asia/Shanghai)."
+    )
+
+    class Meta:
+        model = MonitoringProject
+        fields = ["status", "number", "monitoring_type", "enterprise", "agency", "contract", "since", "until"]
+
+
+class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = MonitoringProject.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = ProjectOut
+    filterset_class = ProjectFilter
+
+    def get_queryset(self):
+        return (
+            access.projects_for(self.request.user)
+            .select_related("agency", "enterprise")
+            .prefetch_related(
+                Prefetch(
+                    "assignments",
+                    queryset=ProjectAssignment.objects.select_related("employment__person", "post").order_by(
+                        "id"
+                    ),
+                ),
+                Prefetch("attachments", queryset=ProjectAttachment.objects.order_by("uploaded_at", "id")),
+            )
+            .order_by("-created_at", "id")
+        )
+
+    def get_object(self):
+        return access.get_visible(self.get_queryset(), self.kwargs["pk"])
+
+    def _render(self, project: MonitoringProject, code: int = status.HTTP_200_OK) -> Response:
+        return Response(ProjectOut(access.get_visible(self.get_queryset(), project.pk)).data, status=code)
+
+    @extend_schema(request=ProjectIn, responses={201: ProjectOut})
+    def create(self, request: Request) -> Response:
+        agency = access.require_agency_admin(request.user)
+        data = parse(ProjectIn, request.data)
+        contract = access.access_contract(request.user, data.pop("contract"), field="contract")
+        project = project_services.project_create(
+            agency=agency, actor=request.user, enterprise=contract.enterprise, contract=contract, **data
+        )
+        return self._render(project, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AssignIn, responses={201: ProjectOut})
+    @action(detail=True, methods=["post"])
+    def assignments(self, request: Request, pk=None) -> Response:
+        project = self.get_object()
+        access.require_agency_admin(request.user, project.agency)
+        data = parse(AssignIn, request.data)
+        employment = access.access_employment(request.user, data["employment"], field="employment")
+        project_services.project_assign(project=project, employment=employment, post_code=data["post"])
+        return self._render(project, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AttachIn, responses={201: ProjectOut})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def attachments(self, request: Request, pk=None) -> Response:
+        project = self.get_object()
+        access.require_agency_admin(request.user, project.agency)
+        data = parse(AttachIn, request.data)
+        project_services.project_attach(
+            project=project,
+            kind=data["kind"],
+            upload=data["file"],
+            actor=request.user,
+            number=data["number"],
+            issued_on=data["issued_on"],
+        )
+        return self._render(project, status.HTTP_201_CREATED)
+
+    def _transition(self, request: Request, to: str) -> Response:
+        project = self.get_object()
+        reason = parse(ReasonIn, request.data)["reason"]
+        project_services.project_transition(project=project, to=to, actor=request.user, reason=reason)
+        return self._render(project)
+
+    @extend_schema(request=None, responses=ProjectOut)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk=None) -> Response:
+        return self._transition(request, MonitoringProject.Status.SUBMITTED)
+
+    @extend_schema(request=ReasonIn, responses=ProjectOut)
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_project(self, request: Request, pk=None) -> Response:
+        return self._transition(request, MonitoringProject.Status.RETURNED)
+
+    @extend_schema(request=None, responses=ProjectOut)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk=None) -> Response:
+        return self._transition(request, MonitoringProject.Status.DONE)
+
+    @extend_schema(responses=ProjectEventOut(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)  # a short history, whole
+    def events(self, request: Request, pk=None) -> Response:
+        """The project's status history: submitted, returned with its reason, resubmitted, accepted."""
+        project = access.access_project(request.user, pk)
+        events = ProjectEvent.objects.filter(project=project).order_by("at", "id")
+        return Response(ProjectEventOut(events, many=True).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=["xlsx", "csv"], description="xlsx (default) or csv")
+        ],
+        responses={(200, XLSX): OpenApiTypes.BINARY, (200, CSV): OpenApiTypes.STR},
+        filters=True,
+    )
+    @action(detail=False, methods=["get"], content_negotiation_class=FileFormatNegotiation)
+    def export(self, request: Request) -> HttpResponse | StreamingHttpResponse:
+        """导出: the projects the list shows for the same filters, as Excel or CSV (UTF-8 with BOM)."""
+        file_format = parse_query(ExportIn, request.query_params)["format"]
+        projects = self.filter_queryset(
+            access.projects_for(request.user).select_related("enterprise").order_by("-created_at", "id")
+        )
+        rows = (project_export_row(p) for p in projects.iterator(chunk_size=500))
+        return table_response(file_format, title="监测项目", headers=PROJECT_EXPORT_HEADERS, rows=rows)
