@@ -1,5 +1,6 @@
 """The evidence queue (``GET /evidence``) for regulators and agency admins: flagged photos, check-ins
-outside their geofence, offline work held past its deadline, sync conflicts and overdue O&M plans,
+outside their geofence, offline work held past its deadline, sync conflicts, overdue O&M plans and
+O&M records whose computed judgement fails,
 newest first, each with its evidence and the body that opens a violation from it. The queue is
 ``server.evidence.selectors``; this view parses, calls it and renders."""
 
@@ -126,7 +127,7 @@ class EvidenceItemOut(serializers.Serializer):
     kind = serializers.ChoiceField(choices=list(KINDS))
     at = InstantField(
         help_text="When the server learned of it: a photo or check-in received, an operation received, "
-        "an O&M occurrence's window passed."
+        "an O&M occurrence's window passed, an O&M record first submitted."
     )
     agency = EvidenceRefOut(allow_null=True)
     enterprise = EvidenceRefOut(allow_null=True)
@@ -137,7 +138,10 @@ class EvidenceItemOut(serializers.Serializer):
         help_text="By kind. photo: findings (with distances, times, duplicate photo ids), duplicates, "
         "thumbnail; checkin: distance_m, geofence_m, accuracy_m, position, findings; held: state "
         "(held_past_deadline, flagged_for_review, processed_late), waits_for, held_hours; conflict: "
-        "reason, fields (kept and other values); overdue: plan, window_start, window_end, days_overdue."
+        "reason, fields (kept and other values); overdue: plan, window_start, window_end, days_overdue; "
+        "judgement: om_record, template_name, om_date, status, outlet, filled_by, judged and failed (each "
+        "failing judgement's label, value and value_text, limit and limit_text, limit_type, limit_unit, "
+        "source: the standard's clause, provisional: 待核实, text: the whole sentence)."
     )
     open_violation = EvidenceViolationBodyOut(
         allow_null=True,

@@ -14,6 +14,7 @@ from media_rules.models import Photo, Verdict
 from server import access
 from server.access import devices_for
 from server.accounts.models import User
+from server.evidence import judgements as qc
 from server.evidence import selectors as evidence
 from server.evidence.items import KINDS, QueueQuery
 from server.fieldwork.models import MonitoringProject
@@ -51,10 +52,36 @@ def _section(key: str, queryset, limit: int = SHORT) -> Section:
     return Section(key, queryset.count(), list(queryset[:limit]))
 
 
+@dataclass
+class FailingRecord:
+    """An O&M record with its failing judgements, as the attention list shows them."""
+
+    record: OmRecord
+    failures: list[qc.Failure]
+
+
+def failing_records(user: User):
+    """The user's O&M records past draft, not voided, whose computed judgement fails (the queue's
+    ``judgement`` kind), the newest submitted first."""
+    return (
+        qc.failing_records(access.om_records_for(user))
+        .select_related("task", "outlet", "template", "filled_by__person")
+        .prefetch_related("instruments")
+        .order_by("-submitted_at", "-created_at", "-id")
+    )
+
+
+def _failing_section(user: User) -> Section:
+    records = failing_records(user)
+    rows = [FailingRecord(r, qc.failures(r)) for r in records[:SHORT]]
+    return Section("judgements", records.count(), rows)
+
+
 def agency_home(user: User, *, today: dt.date | None = None) -> dict[str, Section]:
     """What needs attention: flagged photos and check-ins, unsettled offline work of the agency's
-    phones (the user's own, for a sub-account), O&M records the enterprise confirmed and the agency
-    is to review, overdue O&M plan occurrences, violations still open."""
+    phones (the user's own, for a sub-account), O&M records whose computed judgement fails, O&M
+    records the enterprise confirmed and the agency is to review, overdue O&M plan occurrences,
+    violations still open."""
     photos = (
         flagged_photos(user)
         .select_related("photo_type", "task", "outlet", "taken_by__person")
@@ -88,6 +115,7 @@ def agency_home(user: User, *, today: dt.date | None = None) -> dict[str, Sectio
         "photos": _section("photos", photos),
         "checkins": _section("checkins", checkins),
         "held": _section("held", held),
+        "judgements": _failing_section(user),
         "to_review": _section("to_review", to_review),
         "overdue": Section("overdue", len(overdue), overdue[:SHORT]),
         "violations": _section("violations", violations),
@@ -131,6 +159,7 @@ def region_counts(user: User) -> dict:
         "projects_total": sum(by_status.values()),
         "flagged_photos": flagged_photos(user).count(),
         "flagged_checkins": flagged_checkins(user).count(),
+        "failed_judgements": qc.failing_records(access.om_records_for(user)).count(),
         "open_violations": violations_for(user).filter(status=Violation.Status.OPEN).count(),
     }
 

@@ -17,7 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 PHOTO, CHECKIN, HELD, CONFLICT, OVERDUE = "photo", "checkin", "held", "conflict", "overdue"
-KINDS = (PHOTO, CHECKIN, HELD, CONFLICT, OVERDUE)
+# An O&M record whose computed judgement fails (drift, comparison error, standard sample).
+JUDGEMENT = "judgement"
+KINDS = (PHOTO, CHECKIN, HELD, CONFLICT, OVERDUE, JUDGEMENT)
 # A suggested deadline for a violation opened from an item: the page may change it.
 RECTIFY_DAYS = 7
 
@@ -39,7 +41,7 @@ def int_key(value: int) -> str:
 
 def parse_key(kind: str, key: str) -> Any:
     """The database value of a position's key (ValueError when it is not one of ``kind``)."""
-    if kind in (PHOTO, CHECKIN):
+    if kind in (PHOTO, CHECKIN, JUDGEMENT):
         return uuid.UUID(hex=key)
     if kind in (HELD, CONFLICT):
         if len(key) != 20 or not key.isdigit():

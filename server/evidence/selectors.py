@@ -1,10 +1,12 @@
-"""The evidence queue (证据队列): what needs a regulator's eye, newest first, across five kinds:
+"""The evidence queue (证据队列): what needs a regulator's eye, newest first, across six kinds:
 
 - ``photo``: a photo the rules judged warn or fail, with its findings and their evidence;
 - ``checkin``: a check-in outside its site's geofence, or with a coordinate-system mix-up;
 - ``held``: offline work held past its deadline, flagged for review or processed late;
 - ``conflict``: an offline change that clashed with another (both values kept);
-- ``overdue``: an O&M plan occurrence whose window passed without a record.
+- ``overdue``: an O&M plan occurrence whose window passed without a record;
+- ``judgement``: an O&M record past draft whose computed judgement fails (drift, comparison error,
+  standard sample), with the value, the limit and the standard's clause.
 
 Regulators see their region, an agency's main and manager accounts their agency, platform
 administrators everything; anyone else is refused. Each kind reads one bounded query (at most a page
@@ -27,6 +29,7 @@ from server.errors import VALIDATION_FAILED, DomainError
 from server.evidence import sources, sync_ops
 from server.evidence.items import (
     CHECKIN,
+    JUDGEMENT,
     KINDS,
     OVERDUE,
     PHOTO,
@@ -63,6 +66,8 @@ def queue(*, user: User, query: QueueQuery) -> Page:
     batches.extend(sync_ops.ops_batches(user, query).values())
     if OVERDUE in query.kinds:
         batches.append(sources.overdue_batch(user, query))
+    if JUDGEMENT in query.kinds:
+        batches.append(sources.judgement_batch(user, query))
     return merge(batches, query.limit)
 
 

@@ -1,6 +1,7 @@
-"""Three of the queue's kinds: photos the rules judged warn or fail, check-ins outside their geofence
-(or with a coordinate-system mix-up), and overdue O&M plan occurrences. Each kind reads one bounded
-query (two for photos: the O&M records a work photo belongs to), scoped by ``server.access``."""
+"""Four of the queue's kinds: photos the rules judged warn or fail, check-ins outside their geofence
+(or with a coordinate-system mix-up), overdue O&M plan occurrences, and O&M records whose computed
+judgement fails. Each kind reads one bounded query (two for photos: the O&M records a work photo
+belongs to; two for records: their instruments), scoped by ``server.access``."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import datetime as dt
 
 from django.conf import settings
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from server import access
+from server.evidence import judgements as qc
 from server.evidence.items import (
     CHECKIN,
+    JUDGEMENT,
     OVERDUE,
     PHOTO,
     Batch,
@@ -307,4 +311,70 @@ def _overdue_item(position, occurrence, enterprise: dict | None, today, query: Q
             "days_overdue": days,
         },
         open_violation=violation_body(query, description, om_task=task.pk),
+    )
+
+
+# --- O&M records whose computed judgement fails -----------------------------------------------------
+def judgement_batch(user, query: QueueQuery) -> Batch:
+    """Records past draft, not voided, with a failing judgement (``server.evidence.judgements``), at
+    the time they were first submitted: an edit or a review does not move them in the queue."""
+    records = (
+        qc.failing_records(access.om_records_for(user))
+        .annotate(evidence_at=Coalesce("submitted_at", "created_at"))
+        .filter(
+            within(query.since, query.until, "evidence_at"), below(query.cursor, JUDGEMENT, "evidence_at")
+        )
+    )
+    if query.agency is not None:
+        records = records.filter(agency_id=query.agency)
+    rows = list(
+        records.select_related("task", "agency", "enterprise", "outlet", "template", "filled_by__person")
+        .prefetch_related("instruments")
+        .order_by("-evidence_at", "-id")[: query.limit]
+    )
+    return batch(
+        rows,
+        query.limit,
+        lambda r: Position(r.evidence_at, JUDGEMENT, uuid_key(r.pk)),
+        lambda r: _judgement_item(r, query),
+    )
+
+
+def _judgement_item(record: OmRecord, query: QueueQuery) -> Item:
+    failed = qc.failures(record)
+    where = f"{record.outlet.name}，{record.om_date:%Y-%m-%d}"
+    description = text(
+        query,
+        f"运维记录“{record.template.name}”（{where}）计算判定不合格：" + "；".join(f.text for f in failed),
+        f"O&M record “{record.template.name}” ({record.outlet.name}, {record.om_date:%Y-%m-%d}) fails "
+        f"its computed checks: "
+        + "; ".join(
+            f"{f.label} {f.value}, limit {f.limit}"
+            + (f" ({f.source})" if f.source else "")
+            + (" (provisional)" if f.provisional else "")
+            for f in failed
+        ),
+    )
+    return Item(
+        kind=JUDGEMENT,
+        at=record.evidence_at,
+        key=uuid_key(record.pk),
+        agency=ref(record.agency),
+        enterprise=ref(record.enterprise),
+        subject=om_task_subject(record.task),
+        evidence={
+            "om_record": str(record.pk),
+            "template": record.template.code,
+            "template_name": record.template.name,
+            "om_date": record.om_date,
+            "status": record.status,
+            "status_label": record.get_status_display(),
+            "version": record.version,
+            "outlet": ref(record.outlet),
+            "filled_by": person(record.filled_by),
+            "submitted_at": record.submitted_at,
+            "judged": qc.judged_count(record),
+            "failed": [f.as_dict() for f in failed],
+        },
+        open_violation=violation_body(query, description, om_task=record.task_id, om_record=record.pk),
     )
