@@ -47,6 +47,18 @@ GROUP_LABELS = {
 }
 STATUS_LABELS = {"normal": "正常", "abnormal": "不正常"}
 UNANSWERED = "未填写"
+# Why a judgement (or one pair of a comparison) was not judged, as the record shows it.
+REASON_TEXTS = {
+    "missing_inputs": "数据不全",
+    "no_band": "没有适用的限值区间",
+    "zero_reference": "参考值为 0",
+    "zero_span": "量程为 0",
+    "too_few_pairs": "比对数据不足",
+    "not_computable": "可判定的比对数据不足",
+    "below_band": "低于最低浓度档，不以实际水样判定",
+    "standard_sample_required": "实际水样低于最低浓度档，须以标准样品代替并填写标准样品数据",
+    "standard_out_of_range": "代替用标准样品的浓度不在标准规定的范围内",
+}
 
 MESSAGES = {
     "required": "「{label}」为必填项。",
@@ -64,6 +76,7 @@ MESSAGES = {
     "too_long": "「{label}」不能超过 {max} {what}。",
     "not_applicable": "「{label}」不适用于本次运维（未选择该检查频次或设备类型不符）。",
     "not_answerable": "「{label}」不在答案中填写：{why}。",
+    "too_few_rows": "「{label}」至少须填写 {min} 组（已填 {got} 组）。",
 }
 
 
@@ -310,6 +323,10 @@ def _table(value, item: dict, path: str, errs: _Errors, complete: bool):
                 if key not in failed and _blank(out.get(key)):
                     errs.add(f"{row_path}.{key}", "required", label=column["label"])
         rows.append(out)
+    # HJ 355-2019: a real-water-sample comparison is at least 3 pairs, a level comparison 6 readings.
+    # (An empty table is "required" when the item is, rather than "too few".)
+    if complete and value and item.get("min_rows") and len(value) < item["min_rows"]:
+        errs.add(path, "too_few_rows", label=item["label"], min=item["min_rows"], got=len(value))
     return rows if len(errs) == before else None
 
 
@@ -658,6 +675,37 @@ def _percent(x: float) -> str:
     return f"{float(format(x * 100, '.6g')):g}%"
 
 
+def _limit_text(kind, limit, unit) -> str:
+    if limit is None:
+        return "—"
+    if kind == "absolute":
+        return f"±{_fmt(limit)} {unit or ''}".strip()
+    return f"±{_percent(limit)}" + ("F.S." if kind == "full_scale" else "")
+
+
+def pairs_texts(j: dict) -> tuple[str, str]:
+    """A comparison_pairs judgement's value and limit in words: "3/4 对合格" and the rule ("4 对中至少
+    3 对在限值内"); for a standard sample that replaced the real sample, its error and limit."""
+    if j.get("mode") == "standard_sample":
+        value = j.get("value")
+        unit = j.get("limit_unit") or ""
+        value_text = "—" if value is None else f"标准样品 {_fmt(value)} {unit}".strip()
+        band = j.get("band") or {}
+        below = (
+            f"实际水样低于 {_fmt(band['max'])} {unit}".rstrip() + "，" if band.get("max") is not None else ""
+        )
+        return value_text, f"{below}以标准样品代替：{_limit_text(j.get('limit_type'), j.get('limit'), unit)}"
+    total, within, required = j.get("pairs_total") or 0, j.get("pairs_passed") or 0, j.get("pairs_required")
+    if required is None:
+        return "—", f"至少 {j.get('min_pairs') or 3} 对"
+    value_text = f"{within}/{total} 对合格"
+    if j.get("rule") == "all":  # the largest error of the readings is the one judged
+        unit = j.get("limit_unit") or ""
+        limit = _limit_text(j.get("limit_type"), j.get("limit"), unit)
+        return f"{value_text}（最大误差 {_fmt(j['value'])} {unit}".rstrip() + "）", f"每组均在 {limit} 内"
+    return value_text, f"{total} 对中至少 {required} 对在限值内"
+
+
 def judgement_out(j: dict) -> dict:
     """One computation's row: value, limit, 合格/不合格 and 待核实 for an unconfirmed limit set."""
     kind = j.get("limit_type")
@@ -674,6 +722,8 @@ def judgement_out(j: dict) -> dict:
         limit_text = f"±{_fmt(limit)} {j.get('limit_unit') or ''}".strip()
     else:
         limit_text = f"±{_percent(limit)}" + ("F.S." if kind == "full_scale" else "")
+    if j.get("kind") == judging.PAIRS_KIND:
+        value_text, limit_text = pairs_texts(j)
     result = {True: "合格", False: "不合格"}.get(j.get("passed"), "未判定")
     return {
         "key": j["key"],
@@ -688,6 +738,20 @@ def judgement_out(j: dict) -> dict:
         "missing": j.get("missing") or [],
         "limit_set": j.get("limit_set"),
         "source": j.get("source", ""),
+        "kind": j.get("kind"),
+        "mode": j.get("mode"),
+        "reason": j.get("reason"),
+        "reason_text": REASON_TEXTS.get(j.get("reason") or "", ""),
+        "pairs": [
+            {
+                "row": p["row"],
+                "instrument": p["instrument"],
+                "lab": p["lab"],
+                "result": {True: "合格", False: "不合格"}.get(p["passed"], "未判定"),
+                "reason_text": REASON_TEXTS.get(p.get("reason") or "", ""),
+            }
+            for p in j.get("pairs") or []
+        ],
     }
 
 

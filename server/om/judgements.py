@@ -21,6 +21,10 @@ A judgement whose inputs are missing has ``passed: None`` and lists the roles in
 that cannot be computed (a zero reference or span under a relative or full-scale limit) has
 ``passed: None`` and a ``reason``. Judgements with an unconfirmed limit set are ``provisional``
 (shown as 待核实).
+
+``comparison_pairs`` (HJ 355-2019 实际水样比对, template version 2 on) judges a table of pairs
+(instrument vs lab, one row each) pair by pair with the ``comparison_error`` formula and the band of
+each pair's lab value, then aggregates them into one verdict (see ``judge_pairs``).
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ ROLES = {
     "comparison_error": ("instrument", "lab"),
 }
 DRIFT_KINDS = {"zero_drift", "span_drift"}
+PAIRS_KIND = "comparison_pairs"
+# Aggregation rules of comparison_pairs: "hj355_real_sample" (2 of 3, 3 of 4, 4 of 5 or more) and
+# "all" (every pair within the limit: the flowmeter's 6 level readings, whose largest error is judged).
+PAIR_RULES = {"hj355_real_sample", "all"}
 
 
 @dataclass(frozen=True)
@@ -188,6 +196,201 @@ def judge(computation: dict, values: dict, limits: Limits, *, instrument: int | 
     }
 
 
+def pairs_required(count: int, rule: str) -> int:
+    """How many of ``count`` pairs must be within the limit.
+
+    HJ 355-2019 (实际水样比对, as the issue quotes it and as the public transcriptions we could find
+    repeat it: "比对试验数据对数不少于 3 对，3 对时至少 2 对满足要求，4 对时至少 3 对，5 对以上时至少
+    4 对"): read literally, five **or more** pairs need **four** within the limit, a fixed count and not
+    a proportion (4 of 6 passes; 80 % of 6 would need 5). The text names no proportion, so none is
+    invented here; a regulator who reads 4/10 as too lenient can see the counts in the judgement."""
+    if rule == "all":
+        return count
+    return {3: 2, 4: 3}.get(count, 4)
+
+
+def _pair_values(row) -> tuple:
+    if not isinstance(row, dict):
+        return None, None
+    return tuple(_number_of(row.get(k)) for k in ("instrument", "lab"))
+
+
+def _number_of(value):
+    if isinstance(value, dict):
+        value = value.get("value")
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _in_range(x: Decimal, substitute: dict) -> bool:
+    low, high = decimal(substitute.get("min")), decimal(substitute.get("max"))
+    return (low is None or x >= low) and (high is None or x <= high)
+
+
+def judge_pairs(
+    computation: dict, rows: list, standard: dict, limits: Limits, *, instrument: int | None = None
+) -> dict:
+    """One ``comparison_pairs`` computation: ``rows`` the pairs as ``{"instrument", "lab"}`` values
+    (table rows already mapped to roles), ``standard`` the substitute standard sample's
+    ``{"measured", "reference"}`` values (empty when the template has none).
+
+    Each complete pair is judged as ``comparison_error`` (|error| ≤ limit passes). A pair whose lab
+    value falls in a band marked ``substitute`` (COD below 30 mg/L) is **not** judged: HJ 355-2019
+    replaces such a real sample by a standard sample, and a band meant for that standard sample says
+    nothing about the real one (``reason: "below_band"``).
+
+    The verdict:
+
+    * ``mode: "real_sample"``: at least ``min_pairs`` pairs judged; ``passed`` iff the pairs within
+      the limit reach ``pairs_required``. Fewer complete pairs: ``passed: None``, ``reason:
+      "too_few_pairs"``, ``missing: ["pairs"]``.
+    * ``mode: "standard_sample"``: fewer than ``min_pairs`` pairs could be judged because the real
+      sample is below the band. The standard sample (measured vs its certified value) is judged
+      against the substitute band's limit; a certified value outside the band's ``substitute`` range
+      (COD: 20–25 mg/L) is ``reason: "standard_out_of_range"``; no standard sample entered yet is
+      ``reason: "standard_sample_required"`` with the missing roles.
+    """
+    rule = computation.get("rule") or "hj355_real_sample"
+    min_pairs = int(computation.get("min_pairs") or 3)
+    single = {
+        "key": computation["key"],
+        "kind": "comparison_error",
+        "section": computation["section"],
+        "inputs": {"instrument": "instrument", "lab": "lab"},
+    }
+    pairs: list[dict] = []
+    below_band: dict | None = None
+    for n, row in enumerate(rows or []):
+        a, b = _pair_values(row)
+        pair = {"row": n + 1, "instrument": a, "lab": b}
+        band = select_band(limits.bands, decimal(b))
+        if a is None or b is None:
+            pair.update(
+                value=None, limit=None, limit_type=None, band=None, passed=None, reason="missing_inputs"
+            )
+        elif band is not None and band.get("substitute"):
+            below_band = below_band or band
+            pair.update(
+                value=None,
+                limit=None,
+                limit_type=None,
+                band={"min": band.get("min"), "max": band.get("max")},
+                passed=None,
+                reason="below_band",
+            )
+        else:
+            j = judge(single, {"instrument": a, "lab": b}, limits)
+            pair.update(
+                value=j["value"],
+                limit=j["limit"],
+                limit_type=j["limit_type"],
+                band=j["band"],
+                passed=j["passed"],
+                reason=j["reason"],
+            )
+        pairs.append(pair)
+    complete = [p for p in pairs if p["reason"] != "missing_inputs"]
+    judged = [p for p in pairs if p["passed"] is not None]
+    within = sum(1 for p in judged if p["passed"])
+    out = {
+        "key": computation["key"],
+        "label": computation.get("label", ""),
+        "kind": PAIRS_KIND,
+        "section": computation["section"],
+        "instrument": instrument,
+        "value": None,
+        "value_type": None,
+        "limit": None,
+        "limit_type": None,
+        "limit_unit": None,
+        "band": None,
+        "passed": None,
+        "provisional": not limits.confirmed,
+        "limit_set": limits.key,
+        "source": limits.source,
+        "missing": [],
+        "baseline": "lab",
+        "inputs": {role: standard.get(role) for role in sorted(standard)},
+        "reason": None,
+        "mode": "real_sample",
+        "rule": rule,
+        "min_pairs": min_pairs,
+        "pairs": pairs,
+        "pairs_total": len(judged),
+        "pairs_passed": within,
+        "pairs_required": None,
+        "standard": None,
+    }
+    if below_band is not None and len(judged) < min_pairs:
+        out.update(_standard_check(computation, standard, below_band, limits))
+        return out
+    if len(complete) < min_pairs or len(judged) < min_pairs:
+        out.update(reason="too_few_pairs" if len(complete) < min_pairs else "not_computable")
+        if len(complete) < min_pairs:
+            out["missing"] = ["pairs"]
+        return out
+    required = pairs_required(len(judged), rule)
+    out.update(pairs_required=required, passed=within >= required)
+    if rule == "all":  # the largest error is the reading judged (液位比对误差)
+        worst = max(judged, key=lambda p: abs(decimal(p["value"])))
+        band = select_band(limits.bands, decimal(worst["lab"])) or {}
+        limit = band.get("limit") or {}
+        out.update(
+            value=worst["value"],
+            value_type="absolute" if limit.get("type") == "absolute" else "fraction",
+            limit=limit.get("value"),
+            limit_type=limit.get("type"),
+            limit_unit=limit.get("unit") if limit.get("type") == "absolute" else None,
+            band=worst["band"],
+        )
+    return out
+
+
+def _standard_check(computation: dict, standard: dict, band: dict, limits: Limits) -> dict:
+    """The standard sample that replaces a real sample below the band, judged against that band's
+    limit (COD: ±5 mg/L on a 20–25 mg/L standard)."""
+    substitute = band.get("substitute") or {}
+    spec = Limits(
+        key=limits.key,
+        measure="relative_error",
+        analyte=limits.analyte,
+        bands=[{"min": None, "max": None, "limit": band["limit"]}],
+        band_on="reference",
+        confirmed=limits.confirmed,
+        source=limits.source,
+    )
+    single = {
+        "key": computation["key"],
+        "kind": "relative_error",
+        "section": computation["section"],
+        "inputs": {"measured": "measured", "reference": "reference"},
+    }
+    j = judge(single, {"measured": standard.get("measured"), "reference": standard.get("reference")}, spec)
+    reference = decimal(standard.get("reference"))
+    passed, reason = j["passed"], j["reason"]
+    missing = [f"standard_{role}" for role in j["missing"]]
+    if missing:
+        reason = "standard_sample_required"
+    elif reference is not None and not _in_range(reference, substitute):
+        passed, reason = None, "standard_out_of_range"
+    return {
+        "mode": "standard_sample",
+        "value": j["value"] if passed is not None else None,
+        "value_type": j["value_type"],
+        "limit": j["limit"],
+        "limit_type": j["limit_type"],
+        "limit_unit": j["limit_unit"],
+        "band": {"min": band.get("min"), "max": band.get("max")},
+        "passed": passed,
+        "missing": missing,
+        "reason": reason,
+        "standard": {
+            "measured": standard.get("measured"),
+            "reference": standard.get("reference"),
+            "range": {"min": substitute.get("min"), "max": substitute.get("max")},
+        },
+    }
+
+
 def limits_for(definitions: list[dict]) -> dict[str, Limits]:
     """The limit sets the templates' computations reference, in one query. A reference to a set that
     is not loaded is a defect of the data files, not of the record: it raises LookupError."""
@@ -199,6 +402,22 @@ def limits_for(definitions: list[dict]) -> dict[str, Limits]:
     if absent:
         raise LookupError(f"limit sets not loaded: {', '.join(absent)}")
     return found
+
+
+def pair_rows(block: dict, computation: dict) -> tuple[list[dict], dict]:
+    """A ``comparison_pairs`` computation's pairs (table rows by role) and its standard sample's
+    values (by role), from the answers of its section."""
+    table = block.get(computation["pairs"])
+    columns = computation["inputs"]
+    rows = [
+        {role: _number_of(row.get(column)) for role, column in columns.items()}
+        for row in (table if isinstance(table, list) else [])
+        if isinstance(row, dict)
+    ]
+    standard = {
+        role: _number_of(block.get(item)) for role, item in (computation.get("standard") or {}).items()
+    }
+    return rows, standard
 
 
 def section_values(block: dict, computation: dict) -> dict:
@@ -230,6 +449,11 @@ def evaluate(
             section_answers = answers.get(section_key) or {}
             if instrument_id is not None:
                 section_answers = section_answers.get(str(instrument_id)) or {}
+            limit_set = limits[comp["limit_set"]]
+            if comp["kind"] == PAIRS_KIND:
+                rows, standard = pair_rows(section_answers, comp)
+                out.append(judge_pairs(comp, rows, standard, limit_set, instrument=instrument_id))
+                continue
             values = section_values(section_answers, comp)
-            out.append(judge(comp, values, limits[comp["limit_set"]], instrument=instrument_id))
+            out.append(judge(comp, values, limit_set, instrument=instrument_id))
     return out

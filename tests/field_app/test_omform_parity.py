@@ -35,6 +35,15 @@ FIELDS = (
     "missing",
     "reason",
     "baseline",
+    # comparison_pairs (HJ 355-2019 实际水样比对): absent, hence None, for the single computations
+    "mode",
+    "rule",
+    "min_pairs",
+    "pairs",
+    "pairs_total",
+    "pairs_passed",
+    "pairs_required",
+    "standard",
 )
 # What a datetime-local control posts, and the same moment as the server stores it (phone at +08:00).
 LOCAL_TIME = "2025-06-01T09:30"
@@ -76,6 +85,8 @@ def judge_cases(computations: list[dict], limits: dict) -> list[dict]:
     rng = random.Random(20261207)  # noqa: S311 - repeatable test data
     cases = []
     for comp in computations:
+        if comp["kind"] == judging.PAIRS_KIND:  # each pair is judged as a comparison_error
+            comp = {**comp, "kind": "comparison_error"}
         spec = limits[comp["limit_set"]]
         kind = comp["kind"]
         values: list[dict] = []
@@ -122,6 +133,64 @@ def judge_cases(computations: list[dict], limits: dict) -> list[dict]:
     return cases
 
 
+# --- Pair cases: counts 1 to 7, each pair at, inside or outside its band's limit, below the band -----------
+def _pair(band: dict, rng: random.Random, outcome: str) -> dict:
+    """A pair in ``band``: error exactly at the limit, just inside, just outside, or far off."""
+    points = _band_points(band)
+    lab = rng.choice([p for p in points if p > 0] or [1.0])
+    limit = band["limit"]
+    scale = abs(lab) if limit["type"] == "relative" else 1
+    at = limit["value"] * scale
+    delta = {"at": at, "-at": -at, "in": at * 0.5, "out": at * (1 + 1e-9) + 1e-9, "far": at * 3 + 1}[outcome]
+    return {"instrument": lab + delta, "lab": lab}
+
+
+def _standard(band: dict, rng: random.Random) -> dict:
+    substitute = band.get("substitute") or {}
+    low = substitute.get("min") if substitute.get("min") is not None else 1.0
+    high = substitute.get("max") if substitute.get("max") is not None else low + 5
+    reference = rng.choice([low, high, (low + high) / 2, low - 0.01, high + 0.01, 0.0])
+    limit = band["limit"]["value"]
+    measured = reference + rng.choice([limit, -limit, limit + 0.01, 0.0, limit * 0.5])
+    return rng.choice([{"measured": measured, "reference": reference}, {"measured": measured}, {}])
+
+
+def pairs_cases(computations: list[dict], limits: dict) -> list[dict]:
+    rng = random.Random(20261208)  # noqa: S311 - repeatable test data
+    outcomes = ["at", "-at", "in", "out", "far"]
+    cases = []
+    for comp in computations:
+        spec = limits[comp["limit_set"]]
+        bands = [b for b in spec.bands if not b.get("substitute")]
+        below = [b for b in spec.bands if b.get("substitute")]
+        # the counts the rule names, each way round: 2/3, 1/3, 3/4, 2/4, 4/5, 3/5, 4/6, 3/6, 4/7 ...
+        for total in range(1, 8):
+            for within in range(total + 1):
+                for _ in range(3):
+                    rows = [
+                        _pair(rng.choice(bands), rng, rng.choice(["at", "-at", "in"])) for _ in range(within)
+                    ]
+                    rows += [
+                        _pair(rng.choice(bands), rng, rng.choice(["out", "far"]))
+                        for _ in range(total - within)
+                    ]
+                    rng.shuffle(rows)
+                    cases.append({"computation": comp, "rows": rows, "standard": {}})
+        for _ in range(100):  # mixed: half-typed rows, below-band rows, standard samples
+            rows = []
+            for _ in range(rng.randint(0, 6)):
+                kind = rng.random()
+                if below and kind < 0.3:
+                    rows.append(_pair(below[0], rng, rng.choice(outcomes)))
+                elif kind < 0.4:
+                    rows.append(rng.choice([{"instrument": 10.0}, {"lab": 10.0}, {}]))
+                else:
+                    rows.append(_pair(rng.choice(bands), rng, rng.choice(outcomes)))
+            standard = _standard(below[0], rng) if below and comp.get("standard") else {}
+            cases.append({"computation": comp, "rows": rows, "standard": standard})
+    return [{**c, "limits": limits[c["computation"]["limit_set"]].as_dict()} for c in cases]
+
+
 # --- A filled form, as the browser posts it --------------------------------------------------------------
 def _fit(item: dict, value: float) -> float:
     low, high = item.get("min"), item.get("max")
@@ -147,6 +216,24 @@ def _readings(definition: dict, section: dict, rng: random.Random) -> tuple[dict
         if comp["section"] != section["key"]:
             continue
         roles = comp["inputs"]
+        if comp["kind"] == judging.PAIRS_KIND:
+            spec = judging.limits_for([definition])[comp["limit_set"]]
+            columns = {c["key"]: c for c in items[comp["pairs"]]["columns"]}
+            rows = []
+            for _ in range(rng.randint(comp["min_pairs"], comp["min_pairs"] + 3)):
+                pair = _pair(rng.choice(spec.bands), rng, rng.choice(["at", "in", "out", "far"]))
+                rows.append(
+                    {
+                        roles["instrument"]: _fit(columns[roles["instrument"]], round(pair["instrument"], 4)),
+                        roles["lab"]: _fit(columns[roles["lab"]], pair["lab"]),
+                    }
+                )
+            values[comp["pairs"]] = rows
+            for role, item in (comp.get("standard") or {}).items():
+                values[item] = (
+                    round(rng.uniform(18, 27), 1) if role == "reference" else round(rng.uniform(15, 30), 2)
+                )
+            continue
         if comp["kind"] in judging.DRIFT_KINDS:
             span = values.setdefault(
                 roles["span"], _fit(items[roles["span"]], float(rng.choice([500, 100, 20])))
@@ -191,13 +278,20 @@ def _entries(prefix: str, section: dict, block: dict, n: count) -> tuple[list, d
         elif kind == "choice" and item.get("multiple"):
             entries += [[name, v] for v in value]
         elif kind == "table":
+            rows = value if isinstance(value, list) and value else [{}]
             value = []
-            for c in item["columns"]:
-                cell = {"number": 2.5, "datetime": ISO_TIME}.get(c["kind"], "滤芯")
-                text = {"number": "2.5", "datetime": LOCAL_TIME}.get(c["kind"], "滤芯")
-                entries += [[f"{name}|0|{c['key']}", text], [f"{name}|1|{c['key']}", ""]]  # row 1 left blank
-                value.append((c["key"], cell))
-            value = [dict(value)]
+            for r, given in enumerate(rows):
+                row = {}
+                for c in item["columns"]:
+                    number = given.get(c["key"], 2.5)
+                    cell = {"number": number, "datetime": ISO_TIME}.get(c["kind"], "滤芯")
+                    text = {"number": _number_text(number, next(n)), "datetime": LOCAL_TIME}.get(
+                        c["kind"], "滤芯"
+                    )
+                    entries.append([f"{name}|{r}|{c['key']}", text])
+                    row[c["key"]] = cell
+                value.append(row)
+            entries += [[f"{name}|{len(rows)}|{c['key']}", ""] for c in item["columns"]]  # a blank row
         else:
             entries.append([name, value])
         expected[key] = value
@@ -250,7 +344,7 @@ def instruments(world):
 
 
 def _fields(j: dict) -> dict:
-    return {f: j[f] for f in FIELDS}
+    return {f: j.get(f) for f in FIELDS}
 
 
 def test_the_phone_judges_and_reads_forms_as_the_server_does(instruments):
@@ -267,7 +361,8 @@ def test_the_phone_judges_and_reads_forms_as_the_server_does(instruments):
         forms_in.append(case)
         forms_meta.append({**meta, "template": template, "instruments": chosen})
 
-    out = run_node({"judge": judged, "forms": forms_in})
+    paired = pairs_cases([c for c in computations if c["kind"] == judging.PAIRS_KIND], limits)
+    out = run_node({"judge": judged, "pairs": paired, "forms": forms_in})
 
     # (a) judge(): every field, every case.
     assert len(judged) > 500
@@ -279,6 +374,28 @@ def test_the_phone_judges_and_reads_forms_as_the_server_does(instruments):
     assert not wrong, f"{len(wrong)} of {len(judged)} differ, first: {wrong[:3]}"
     outcomes = {j["passed"] for j in out["judge"]}
     assert outcomes == {True, False, None}
+
+    # (a') comparison_pairs: every field, the pairs' own judgements included.
+    assert len(paired) > 1000
+    wrong = []
+    for case, phone in zip(paired, out["pairs"], strict=True):
+        comp = case["computation"]
+        server = judging.judge_pairs(comp, case["rows"], case["standard"], limits[comp["limit_set"]])
+        if _fields(phone) != _fields(server):
+            wrong.append((comp["key"], case["rows"], case["standard"], _fields(server), _fields(phone)))
+    assert not wrong, f"{len(wrong)} of {len(paired)} differ, first: {wrong[:2]}"
+    seen = {(j["pairs_passed"], j["pairs_total"], j["passed"]) for j in out["pairs"] if j["rule"] != "all"}
+    assert {(2, 3, True), (1, 3, False), (3, 4, True), (2, 4, False), (4, 5, True), (3, 5, False)} <= seen
+    assert {(4, 6, True), (3, 6, False), (4, 7, True)} <= seen
+    reasons = {(j["mode"], j["reason"]) for j in out["pairs"]}
+    assert {
+        ("real_sample", None),
+        ("real_sample", "too_few_pairs"),
+        ("standard_sample", None),
+        ("standard_sample", "standard_sample_required"),
+        ("standard_sample", "standard_out_of_range"),
+    } <= reasons
+    assert {j["passed"] for j in out["pairs"] if j["mode"] == "standard_sample"} == {True, False, None}
 
     # (b) a filled form: the phone's answers are complete for the server, with the same judgements.
     judged_forms = 0

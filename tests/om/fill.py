@@ -14,6 +14,7 @@ from itertools import count
 
 from django.utils import timezone
 
+from server.om.forms_load import limit_sets
 from server.om.models import FormTemplate
 from server.registry.models import Instrument
 from server.registry.services import instrument_create
@@ -22,6 +23,7 @@ from server.registry.services import instrument_create
 SPAN = 100.0
 DRIFT = {"zero_drift": 0.0, "span_drift": 80.0}
 READING = 10.0
+LIMITS = {spec["id"]: spec for spec in limit_sets()}
 
 
 def groups_of(template: FormTemplate) -> list[str]:
@@ -93,6 +95,9 @@ def _computation_values(definition: dict, section: dict) -> dict:
         if comp["section"] != section["key"]:
             continue
         roles = comp["inputs"]
+        if comp["kind"] == "comparison_pairs":
+            values[comp["pairs"]] = _pairs(comp, items[comp["pairs"]])
+            continue
         if comp["kind"] in DRIFT:
             reading = DRIFT[comp["kind"]]
             values[roles["span"]] = _fit(items[roles["span"]], SPAN)
@@ -103,6 +108,18 @@ def _computation_values(definition: dict, section: dict) -> dict:
             reading = _fit(items[roles[b]], READING)
             values[roles[a]] = values[roles[b]] = reading
     return values
+
+
+def _pairs(comp: dict, table: dict) -> list[dict]:
+    """As many equal pairs as the comparison needs, in its limit set's top band (a real sample above
+    the band where a standard sample would replace it)."""
+    columns = {c["key"]: c for c in table["columns"]}
+    bands = LIMITS[comp["limit_set"]]["bands"]
+    top = max((b["min"] for b in bands if b.get("min") is not None), default=READING)
+    reading = _fit(columns[comp["inputs"]["lab"]], top)
+    row = {key: _column_value(column) for key, column in columns.items()}
+    row.update(dict.fromkeys(comp["inputs"].values(), reading))
+    return [dict(row) for _ in range(comp.get("min_pairs") or 3)]
 
 
 def section_answers(definition: dict, section: dict, *, optional: bool = True) -> dict:

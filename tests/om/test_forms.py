@@ -5,7 +5,9 @@ record detail (``present``)."""
 from __future__ import annotations
 
 import copy
+import json
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -40,7 +42,8 @@ def kit(world):
 
 
 def template(code: str) -> FormTemplate:
-    return FormTemplate.objects.get(code=code, version=1)
+    """The latest version (实际水样比对 is version 2: HJ 355-2019's pairs, issue 23)."""
+    return FormTemplate.objects.filter(code=code).order_by("-version").first()
 
 
 def by_analyte(kit, analyte):
@@ -70,6 +73,9 @@ def test_the_15_templates_and_their_limit_sets_are_loaded():
         for comp in d["computations"]:
             section = sections[comp["section"]]
             items = {i["key"]: i for i in section["items"]}
+            if comp["kind"] == "comparison_pairs":  # inputs are the columns of a table of pairs
+                assert items[comp["pairs"]]["kind"] == "table", (t.code, comp["key"])
+                items = {c["key"]: c for c in items[comp["pairs"]]["columns"]}
             for role, key in comp["inputs"].items():
                 assert items[key]["kind"] == "number", (t.code, comp["key"], role)
     from server.om.judgements import limits_for
@@ -173,7 +179,7 @@ def test_computations_are_rendered_per_chosen_instrument(kit, client_for):
         client_for(side.technician_user)
         .get(
             "/api/v1/om/templates/ww_real_sample_comparison",
-            {"outlet": side.wastewater.pk, "instruments": f"{cod.pk},{ph.pk}", "version": 1},
+            {"outlet": side.wastewater.pk, "instruments": f"{cod.pk},{ph.pk}", "version": 2},
         )
         .json()
     )
@@ -322,10 +328,11 @@ def mutations(t: FormTemplate, answers: dict, instruments) -> list[tuple[str, ob
             full_row = full_row[k]
         full_row = full_row[table["key"]][0]
         missing = {k: v for k, v in full_row.items() if k != first_column}
+        pad = [full_row] * ((table.get("min_rows") or 1) - 1)  # a table of pairs needs its 3 rows
         out.append(
             (
                 "row missing a column",
-                setter(where, table["key"], [missing]),
+                setter(where, table["key"], [missing, *pad]),
                 f"{path}[0].{first_column}",
                 "required",
             )
@@ -333,7 +340,7 @@ def mutations(t: FormTemplate, answers: dict, instruments) -> list[tuple[str, ob
         out.append(
             (
                 "unknown column",
-                setter(where, table["key"], [{**full_row, "colour": "red"}]),
+                setter(where, table["key"], [{**full_row, "colour": "red"}, *pad]),
                 f"{path}[0].colour",
                 "unknown_item",
             )
@@ -343,7 +350,7 @@ def mutations(t: FormTemplate, answers: dict, instruments) -> list[tuple[str, ob
             out.append(
                 (
                     "text in a number column",
-                    setter(where, table["key"], [{**full_row, number_column["key"]: "two"}]),
+                    setter(where, table["key"], [{**full_row, number_column["key"]: "two"}, *pad]),
                     f"{path}[0].{number_column['key']}",
                     "not_a_number",
                 )
@@ -420,19 +427,20 @@ def test_units_equal_to_the_items_are_dropped_and_others_refused(kit):
     t, instruments, groups = setup_for(kit, "ww_real_sample_comparison")
     answers = valid_answers(t, instruments, groups)
     cod = str(kit["side"].instrument.pk)
-    answers["compare_cod"][cod]["lab_value"] = {"value": 10, "unit": "mg/L"}
-    answers["compare_cod"][cod]["instrument_value"] = 10
+    pair = answers["compare_cod"][cod]["pairs"][0]
+    pair.update(lab_value={"value": 100, "unit": "mg/L"}, instrument_value=100)
     checked = forms.validate(t, answers, instruments=instruments, groups=groups, complete=True)
-    assert checked.answers["compare_cod"][cod]["lab_value"] == 10.0
-    answers["compare_cod"][cod]["lab_value"] = {"value": 10, "unit": "g/L"}
+    assert checked.answers["compare_cod"][cod]["pairs"][0]["lab_value"] == 100.0
+    pair["lab_value"] = {"value": 100, "unit": "g/L"}
     section = next(s for s in t.definition["sections"] if s["key"] == "compare_cod")
-    label = next(i["label"] for i in section["items"] if i["key"] == "lab_value")
+    table = next(i for i in section["items"] if i["key"] == "pairs")
+    label = next(c["label"] for c in table["columns"] if c["key"] == "lab_value")
     errors_ = refused(
         lambda: forms.validate(t, answers, instruments=instruments, groups=groups, complete=True)
     )
     assert errors_ == [
         {
-            "path": f"compare_cod[{cod}].lab_value",
+            "path": f"compare_cod[{cod}].pairs[0].lab_value",
             "code": "unit_mismatch",
             "message": f"「{label}」的单位须为 mg/L（收到 g/L，不做换算）。",
         }
@@ -549,8 +557,20 @@ def test_normalised_values(kit):
     assert checked.judgements == []
 
 
+def comparison_v1() -> FormTemplate:
+    """实际水样比对 as version 1 was (one pair per analyte): records filled with it keep it."""
+    spec = json.loads(
+        (Path(__file__).parent / "data" / "ww_real_sample_comparison_v1.json").read_text("utf-8")
+    )
+    return FormTemplate.objects.get_or_create(
+        code=spec["code"],
+        version=1,
+        defaults={"outlet_kind": spec["outlet_kind"], "name": spec["name"], "definition": spec},
+    )[0]
+
+
 def test_present_shows_the_record_as_the_seed_does(kit):
-    t = template("ww_real_sample_comparison")
+    t = comparison_v1()
     cod, ph = kit["side"].instrument, by_analyte(kit, "ph")
     answers = valid_answers(t, [cod, ph], [])
     answers["compare_cod"][str(cod.pk)].update(instrument_value=26, lab_value=20)  # ±5 mg/L: fails

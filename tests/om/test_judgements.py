@@ -14,8 +14,17 @@ from server.om.forms_load import limit_sets, template_files
 from server.om.judgements import Limits, judge, select_band
 
 SPECS = {spec["id"]: spec for spec in limit_sets()}
+
+
 # (template code, computation) for every computation of every template file
-COMPUTATIONS = [(t["code"], c) for t in template_files() for c in t.get("computations") or []]
+def _single(computation: dict) -> dict:
+    """A comparison_pairs computation judges each of its pairs as a comparison_error."""
+    if computation["kind"] == "comparison_pairs":
+        return {**computation, "kind": "comparison_error"}
+    return computation
+
+
+COMPUTATIONS = [(t["code"], _single(c)) for t in template_files() for c in t.get("computations") or []]
 USED = sorted({c["limit_set"] for _, c in COMPUTATIONS})
 # one computation per limit set (sets shared by several templates behave the same)
 COMPUTATION_OF = {c["limit_set"]: c for _, c in reversed(COMPUTATIONS)}
@@ -240,7 +249,10 @@ def test_absolute_limits_are_in_the_inputs_unit():
     for template in template_files():
         for comp in template["computations"]:
             section = next(s for s in template["sections"] if s["key"] == comp["section"])
-            units = {i["unit"] for i in section["items"] if i["key"] in comp["inputs"].values()}
+            items = section["items"]
+            if comp["kind"] == "comparison_pairs":  # the pairs' columns
+                items = next(i for i in items if i["key"] == comp["pairs"])["columns"]
+            units = {i["unit"] for i in items if i["key"] in comp["inputs"].values()}
             for band in SPECS[comp["limit_set"]]["bands"]:
                 if band["limit"]["type"] == "absolute" and units != {None}:
                     assert units == {band["limit"]["unit"]}, (template["code"], comp["key"])

@@ -11,6 +11,7 @@ import {
   formHtml,
   judge,
   judgeForm,
+  judgePairs,
   judgementText,
   missingRequired,
   readAnswers,
@@ -305,7 +306,9 @@ test("readAnswers gives back what formHtml pre-filled, for every template", () =
           choice: item.choices?.length ? (item.multiple ? [item.choices[0].value] : item.choices[0].value) : undefined,
           datetime: "2025-06-01T09:30:00+08:00",
           table: (item.columns || []).length
-            ? [Object.fromEntries(item.columns.map((c) => [c.key, c.kind === "number" ? 3 : c.kind === "datetime" ? "2025-06-01T10:00:00+08:00" : "A4 纸"]))]
+            ? Array(item.min_rows || 1).fill(
+                Object.fromEntries(item.columns.map((c) => [c.key, c.kind === "number" ? 3 : c.kind === "datetime" ? "2025-06-01T10:00:00+08:00" : "A4 纸"])),
+              )
             : undefined,
         }[item.kind];
         if (v !== undefined) values[item.key] = v;
@@ -369,9 +372,9 @@ test("missingRequired lists the unanswered required items; defaultAnswers fills 
 
 test("judgements are drawn after their block with their class", () => {
   const form = buildForm(template("ww_real_sample_comparison"), { instruments: [instrument(15, ["cod"])] });
-  const answers = { compare_cod: { 15: { instrument_value: 40, lab_value: 30 } } };
+  const answers = { compare_cod: { 15: { pairs: [40, 41, 30].map((i) => ({ instrument_value: i, lab_value: 30 })) } } };
   const html = formHtml(form, answers, { judgements: judgeForm(form, answers) });
-  assert.match(html, /<p class="om-judgement fail" data-judgement="comparison_cod@compare_cod@15">[^<]*不合格/);
+  assert.match(html, /<p class="om-judgement fail" data-judgement="comparison_cod@compare_cod@15">[^<]*1\/3 对合格[^<]*不合格/);
 });
 
 test("a draft is never blocked by the browser: no required attribute; seconds kept with step=1", () => {
@@ -390,8 +393,100 @@ test("a limit set missing from an old cache: not judged, the form still drawn", 
   const t = template("ww_real_sample_comparison");
   t.limit_sets = {};
   const form = buildForm(t, { instruments: [instrument(15, ["cod"])] });
-  const [j] = judgeForm(form, { compare_cod: { 15: { instrument_value: 40, lab_value: 30 } } });
+  const [j] = judgeForm(form, { compare_cod: { 15: { pairs: [{ instrument_value: 40, lab_value: 30 }] } } });
   assert.deepEqual([j.passed, j.reason, j.block], [null, "no_limits", "compare_cod@15"]);
   assert.match(judgementText(j), /无法计算：限值未载入/);
   assert.match(formHtml(form, {}, { judgements: [j] }), /class="om-judgement unknown"/);
+});
+
+// --- HJ 355-2019 实际水样比对: pairs (comparison_pairs) ------------------------------------------------
+const COD = instrument(15, ["cod"]);
+const comparisonForm = (instruments = [COD]) => buildForm(template("ww_real_sample_comparison"), { instruments });
+const pairsOf = (list) => list.map(([i, l]) => ({ sample_time: "2025-06-01T10:00:00+08:00", instrument_value: i, lab_value: l }));
+const codJudgement = (block) => judgeForm(comparisonForm(), { compare_cod: { 15: block } })[0];
+const IN = [115, 100]; // +15 % at ≥ 100 mg/L: at the limit, passes
+const OUT = [116, 100];
+
+test("pairs: 2 of 3, 3 of 4, 4 of 5 or more within the limit pass; 4 of 6 passes, 3 of 5 fails", () => {
+  for (const [within, outside, passed] of [
+    [2, 1, true],
+    [1, 2, false],
+    [3, 1, true],
+    [2, 2, false],
+    [4, 1, true],
+    [3, 2, false],
+    [4, 2, true],
+    [3, 3, false],
+  ]) {
+    const j = codJudgement({ pairs: pairsOf([...Array(within).fill(IN), ...Array(outside).fill(OUT)]) });
+    const total = within + outside;
+    const required = total === 3 ? 2 : total === 4 ? 3 : 4;
+    assert.deepEqual([j.pairs_passed, j.pairs_total, j.pairs_required, j.passed, j.mode], [within, total, required, passed, "real_sample"]);
+    assert.equal(
+      judgementText(j),
+      `化学需氧量（CODCr） 实际水样比对 ${within}/${total} 对合格（${total} 对中至少 ${required} 对在限值内）${passed ? "合格" : "不合格"}（限值待核实）`,
+    );
+  }
+});
+
+test("pairs: fewer than 3 are not judged and the phone says how many are missing", () => {
+  const j = codJudgement({ pairs: pairsOf([IN, IN]) });
+  assert.deepEqual([j.passed, j.reason, j.missingLabels], [null, "too_few_pairs", ["比对数据（至少3对）"]]);
+  assert.equal(judgementText(j), "化学需氧量（CODCr） 实际水样比对 比对数据不足：已填 2 组，至少 3 组");
+});
+
+test("pairs: below 30 mg/L the standard sample replaces the real sample, and the phone says so", () => {
+  const low = pairsOf([[22, 20], [26, 21], [18, 19]]);
+  const needed = codJudgement({ pairs: low });
+  assert.deepEqual([needed.mode, needed.passed, needed.reason], ["standard_sample", null, "standard_sample_required"]);
+  assert.equal(
+    judgementText(needed),
+    "化学需氧量（CODCr） 实际水样比对 实际水样低于 30 mg/L，须以标准样品代替：请填写在线仪器测定标准样品值、代替用标准样品浓度",
+  );
+  const ok = codJudgement({ pairs: low, standard_value: 21.5, standard_measured: 26.5 });
+  assert.deepEqual([ok.value, ok.limit, ok.passed], [5, 5, true]);
+  assert.equal(
+    judgementText(ok),
+    "化学需氧量（CODCr） 实际水样比对 实际水样低于 30 mg/L，以标准样品代替：+5 mg/L（限值 ±5 mg/L）合格（限值待核实）",
+  );
+  const wrong = codJudgement({ pairs: low, standard_value: 50, standard_measured: 50 });
+  assert.deepEqual([wrong.passed, wrong.reason], [null, "standard_out_of_range"]);
+  assert.match(judgementText(wrong), /代替用标准样品浓度须在 20–25 mg\/L$/);
+});
+
+test("pairs: the flowmeter's 6 level readings, the largest error judged; the flow on 10 minutes' totals", () => {
+  const form = comparisonForm([FLOW]);
+  const readings = [3, -12, 5, 0, 1, 2].map((d) => ({ read_time: "2025-06-01T10:00:00+08:00", instrument_level: 500 + d, reference_level: 500 }));
+  const [level, flow] = judgeForm(form, { compare_water_flow: { 13: { level_readings: readings, instrument_total: 111, reference_total: 100 } } });
+  assert.deepEqual([level.kind, level.value, level.passed, level.pairs_passed, level.pairs_required], ["comparison_pairs", -12, true, 6, 6]);
+  assert.equal(judgementText(level), "液位比对误差（6组） 6/6 对合格，最大误差 -12 mm（限值 ±12 mm）合格（限值待核实）");
+  assert.deepEqual([flow.kind, flow.value, flow.passed], ["comparison_error", 0.11, false]);
+  const five = judgeForm(form, { compare_water_flow: { 13: { level_readings: readings.slice(0, 5) } } })[0];
+  assert.deepEqual([five.passed, five.reason], [null, "too_few_pairs"]);
+});
+
+test("pairs: the phone draws room for the pairs (5 rows for 3 pairs, 8 for 6 readings) and reads them back", () => {
+  const form = comparisonForm([COD, FLOW]);
+  const html = formHtml(form, {}, { offsetMinutes: -480 });
+  const rows = (block, item) => new Set(entriesOf(html).filter(([n]) => n.startsWith(`a|${block}|${item}|`)).map(([n]) => n.split("|")[3])).size;
+  assert.equal(rows("compare_cod@15", "pairs"), 5);
+  assert.equal(rows("compare_water_flow@13", "level_readings"), 8);
+  assert.match(html, /至少填写 3 组；/);
+  const answers = { compare_cod: { 15: { pairs: pairsOf([IN, IN, IN, OUT, OUT]) } } };
+  const again = formHtml(form, answers, { offsetMinutes: -480 });
+  assert.equal(new Set(entriesOf(again).filter(([n]) => n.startsWith("a|compare_cod@15|pairs|")).map(([n]) => n.split("|")[3])).size, 8);
+  assert.deepEqual(readAnswers(form, entriesOf(again), { offsetMinutes: -480 }), answers);
+  const short = { compare_cod: { 15: { pairs: pairsOf([IN]) } } };
+  assert.ok(missingRequired(form, short).some((m) => m.block === "compare_cod@15" && m.item === "pairs"));
+});
+
+test("judgePairs is exported for the parity test and takes rows by role", () => {
+  const j = judgePairs(
+    { key: "k", section: "s", kind: "comparison_pairs", pairs: "p", inputs: { instrument: "i", lab: "l" }, min_pairs: 3 },
+    [{ instrument: 7.5, lab: 7 }, { instrument: 7.6, lab: 7 }, { instrument: 7, lab: 7 }],
+    {},
+    limitsOf("hj355_real_sample_ph"),
+  );
+  assert.deepEqual(j.pairs.map((p) => p.passed), [true, false, true]);
+  assert.deepEqual([j.pairs_passed, j.pairs_required, j.passed], [2, 2, true]);
 });

@@ -33,12 +33,14 @@ const ROLES = {
   comparison_error: ["instrument", "lab"],
 };
 const DRIFT_KINDS = new Set(["zero_drift", "span_drift"]);
+const PAIRS_KIND = "comparison_pairs"; // judgements.PAIRS_KIND
 
 const REASONS = {
   zero_reference: "参考值为 0",
   zero_span: "量程为 0",
   no_band: "没有适用的限值区间",
   no_limits: "限值未载入，请在联网时刷新表单",
+  not_computable: "可判定的比对数据不足",
 };
 
 // --- The form's layout (forms.shown_blocks) ---------------------------------------------------------
@@ -254,6 +256,193 @@ export function judge(computation, values, limits) {
   };
 }
 
+// --- Pairs of a comparison (judgements.judge_pairs) -------------------------------------------------
+/** HJ 355-2019: 3 pairs need 2 within the limit, 4 need 3, 5 or more need 4 (a count, not a
+ * proportion: 4 of 6 passes); rule "all" (the flowmeter's 6 level readings): every one. */
+export function pairsRequired(count, rule) {
+  if (rule === "all") return count;
+  return count === 3 ? 2 : count === 4 ? 3 : 4;
+}
+
+const numberOf = (value) => {
+  if (value && typeof value === "object" && !Array.isArray(value)) value = value.value;
+  return numeric(value) ? value : null;
+};
+
+function inRange(x, substitute) {
+  const low = substitute.min == null ? null : decimalOf(substitute.min);
+  const high = substitute.max == null ? null : decimalOf(substitute.max);
+  return (low == null || compare(x, low) >= 0) && (high == null || compare(x, high) <= 0);
+}
+
+/** A standard sample replacing a real sample below the band, judged against that band's limit. */
+function standardCheck(computation, standard, band, limits) {
+  const substitute = band.substitute || {};
+  const spec = {
+    ...limits,
+    measure: "relative_error",
+    bands: [{ min: null, max: null, limit: band.limit }],
+    band_on: "reference",
+  };
+  const single = {
+    key: computation.key,
+    kind: "relative_error",
+    section: computation.section,
+    inputs: { measured: "measured", reference: "reference" },
+  };
+  const j = judge(single, { measured: standard.measured ?? null, reference: standard.reference ?? null }, spec);
+  const reference = standard.reference == null ? null : decimalOf(standard.reference);
+  let passed = j.passed;
+  let reason = j.reason;
+  const missing = j.missing.map((role) => `standard_${role}`);
+  if (missing.length) {
+    reason = "standard_sample_required";
+  } else if (reference != null && !inRange(reference, substitute)) {
+    passed = null;
+    reason = "standard_out_of_range";
+  }
+  return {
+    mode: "standard_sample",
+    value: passed != null ? j.value : null,
+    value_type: j.value_type,
+    limit: j.limit,
+    limit_type: j.limit_type,
+    limit_unit: j.limit_unit,
+    band: { min: band.min ?? null, max: band.max ?? null },
+    passed,
+    missing,
+    reason,
+    standard: {
+      measured: standard.measured ?? null,
+      reference: standard.reference ?? null,
+      range: { min: substitute.min ?? null, max: substitute.max ?? null },
+    },
+  };
+}
+
+/** One comparison_pairs computation (judgements.judge_pairs): `rows` as {instrument, lab} values,
+ * `standard` the substitute standard sample's {measured, reference}. */
+export function judgePairs(computation, rows, standard, limits, instrument = null) {
+  const rule = computation.rule || "hj355_real_sample";
+  const minPairs = Number(computation.min_pairs || 3);
+  const single = {
+    key: computation.key,
+    kind: "comparison_error",
+    section: computation.section,
+    inputs: { instrument: "instrument", lab: "lab" },
+  };
+  const pairs = [];
+  let belowBand = null;
+  (rows || []).forEach((row, n) => {
+    const a = numberOf(row?.instrument);
+    const b = numberOf(row?.lab);
+    const pair = { row: n + 1, instrument: a, lab: b };
+    const band = selectBand(limits.bands || [], b == null ? null : decimalOf(b));
+    if (a == null || b == null) {
+      Object.assign(pair, { value: null, limit: null, limit_type: null, band: null, passed: null, reason: "missing_inputs" });
+    } else if (band != null && band.substitute) {
+      belowBand = belowBand || band;
+      Object.assign(pair, {
+        value: null,
+        limit: null,
+        limit_type: null,
+        band: { min: band.min ?? null, max: band.max ?? null },
+        passed: null,
+        reason: "below_band",
+      });
+    } else {
+      const j = judge(single, { instrument: a, lab: b }, limits);
+      Object.assign(pair, {
+        value: j.value,
+        limit: j.limit,
+        limit_type: j.limit_type,
+        band: j.band,
+        passed: j.passed,
+        reason: j.reason,
+      });
+    }
+    pairs.push(pair);
+  });
+  const complete = pairs.filter((p) => p.reason !== "missing_inputs");
+  const judged = pairs.filter((p) => p.passed != null);
+  const within = judged.filter((p) => p.passed).length;
+  const inputs = {};
+  for (const role of Object.keys(standard || {}).sort()) inputs[role] = standard[role] ?? null;
+  const out = {
+    key: computation.key,
+    label: computation.label || "",
+    kind: PAIRS_KIND,
+    section: computation.section,
+    instrument,
+    value: null,
+    value_type: null,
+    limit: null,
+    limit_type: null,
+    limit_unit: null,
+    band: null,
+    passed: null,
+    provisional: !limits.confirmed,
+    limit_set: limits.key,
+    source: limits.source || "",
+    missing: [],
+    baseline: "lab",
+    inputs,
+    reason: null,
+    mode: "real_sample",
+    rule,
+    min_pairs: minPairs,
+    pairs,
+    pairs_total: judged.length,
+    pairs_passed: within,
+    pairs_required: null,
+    standard: null,
+  };
+  if (belowBand != null && judged.length < minPairs) {
+    return Object.assign(out, standardCheck(computation, standard || {}, belowBand, limits));
+  }
+  if (complete.length < minPairs || judged.length < minPairs) {
+    out.reason = complete.length < minPairs ? "too_few_pairs" : "not_computable";
+    if (complete.length < minPairs) out.missing = ["pairs"];
+    return out;
+  }
+  const required = pairsRequired(judged.length, rule);
+  out.pairs_required = required;
+  out.passed = within >= required;
+  if (rule === "all") {
+    let worst = judged[0];
+    for (const p of judged.slice(1)) {
+      const x = decimalOf(p.value);
+      const w = decimalOf(worst.value);
+      if (compare({ m: abs(x.m), e: x.e }, { m: abs(w.m), e: w.e }) > 0) worst = p;
+    }
+    const band = selectBand(limits.bands || [], decimalOf(worst.lab)) || {};
+    const limit = band.limit || {};
+    Object.assign(out, {
+      value: worst.value,
+      value_type: limit.type === "absolute" ? "absolute" : "fraction",
+      limit: limit.value ?? null,
+      limit_type: limit.type ?? null,
+      limit_unit: limit.type === "absolute" ? (limit.unit ?? null) : null,
+      band: worst.band,
+    });
+  }
+  return out;
+}
+
+function pairRows(block, computation) {
+  const table = block?.[computation.pairs];
+  const rows = (Array.isArray(table) ? table : [])
+    .filter((row) => row && typeof row === "object" && !Array.isArray(row))
+    .map((row) => {
+      const out = {};
+      for (const [role, column] of Object.entries(computation.inputs)) out[role] = numberOf(row[column]);
+      return out;
+    });
+  const standard = {};
+  for (const [role, item] of Object.entries(computation.standard || {})) standard[role] = numberOf(block?.[item]);
+  return [rows, standard];
+}
+
 function sectionValues(block, computation) {
   const values = {};
   for (const [role, itemKey] of Object.entries(computation.inputs)) {
@@ -300,9 +489,20 @@ function blockAnswers(form, answers, blockKey) {
 export function judgeForm(form, answers) {
   return form.computations.map((comp) => {
     const block = form.blocks.find((b) => b.key === comp.block);
-    const values = sectionValues(blockAnswers(form, answers, comp.block), comp);
-    const j = comp.limits ? judge(comp, values, comp.limits) : unjudged(comp, values);
+    const answered = blockAnswers(form, answers, comp.block);
     const labels = new Map(block.items.map((i) => [i.key, i.label]));
+    if (comp.kind === PAIRS_KIND) {
+      const [rows, standard] = pairRows(answered, comp);
+      const j = comp.limits
+        ? judgePairs(comp, rows, standard, comp.limits, comp.instrument ?? null)
+        : unjudged(comp, standard);
+      const item = (role) =>
+        role === "pairs" ? comp.pairs : (comp.standard || {})[role.replace(/^standard_/, "")];
+      const missingLabels = j.missing.map((role) => labels.get(item(role)) || role);
+      return { ...j, block: comp.block, label: comp.label || "", missingLabels, filled: rows.length };
+    }
+    const values = sectionValues(answered, comp);
+    const j = comp.limits ? judge(comp, values, comp.limits) : unjudged(comp, values);
     const missingLabels = j.missing.map((role) => labels.get(comp.inputs[role]) || role);
     return { ...j, block: comp.block, label: comp.label || "", missingLabels };
   });
@@ -322,6 +522,7 @@ const signed = (x, text) => (x > 0 ? `+${text}` : text);
 /** A judgement in words: 零点漂移 +1.2% F.S.（限值 ±5% F.S.）合格, with 待核实 when its limit set is
  * not confirmed, 缺少：… when inputs are missing, 无法计算：… when it cannot be computed. */
 export function judgementText(j) {
+  if (j.kind === PAIRS_KIND) return pairsText(j);
   const label = j.label ? `${j.label} ` : "";
   if (j.missing && j.missing.length) {
     return `${label}缺少：${(j.missingLabels || j.missing).join("、")}`;
@@ -338,6 +539,46 @@ export function judgementText(j) {
   return `${label}${valueText}${unit}${fs}（限值 ${limitText}${unit}${fs}）${result}${
     j.provisional ? "（限值待核实）" : ""
   }`;
+}
+
+function valueWords(j, value, limit) {
+  const kind = j.limit_type;
+  const unit = kind === "absolute" && j.limit_unit ? ` ${j.limit_unit}` : "";
+  const valueText = kind === "absolute" ? signed(value, fmt(value)) : signed(value, percent(value));
+  const limitText = kind === "absolute" ? `±${fmt(limit)}` : `±${percent(limit)}`;
+  return [`${valueText}${unit}`, `${limitText}${unit}`];
+}
+
+/** A comparison of pairs in words: 3/4 对合格（4 对中至少 3 对在限值内）合格; below the band, the
+ * standard sample that replaced the real sample; what is still missing. */
+function pairsText(j) {
+  const label = j.label ? `${j.label} ` : "";
+  const result = j.passed ? "合格" : "不合格";
+  const flag = j.provisional ? "（限值待核实）" : "";
+  if (j.reason === "no_limits") return `${label}无法计算：${REASONS.no_limits}`;
+  if (j.mode === "standard_sample") {
+    const below = j.band?.max != null ? `实际水样低于 ${fmt(j.band.max)}${j.limit_unit ? ` ${j.limit_unit}` : ""}，` : "";
+    if (j.reason === "standard_sample_required") {
+      return `${label}${below}须以标准样品代替：请填写${(j.missingLabels || j.missing).join("、")}`;
+    }
+    if (j.reason === "standard_out_of_range") {
+      const r = j.standard?.range || {};
+      return `${label}${below}代替用标准样品浓度须在 ${fmt(r.min)}–${fmt(r.max)}${j.limit_unit ? ` ${j.limit_unit}` : ""}`;
+    }
+    if (j.value == null) return `${label}无法计算：${REASONS[j.reason] || "未判定"}`;
+    const [valueText, limitText] = valueWords(j, j.value, j.limit);
+    return `${label}${below}以标准样品代替：${valueText}（限值 ${limitText}）${result}${flag}`;
+  }
+  if (j.pairs_required == null) {
+    if (j.reason === "not_computable") return `${label}无法计算：${REASONS.not_computable}`;
+    return `${label}比对数据不足：已填 ${j.filled ?? j.pairs_total} 组，至少 ${j.min_pairs} 组`;
+  }
+  const counts = `${j.pairs_passed}/${j.pairs_total} 对合格`;
+  if (j.rule === "all") {
+    const [valueText, limitText] = valueWords(j, j.value, j.limit);
+    return `${label}${counts}，最大误差 ${valueText}（限值 ${limitText}）${result}${flag}`;
+  }
+  return `${label}${counts}（${j.pairs_total} 对中至少 ${j.pairs_required} 对在限值内）${result}${flag}`;
 }
 
 const judgementClass = (j) => (j.passed === true ? "pass" : j.passed === false ? "fail" : "unknown");
@@ -533,7 +774,11 @@ function itemHtml(block, item, blockAnswersValue, offsetMinutes) {
     }
     case "table": {
       const columns = item.columns || [];
-      const rows = [...(Array.isArray(value) ? value : []), ...Array(EMPTY_TABLE_ROWS).fill({})];
+      // A comparison needs at least min_rows pairs (HJ 355-2019: 3; level: 6) and may take more:
+      // enough empty rows are drawn for them and two more (blank rows are not sent).
+      const filled = Array.isArray(value) ? value : [];
+      const empties = Math.max(EMPTY_TABLE_ROWS, (item.min_rows || 0) + 2 - filled.length);
+      const rows = [...filled, ...Array(empties).fill({})];
       const head = columns
         .map((c) => `<th scope="col">${esc(c.label)}${c.unit ? `（${esc(c.unit)}）` : ""}</th>`)
         .join("");
@@ -548,7 +793,7 @@ function itemHtml(block, item, blockAnswersValue, offsetMinutes) {
       return (
         `<div ${attrs} role="group" aria-label="${esc(item.label)}">${itemHead(item)}` +
         `<table class="om-table"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>` +
-        `<small class="om-hint">整行留空的行不会提交；填写的行须各列填全。</small>${hint(item)}</div>`
+        `<small class="om-hint">${item.min_rows ? `至少填写 ${esc(item.min_rows)} 组；` : ""}整行留空的行不会提交；填写的行须各列填全。</small>${hint(item)}</div>`
       );
     }
     case "photo":
@@ -685,7 +930,8 @@ export function missingRequired(form, answers) {
   for (const block of form.blocks) {
     const values = blockAnswers(form, answers, block.key);
     for (const item of block.items) {
-      if (item.required && !answered(values[item.key])) {
+      const short = item.min_rows && Array.isArray(values[item.key]) && values[item.key].length < item.min_rows;
+      if ((item.required && !answered(values[item.key])) || short) {
         out.push({ block: block.key, item: item.key, label: item.label, blockTitle: block.title });
       }
     }
