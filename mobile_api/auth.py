@@ -20,6 +20,7 @@ from mobile_api.common import (
 from server.access import devices_for, get_visible
 from server.accounts import services
 from server.accounts.models import Device, User
+from server.regions import region_name
 from server.registry.models import Employment
 
 
@@ -58,6 +59,13 @@ class MeSerializer(serializers.Serializer):
     posts = serializers.SerializerMethodField()
     enterprise = serializers.SerializerMethodField()
     region_code = serializers.CharField()
+    region_name = serializers.SerializerMethodField(
+        help_text="The region's name (a regulator's), e.g. 上海市徐汇区."
+    )
+    phone = serializers.CharField(help_text="The bound phone number (the account's own).")
+
+    def get_region_name(self, user: User) -> str:
+        return region_name(user.region_code)
 
     def get_name(self, user: User) -> str:
         return user.person.name if user.person_id else user.get_full_name() or user.username
@@ -196,3 +204,48 @@ class DeviceRevokeView(APIView):
         device = get_visible(devices_for(request.user), device_id)
         services.device_revoke(device=device, actor=request.user)
         return Response(DeviceOut(get_visible(devices_for(request.user), device_id)).data)
+
+
+# --- The account's own settings (seed 001 §3.7.1 主账号管理) -------------------------------------------
+class PasswordChangeIn(serializers.Serializer):
+    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class PhoneChangeIn(serializers.Serializer):
+    password = serializers.CharField(
+        max_length=128,
+        trim_whitespace=False,
+        help_text="The current password: a phone change is re-verified.",
+    )
+    phone = serializers.CharField(max_length=30, help_text="An 11-digit mainland China mobile number.")
+
+
+class PasswordChangeView(APIView):
+    """Change the password (``current_password`` checked; ``wrong_password``, ``weak_password``).
+    Every other phone of the account is signed out (its token revoked) and every browser session
+    ends; the phone asking keeps its token."""
+
+    @extend_schema(request=PasswordChangeIn, responses=MeSerializer)
+    def post(self, request: Request) -> Response:
+        data = parse(PasswordChangeIn, request.data)
+        user = services.account_password_change(
+            user=request.user,
+            current_password=data["current_password"],
+            new_password=data["new_password"],
+            keep_token=getattr(request, "device_token", None),
+        )
+        return Response(MeSerializer(user).data)
+
+
+class PhoneChangeView(APIView):
+    """Change the bound phone number, re-verified by the current password (``wrong_password``,
+    ``phone_invalid``, ``phone_taken``: bound to another account in service, ``phone_unchanged``)."""
+
+    @extend_schema(request=PhoneChangeIn, responses=MeSerializer)
+    def post(self, request: Request) -> Response:
+        data = parse(PhoneChangeIn, request.data)
+        user = services.account_phone_change(
+            user=request.user, password=data["password"], phone=data["phone"]
+        )
+        return Response(MeSerializer(user).data)

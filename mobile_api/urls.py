@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from mobile_api import (
     audit,
     auth,
+    certificates,
     evidence,
     home,
     notifications,
@@ -60,6 +61,8 @@ urlpatterns = [
     path("auth/wechat/login", auth.WeChatLoginView.as_view(), name="wechat-login"),
     path("auth/wechat/bind", auth.WeChatBindView.as_view(), name="wechat-bind"),
     path("auth/logout", auth.LogoutView.as_view(), name="logout"),
+    path("auth/password", auth.PasswordChangeView.as_view(), name="password-change"),
+    path("auth/phone", auth.PhoneChangeView.as_view(), name="phone-change"),
     path("auth/devices", auth.DeviceListView.as_view(), name="devices"),
     path("auth/devices/<uuid:device_id>/revoke", auth.DeviceRevokeView.as_view(), name="device-revoke"),
     path("me", auth.MeView.as_view(), name="me"),
@@ -93,6 +96,9 @@ urlpatterns = [
     path("om/overdue", om_manage.OverdueView.as_view(), name="om-overdue"),
     path("evidence", evidence.EvidenceView.as_view(), name="evidence"),
     path("statistics", statistics.StatisticsView.as_view(), name="statistics"),
+    path("certificates", certificates.CertificateListView.as_view(), name="certificates"),
+    path("certificates/search", certificates.CertificateSearchView.as_view(), name="certificates-search"),
+    path("certificates/export", certificates.CertificateExportView.as_view(), name="certificates-export"),
     path("tasks/<uuid:task_id>/track/points", tracks.TrackPointList.as_view(), name="task-track-points"),
     path("audit", audit.AuditListView.as_view(), name="audit"),
     path(

@@ -92,12 +92,22 @@ def navigation(user: User) -> list[Link]:
         links.append(Link("contracts", t("委托合同", "Contracts"), reverse("workspace:contracts")))
     elif user.role == Role.REGULATOR:
         links.append(Link("contracts", t("合同查看", "Contracts"), reverse("workspace:contracts")))
+    # 信息变更申请 (seed 003 合同管理 / 运维任务管理; workspace/views/om_manage.py): the agency asks, the
+    # enterprise or its region's regulator decides.
+    if user.role in (*AGENCY_ADMINS, Role.ENTERPRISE, Role.REGULATOR):
+        links.append(
+            Link("om-changes", t("信息变更申请", "Change requests"), reverse("workspace:om-changes"))
+        )
     # -- end agency office --
     # -- staff --
     # 监测人员 (workspace/views/staff.py): the agency's administrators keep it; regulators read their
     # region's agencies' staff.
     if user.role in (*AGENCY_ADMINS, Role.REGULATOR):
         links.append(Link("staff", t("监测人员", "Staff"), reverse("workspace:staff")))
+        # 持证查询 (seed 000; workspace/views/certificates.py): the same readers as the staff pages.
+        links.append(
+            Link("certificates", t("持证查询", "Certificate holders"), reverse("workspace:certificates"))
+        )
     # -- end staff --
     # -- O&M management (O&M tasks, 运维管理, reports, violations) --
     # workspace/views/om_manage.py and agency_violations.py: the agency's accounts (a field or
@@ -120,7 +130,7 @@ def navigation(user: User) -> list[Link]:
         links.append(Link("admin", t("管理后台", "Admin"), reverse("admin:index")))
     links += [
         Link("phones", phones_label(user), reverse("workspace:phones")),
-        Link("password", t("修改密码", "Change password"), reverse("workspace:password")),
+        Link("password", t("账号设置", "Account settings"), reverse("workspace:password")),
     ]
     return links
 

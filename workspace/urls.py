@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from workspace.views import accounts, home, om, photos, platform, projects, regulator, tasks
+from workspace.views import accounts, certificates, home, om, photos, platform, projects, regulator, tasks
 
 app_name = "workspace"
 
@@ -9,11 +9,14 @@ urlpatterns = [
     path("sign-in/", accounts.sign_in, name="sign-in"),
     path("sign-out/", accounts.sign_out, name="sign-out"),
     path("account/password/", accounts.password, name="password"),
+    path("account/phone/", accounts.phone_change, name="account-phone"),
     path("account/phones/", accounts.phones, name="phones"),
     path("account/phones/<uuid:device_id>/revoke", accounts.phone_revoke, name="phone-revoke"),
     path("agency/", home.agency_home, name="agency-home"),
     path("enterprise/", home.enterprise_home, name="enterprise-home"),
     path("regulator/", regulator.home, name="regulator-home"),
+    path("certificates/", certificates.certificate_list, name="certificates"),
+    path("certificates/export", certificates.certificate_export, name="certificates-export"),
     path("regulator/filings/", regulator.filings, name="regulator-filings"),
     path("regulator/filings/<int:pk>/", regulator.filing, name="regulator-filing"),
     path("regulator/projects/", regulator.projects, name="regulator-projects"),

@@ -14,7 +14,15 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count, Q
 
 from server.accounts.models import AGENCY_ROLES, STAFF_ROLES, Device, DeviceToken, Role, User, WeChatBinding
-from server.accounts.services import account_close, check_staff_person, device_revoke, token_revoke
+from server.accounts.services import (
+    account_close,
+    check_person_free,
+    check_phone_free,
+    check_staff_person,
+    device_revoke,
+    normalize_mobile,
+    token_revoke,
+)
 from server.errors import DomainError
 from server.registry.admin import ReadOnlyAdmin, ReadOnlyInline, domain_message, run_for_each
 
@@ -42,14 +50,24 @@ class ScopeFormMixin:
             self.add_error("enterprise", "该角色的账号不属于排污企业，请清空。")
         if role == Role.REGULATOR and not re.fullmatch(r"\d{6}", region_code):
             self.add_error("region_code", "监管方账号须填写 6 位辖区行政区划代码，如 310104。")
+        is_active = cleaned.get("is_active", self.instance.is_active if self.instance.pk else True)
         if role in STAFF_ROLES:
             try:
                 check_staff_person(person=person, agency=agency)
+                if is_active:
+                    # The admin is one more path that gives accounts (issue 23): the same rule.
+                    check_person_free(person=person, exclude=self.instance)
             except DomainError as exc:
                 self.add_error("person", domain_message(exc))
         elif person is not None:
             self.add_error("person", "只有现场人员和审核人员的账号关联技术人员，请清空。")
-        is_active = cleaned.get("is_active", self.instance.is_active if self.instance.pk else True)
+        phone = cleaned.get("phone") or ""
+        if phone and is_active and ("phone" in self.changed_data or not self.instance.pk):
+            try:
+                cleaned["phone"] = normalize_mobile(phone)
+                check_phone_free(phone=cleaned["phone"], exclude=self.instance)
+            except DomainError as exc:
+                self.add_error("phone", domain_message(exc))
         if role == Role.AGENCY_MAIN and agency is not None and is_active:
             other_main = (
                 User.objects.filter(agency=agency, role=Role.AGENCY_MAIN, is_active=True)

@@ -107,3 +107,35 @@ WECHAT_ALREADY_BOUND = ErrorCode(
     "该微信或该账号已绑定，请先解除原绑定。",
     "This WeChat user or this account is already bound; unbind it first.",
 )
+
+# --- The account's own settings (seed 001 §3.7.1 主账号管理: password and the bound phone) -------------
+WRONG_PASSWORD = ErrorCode(
+    "wrong_password",
+    400,
+    "当前密码不正确。",
+    "The current password is not correct.",
+)
+PHONE_INVALID = ErrorCode(
+    "phone_invalid",
+    400,
+    "手机号格式不正确：请填写 11 位中国大陆手机号，如 13912345678。",
+    "The phone number is not valid: give an 11-digit mainland China mobile number, e.g. 13912345678.",
+)
+PHONE_TAKEN = ErrorCode(
+    "phone_taken",
+    409,
+    "该手机号已绑定其他账号，请换一个手机号，或先在原账号中更换。",
+    "This phone number is bound to another account; use another number or change it there first.",
+)
+PHONE_UNCHANGED = ErrorCode(
+    "phone_unchanged",
+    400,
+    "新手机号与当前绑定的手机号相同。",
+    "The new phone number is the one already bound.",
+)
+PASSWORD_UNCHANGED = ErrorCode(
+    "password_unchanged",
+    400,
+    "新密码不能与当前密码相同。",
+    "The new password must differ from the current one.",
+)

@@ -106,6 +106,19 @@ class User(AbstractUser):
                 condition=Q(role="agency_main", is_active=True),
                 name="user_one_main_per_agency",
             ),
+            # The same person is never given two accounts in service (seed 002 账号分配; issue 23):
+            # services.check_person_free says so first, this holds against every other path.
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(is_active=True, person__isnull=False),
+                name="user_one_account_per_person",
+            ),
+            # Seed 001 §2.3.2 signs in by the bound phone number: one number, one account in service.
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=Q(is_active=True) & ~Q(phone=""),
+                name="user_phone_unique_active",
+            ),
         ]
 
 

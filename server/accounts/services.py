@@ -4,6 +4,7 @@ WeChat binding). The REST views call these; nothing else creates users or tokens
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +22,7 @@ from server.accounts import errors
 from server.accounts.models import AGENCY_ROLES, STAFF_ROLES, Device, DeviceToken, Role, User, WeChatBinding
 from server.accounts.standing import in_service, in_service_q, sign_out_everywhere
 from server.accounts.wechat import exchange_code
+from server.audit import services as audit
 from server.errors import VALIDATION_FAILED, DomainError
 from server.lookups import unique_or_none
 from server.privacy.crypto import UnreadableError, decrypt_text, encrypt_text
@@ -80,11 +82,11 @@ def account_create(
         raise DomainError(errors.USERNAME_TAKEN, username=username)
     if role in STAFF_ROLES:
         check_staff_person(person=person, agency=agency)
-        # Seed 002 账号分配: a person is given one account, never a second beside it (F10 item 9).
-        held = User.objects.filter(person=person, is_active=True).values_list("username", flat=True).first()
-        if held is not None:
-            raise DomainError(errors.PERSON_HAS_ACCOUNT, username=held)
+        check_person_free(person=person)
         first_name = first_name or person.name
+    if phone:
+        phone = normalize_mobile(phone)
+        check_phone_free(phone=phone)
     user = User(
         username=username,
         role=role,
@@ -102,7 +104,126 @@ def account_create(
         with transaction.atomic():
             user.save()
     except IntegrityError:
+        # A race with another request: the constraints decide (user_one_account_per_person,
+        # user_phone_unique_active, the username) and the check that lost is said again.
+        if person is not None and role in STAFF_ROLES:
+            check_person_free(person=person)
+        if phone:
+            check_phone_free(phone=phone)
         raise DomainError(errors.USERNAME_TAKEN, username=username) from None
+    return user
+
+
+def check_person_free(*, person: Person, exclude: User | None = None) -> None:
+    """Seed 002 账号分配 and seed 001 一人一机构: a person is given one account, never a second beside
+    it (F10 item 9). Every path that gives an account calls this (the services, the admin); the
+    ``user_one_account_per_person`` constraint refuses what slips past it."""
+    held = User.objects.filter(person=person, is_active=True)
+    if exclude is not None and exclude.pk is not None:
+        held = held.exclude(pk=exclude.pk)
+    username = held.values_list("username", flat=True).first()
+    if username is not None:
+        raise DomainError(errors.PERSON_HAS_ACCOUNT, username=username)
+
+
+# Mainland China mobile numbers (GB/T 13399 numbering; MIIT's 13x-19x blocks): eleven digits from 1[3-9].
+MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+def normalize_mobile(phone: str) -> str:
+    """The eleven digits of a mainland mobile number as people type it (spaces, hyphens, +86 or 0086
+    before it), or phone_invalid."""
+    text = re.sub(r"[\s\-()（）]", "", phone or "")
+    for prefix in ("+86", "0086"):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    if len(text) == 13 and text.startswith("86"):
+        text = text[2:]
+    if not MAINLAND_MOBILE.fullmatch(text):
+        raise DomainError(errors.PHONE_INVALID, details={"phone": [errors.PHONE_INVALID.message("zh")]})
+    return text
+
+
+def check_phone_free(*, phone: str, exclude: User | None = None) -> None:
+    """Seed 001 §2.3.2 signs in by the bound phone number and a text code: a number names one
+    account in service (the ``user_phone_unique_active`` constraint holds it too)."""
+    taken = User.objects.filter(phone=phone, is_active=True)
+    if exclude is not None and exclude.pk is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise DomainError(errors.PHONE_TAKEN, details={"phone": [errors.PHONE_TAKEN.message("zh")]})
+
+
+def _mask_phone(phone: str) -> str:
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else ("****" if phone else "")
+
+
+def _require_password(user: User, password: str) -> None:
+    if not password or not user.check_password(password):
+        raise DomainError(
+            errors.WRONG_PASSWORD, details={"current_password": [errors.WRONG_PASSWORD.message("zh")]}
+        )
+
+
+@transaction.atomic
+def account_phone_change(*, user: User, password: str, phone: str) -> User:
+    """Seed 001 §3.7.1 (绑定手机号更换): the user changes the bound phone number, proving who they
+    are with the current password (a session left open on a shared office PC must not move the
+    number that signs in). Audited with the number masked."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _require_password(user, password)
+    phone = normalize_mobile(phone)
+    if phone == user.phone:
+        raise DomainError(errors.PHONE_UNCHANGED, details={"phone": [errors.PHONE_UNCHANGED.message("zh")]})
+    check_phone_free(phone=phone, exclude=user)
+    old = user.phone
+    user.phone = phone
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["phone"])
+    except IntegrityError:
+        raise DomainError(errors.PHONE_TAKEN, details={"phone": [errors.PHONE_TAKEN.message("zh")]}) from None
+    audit.record(
+        "account.phone_changed",
+        subject=user,
+        actor=user,
+        summary=f"更换绑定手机号：{_mask_phone(old) or '（无）'} → {_mask_phone(phone)}",
+        changes={"phone": [_mask_phone(old), _mask_phone(phone)]},
+    )
+    return user
+
+
+@transaction.atomic
+def account_password_change(
+    *, user: User, current_password: str, new_password: str, keep_token: DeviceToken | None = None
+) -> User:
+    """Seed 001 §3.7.1 (登录密码修改). A new password ends every other sign-in of the account: its
+    other browser sessions (their session hash no longer matches; the caller keeps its own with
+    ``update_session_auth_hash``) and its phones' tokens, except ``keep_token``, the phone asking.
+    Someone who learnt the old password is signed out wherever they used it."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _require_password(user, current_password)
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise DomainError(errors.WEAK_PASSWORD, details={"new_password": exc.messages}) from None
+    if user.check_password(new_password):
+        raise DomainError(
+            errors.PASSWORD_UNCHANGED, details={"new_password": [errors.PASSWORD_UNCHANGED.message("zh")]}
+        )
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    tokens = DeviceToken.objects.filter(user=user, revoked_at__isnull=True)
+    if keep_token is not None:
+        tokens = tokens.exclude(pk=keep_token.pk)
+    revoked = tokens.update(revoked_at=timezone.now(), revoked_by=user)
+    audit.record(
+        "account.password_changed",
+        subject=user,
+        actor=user,
+        summary="修改登录密码" + (f"，{revoked} 台手机已退出登录" if revoked else ""),
+        changes={"tokens_revoked": revoked},
+    )
     return user
 
 

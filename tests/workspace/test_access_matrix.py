@@ -66,6 +66,7 @@ OUTSIDE = {"sign-in", "sign-out", "set_language"}
 MATRIX: dict[str, Row] = {
     "index": Row("", EVERYONE, ok=(302,)),
     "password": Row("", EVERYONE),
+    "account-phone": Row("", EVERYONE, post=True),  # 账号设置: the bound phone (a form)
     "phones": Row("", EVERYONE),
     "phone-revoke": Row("phone", ADMINS | {FIELD}, post=True),  # the phone is the field user's
     "agency-home": Row("", AGENCY),
@@ -125,6 +126,9 @@ MATRIX: dict[str, Row] = {
     "staff-edit": Row("staff", ADMINS, post=True),
     "staff-certificate": Row("staff", ADMINS, post=True),
     "staff-depart": Row("staff", ADMINS, post=True),
+    # 持证查询 (seed 000): the region's or the agency's own certificate holders, and the export.
+    "certificates": Row("", ADMINS | {REGULATOR}),
+    "certificates-export": Row("", ADMINS | {REGULATOR}),
     # O&M management, reports and the agency's violations.
     # The sampler is not on the O&M task's staff: the task is not theirs to see (server.access).
     "om-tasks": Row("", AGENCY),

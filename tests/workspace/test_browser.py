@@ -91,7 +91,7 @@ def test_each_role_signs_in_and_reads_its_home(browser, live_server, settings):
     wait.until(lambda d: "已退出" in d.find_element(By.ID, f"device-{phone}").text)
     assert browser.execute_script("return window.notReloaded === true;")
     assert not DeviceToken.objects.filter(device_id=phone, revoked_at__isnull=True).exists()
-    browser.find_element(By.LINK_TEXT, "修改密码").click()
+    browser.find_element(By.LINK_TEXT, "账号设置").click()
     wait.until(lambda d: d.current_url.endswith("/account/password/"))
     shot("password")
     sign_out()
