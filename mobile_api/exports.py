@@ -37,6 +37,7 @@ from mobile_api.common import XLSX, xlsx_response
 from server.errors import DomainError
 from server.fields import DayField, IdField, instant
 from server.geo import CoordinateSystem, from_wgs84
+from server.om import forms
 from server.spreadsheets import cell_value, text_cells
 
 CSV = "text/csv"
@@ -98,7 +99,20 @@ def csv_response(
 
 
 def xlsx_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    return xlsx_sheets([(title, headers, rows)])
+
+
+def xlsx_sheets(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """A workbook of one sheet per (title, headers, rows)."""
     book = Workbook(write_only=True)
+    for title, headers, rows in sheets:
+        _write_sheet(book, title, headers, rows)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_sheet(book: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     sheet = book.create_sheet(title)
     for index, header in enumerate(headers, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(12, 2 * len(header) + 4)
@@ -118,9 +132,6 @@ def xlsx_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
             cells.append(cell)
         text_cells(cells)  # never a formula, whatever the text starts with
         sheet.append(cells)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def table_response(
@@ -130,6 +141,16 @@ def table_response(
     if file_format == "csv":
         return csv_response(headers, rows, f"{title}.csv")
     return xlsx_response(xlsx_table(title, headers, rows), f"{title}.xlsx")
+
+
+PDF = "application/pdf"
+
+
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    """A printed form, opened in the browser's viewer (inline) and saved under its own name."""
+    response = HttpResponse(content, content_type=PDF)
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    return response
 
 
 def local(value: dt.datetime | None) -> dt.datetime | None:
@@ -190,10 +211,82 @@ OM_RECORD_EXPORT_HEADERS = (
     "仪器",
     "提交时间",
     "作废原因",
+    "不合格判定数",
+    "计算判定",  # each: value, limit, 合格/不合格, 待核实, the clause (seed 003 表单详情)
+    "填报内容",  # each answer by its item's label, section by section
+)
+OM_ANSWER_HEADERS = (
+    "记录ID",
+    "运维日期",
+    "排口/点位",
+    "表单名称",
+    "检查维护频次",
+    "章节",
+    "仪器",
+    "检查项目",
+    "填报内容",
+)
+OM_JUDGEMENT_HEADERS = (
+    "记录ID",
+    "运维日期",
+    "排口/点位",
+    "表单名称",
+    "章节",
+    "仪器",
+    "计算项",
+    "计算值",
+    "限值",
+    "判定",
+    "待核实",
+    "依据条款",
 )
 
 
-def om_record_export_row(record) -> list:
+def om_record_sections(record) -> list[dict]:
+    """The record laid out as its detail page shows it (``server.om.forms.present``): a record
+    selected with its template and its instruments prefetched, so that a list runs no query per row."""
+    return forms.present(record.template, record.answers, record.judgements, list(record.instruments.all()))
+
+
+def _instrument_name(section: dict) -> str:
+    i = section.get("instrument")
+    return f"{i['name']} {i['model']}（{i['serial_number']}）" if i else ""
+
+
+def om_answer_text(item: dict) -> str:
+    """One answer as text: a table row by row (each cell with its column's label), else as shown."""
+    if item.get("kind") == "table" and item.get("rows"):
+        columns = [c["label"] + (f"（{c['unit']}）" if c.get("unit") else "") for c in item["columns"]]
+        return "；".join(
+            f"第{n}行：" + "，".join(f"{c} {v}" for c, v in zip(columns, row, strict=False) if v != "")
+            for n, row in enumerate(item["rows"], start=1)
+        )
+    return item["text"]
+
+
+def om_judgement_result(j: dict) -> str:
+    return j["result"] + ("（待核实）" if j["provisional"] else "")
+
+
+def om_judgement_text(j: dict, instrument: str = "") -> str:
+    """``零点漂移 12.5%，限值 ±10%，不合格（待核实），依据：HJ 355-2019 …``"""
+    label = f"{instrument} {j['label']}".strip()
+    text = f"{label} {j['value_text']}，限值 {j['limit_text']}，{om_judgement_result(j)}"
+    return text + (f"，依据：{j['source']}" if j.get("source") else "")
+
+
+def _section_title(section: dict) -> str:
+    instrument = _instrument_name(section)
+    return f"{section['title']}（{instrument}）" if instrument else section["title"]
+
+
+def om_record_export_row(record, sections: list[dict] | None = None) -> list:
+    sections = om_record_sections(record) if sections is None else sections
+    judgements = [om_judgement_text(j, _instrument_name(s)) for s in sections for j in s["judgements"]]
+    answers = [
+        f"【{_section_title(s)}】" + "；".join(f"{i['label']}：{om_answer_text(i)}" for i in s["items"])
+        for s in sections
+    ]
     return [
         str(record.pk),
         record.om_date,
@@ -208,7 +301,68 @@ def om_record_export_row(record) -> list:
         ", ".join(f"{i.get_kind_display()} {i.model}" for i in record.instruments.all()),
         local(record.submitted_at),
         record.void_reason,
+        sum(1 for j in record.judgements or [] if isinstance(j, dict) and j.get("passed") is False),
+        "\n".join(judgements),
+        "\n".join(answers),
     ]
+
+
+def om_answer_rows(record, sections: list[dict]) -> Iterator[list]:
+    for s in sections:
+        for item in s["items"]:
+            yield [
+                str(record.pk),
+                record.om_date,
+                record.outlet.name,
+                record.template.name,
+                s.get("group_label") or "",
+                s["title"],
+                _instrument_name(s),
+                item["label"],
+                om_answer_text(item),
+            ]
+
+
+def om_judgement_rows(record, sections: list[dict]) -> Iterator[list]:
+    for s in sections:
+        for j in s["judgements"]:
+            yield [
+                str(record.pk),
+                record.om_date,
+                record.outlet.name,
+                record.template.name,
+                s["title"],
+                _instrument_name(s),
+                j["label"],
+                j["value_text"],
+                j["limit_text"],
+                j["result"],
+                "待核实" if j["provisional"] else "",
+                j.get("source", ""),
+            ]
+
+
+def om_records_export(records: Iterable, file_format: str) -> HttpResponse | StreamingHttpResponse:
+    """运维记录 as a table: one row per record with its judgements and answers as text (CSV, and the
+    first sheet of the workbook); the workbook adds a sheet of answers (one row per item) and one of
+    judgements (one row per computed value), each by its record's id, for filtering in Excel."""
+    if file_format == "csv":
+        rows = (om_record_export_row(r) for r in records)
+        return csv_response(OM_RECORD_EXPORT_HEADERS, rows, "运维记录.csv")
+    main, answers, judgements = [], [], []
+    for record in records:
+        sections = om_record_sections(record)
+        main.append(om_record_export_row(record, sections))
+        answers.extend(om_answer_rows(record, sections))
+        judgements.extend(om_judgement_rows(record, sections))
+    content = xlsx_sheets(
+        [
+            ("运维记录", OM_RECORD_EXPORT_HEADERS, main),
+            ("填报内容", OM_ANSWER_HEADERS, answers),
+            ("计算判定", OM_JUDGEMENT_HEADERS, judgements),
+        ]
+    )
+    return xlsx_response(content, "运维记录.xlsx")
 
 
 class CrsIn(serializers.Serializer):

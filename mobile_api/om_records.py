@@ -22,19 +22,19 @@ from media_rules.services import photo_data
 from mobile_api.common import FilterSet, parse, parse_query
 from mobile_api.exports import (
     FORMAT_PARAMETER,
-    OM_RECORD_EXPORT_HEADERS,
+    PDF,
     TABLE_RESPONSES,
     ExportIn,
     FileFormatNegotiation,
-    om_record_export_row,
-    table_response,
+    om_records_export,
+    pdf_response,
 )
 from mobile_api.photos import CONTENT_TYPES, open_stored
 from mobile_api.tracks import CheckInOut
 from server import access
 from server.errors import NOT_FOUND, DomainError
 from server.fields import DayField, IdField, check_day
-from server.om import forms
+from server.om import forms, printing
 from server.om.models import ConfirmedVersion, OmRecord, OmRecordEvent, OmRecordVersion, ReviewedVersion
 from server.om.operations import (
     DayConfirmPayload,
@@ -235,14 +235,28 @@ class OmRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         blob = record.signature
         return FileResponse(open_stored(blob), content_type=CONTENT_TYPES.get(blob.format))
 
+    @extend_schema(
+        responses={(200, PDF): OpenApiTypes.BINARY},
+        description="打印: the record as the signed form (PDF, A4): the template's sections with the "
+        "answers and the computed judgements (value, limit, 合格/不合格, 待核实, clause), the check-ins "
+        "(time, distance to the point), the technician's signature and work photo, the enterprise's "
+        "confirmations and the agency's reviews with their signers, times, signatures and photos. "
+        "Whoever sees the record may print it; anyone else gets 404.",
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=FileFormatNegotiation)
+    def pdf(self, request: Request, pk=None) -> HttpResponse:
+        doc = printing.printable(request.user, pk)
+        return pdf_response(printing.record_pdf(doc), printing.filename(doc.record))
+
     @extend_schema(parameters=[FORMAT_PARAMETER], responses=TABLE_RESPONSES, filters=True)
     @action(detail=False, methods=["get"], content_negotiation_class=FileFormatNegotiation)
     def export(self, request: Request) -> HttpResponse | StreamingHttpResponse:
-        """导出: the records the list shows for the same filters, as Excel or CSV."""
+        """导出: the records the list shows for the same filters, as Excel or CSV, each with its answers
+        (by item label) and its computed judgements (value, limit, 合格/不合格, 待核实, clause). The
+        workbook adds a sheet of answers and one of judgements, one row each."""
         file_format = parse_query(ExportIn, request.query_params)["format"]
         records = self.filter_queryset(self.get_queryset().select_related("task", "enterprise"))
-        rows = (om_record_export_row(r) for r in records.iterator(chunk_size=500))
-        return table_response(file_format, title="运维记录", headers=OM_RECORD_EXPORT_HEADERS, rows=rows)
+        return om_records_export(records.iterator(chunk_size=500), file_format)
 
 
 class DaysView(APIView):

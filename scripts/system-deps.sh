@@ -25,13 +25,14 @@ for lib in "${!wanted[@]}"; do
 done
 # binutils gives ctypes.util.find_library the tools it uses to find the libraries above.
 command -v objdump >/dev/null || missing+=(binutils)
+# A TrueType Chinese font: printed O&M records (PDF) embed it (server/om/printing.py, PRINT_CJK_FONT;
+# the system check om.E001 fails without it), and the browser tests' screenshots are read with it.
+compgen -G "/usr/share/fonts/truetype/wqy/wqy-microhei*" >/dev/null || missing+=(fonts-wqy-microhei)
 # Headless Chromium and its driver, for the map page's browser test (tests/maps). Only the tests
 # need them: without root they are named, and the test skips outside CI instead of failing set-up.
 browser=()
 command -v chromium >/dev/null || browser+=(chromium)
 command -v chromedriver >/dev/null || browser+=(chromium-driver)
-# A Chinese font, so that the page's screenshot (a CI artifact) can be read: 1.6 MB.
-compgen -G "/usr/share/fonts/truetype/wqy/wqy-microhei*" >/dev/null || browser+=(fonts-wqy-microhei)
 # Node.js runs the JavaScript tests (make test-js: the sync client, tests/js) and the Node phone
 # that talks to the real server (tests/field_app); Debian's nodejs, if this machine has none.
 command -v node >/dev/null || browser+=(nodejs)

@@ -255,6 +255,10 @@ PHOTO_RULE_THRESHOLDS = json.loads(env_str("PHOTO_RULE_THRESHOLDS", "{}") or "{}
 OM_REPORT_MAX_BYTES = env_int("OM_REPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 # How far back the overdue list (超期) and its reminders look, in days.
 OM_OVERDUE_LOOKBACK_DAYS = env_int("OM_OVERDUE_LOOKBACK_DAYS", 31, minimum=1)
+# The Chinese font embedded in printed O&M records (PDF, server/om/printing.py): a TrueType font or
+# collection (ReportLab cannot embed CFF/OpenType). Debian's fonts-wqy-microhei by default; checked at
+# start (om.E001).
+PRINT_CJK_FONT = env_str("PRINT_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
 # --- Maps (the map page /map/ and the admin's map widgets; server/maps) ----------------------------
 # The base map's tiles. Points are stored in WGS-84; on GCJ-02 tiles (Gaode, Tencent) they are drawn

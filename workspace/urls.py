@@ -30,6 +30,7 @@ urlpatterns = [
     path("photos/<uuid:photo_id>/", photos.photo, name="photo"),
     path("om/records/<uuid:record_id>/", om.record, name="om-record"),
     path("om/records/<uuid:record_id>/review", om.record_review, name="om-record-review"),
+    path("om/records/<uuid:record_id>/pdf", om.record_pdf, name="om-record-pdf"),
     path(
         "om/confirmations/<uuid:act_id>/signature",
         om.confirmation_signature,

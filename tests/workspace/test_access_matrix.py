@@ -97,6 +97,7 @@ MATRIX: dict[str, Row] = {
     # O&M records, confirmation and review.
     "om-record": Row("om_record", ADMINS | {REVIEWER, ENTERPRISE, REGULATOR}),
     "om-record-review": Row("om_record", ADMINS | {REVIEWER}, post=True),
+    "om-record-pdf": Row("om_record", ADMINS | {REVIEWER, ENTERPRISE, REGULATOR}),
     "om-confirmation-signature": Row("confirmation", ADMINS | {REVIEWER, ENTERPRISE, REGULATOR}),
     "om-review-signature": Row("review", ADMINS | {REVIEWER, ENTERPRISE, REGULATOR}),
     "enterprise-day": Row("day", {ENTERPRISE}),

@@ -15,11 +15,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from mobile_api.exports import pdf_response
 from mobile_api.photos import CONTENT_TYPES, open_stored
 from server import access
 from server.accounts.models import Role
 from server.errors import NOT_FOUND, DomainError
 from server.fields import EARLIEST_DAY, LATEST_DAY
+from server.om import printing
 from server.om.models import OmRecord, Review
 from workspace import records, signing
 from workspace.i18n import t
@@ -110,6 +112,14 @@ def _record_page(request: HttpRequest, record_id, form: ReviewForm | None = None
 @page()
 def record(request: HttpRequest, record_id) -> HttpResponse:
     return _record_page(request, record_id)
+
+
+@page()
+def record_pdf(request: HttpRequest, record_id) -> HttpResponse:
+    """打印 PDF: the record as the signed form, for whoever sees the record (as ``GET
+    /om/records/{id}/pdf``)."""
+    doc = printing.printable(request.user, record_id)
+    return pdf_response(printing.record_pdf(doc), printing.filename(doc.record))
 
 
 @page(roles=REVIEW_ROLES)
