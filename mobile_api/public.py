@@ -142,8 +142,12 @@ class PublicReportView(PublicMixin, APIView):
         enterprise, issue date and the project's status. 404 when no report has this number."""
         number = number.strip()
         reports = list(
-            ProjectAttachment.objects.filter(kind=ProjectAttachment.Kind.REPORT, number=number)
+            # A deleted report, or one of a deleted project, is no longer the agency's word.
+            ProjectAttachment.objects.filter(
+                kind=ProjectAttachment.Kind.REPORT, number=number, deleted_at__isnull=True
+            )
             .exclude(number="")
+            .exclude(project__status=MonitoringProject.Status.DELETED)
             .select_related("project__agency", "project__enterprise")
             .order_by("issued_on", "id")
         )

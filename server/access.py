@@ -143,8 +143,13 @@ def certificates_for(user: User) -> QuerySet[Certificate]:
     return Certificate.objects.filter(person__employments__in=employments_for(user)).distinct()
 
 
-def projects_for(user: User) -> QuerySet[MonitoringProject]:
+def projects_for(user: User, *, with_deleted: bool = False) -> QuerySet[MonitoringProject]:
+    """The monitoring projects a user sees. A deleted project (seed 002 删除) is in no list, page or
+    pull; ``with_deleted`` is for the sync engine, which still finds its tasks to answer that they
+    are deleted and to hand phones their tombstones."""
     qs = MonitoringProject.objects.all()
+    if not with_deleted:
+        qs = qs.exclude(status=MonitoringProject.Status.DELETED)
     if user.role == Role.PLATFORM:
         return qs
     if user.role == Role.REGULATOR:

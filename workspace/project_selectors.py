@@ -154,7 +154,9 @@ def project_view(user: User, pk) -> ProjectView:
     return ProjectView(
         project=project,
         attachments=list(
-            project.attachments.select_related("uploaded_by__person").order_by("uploaded_at", "id")
+            project.attachments.filter(deleted_at__isnull=True)
+            .select_related("uploaded_by__person")
+            .order_by("uploaded_at", "id")
         ),
         assignments=list(
             ProjectAssignment.objects.filter(project=project)
@@ -172,7 +174,7 @@ def project_view(user: User, pk) -> ProjectView:
 
 def visible_attachment(user: User, project_pk, pk) -> ProjectAttachment:
     project = visible_project(user, project_pk)
-    return access.get_visible(ProjectAttachment.objects.filter(project=project), pk)
+    return access.get_visible(ProjectAttachment.objects.filter(project=project, deleted_at__isnull=True), pk)
 
 
 # --- One monitoring task --------------------------------------------------------------------------

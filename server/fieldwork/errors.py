@@ -122,3 +122,44 @@ REPORT_NUMBER_NOT_A_REPORT = ErrorCode(
     "只有监测报告附件可填写报告编号和签发日期。",
     "Only a monitoring report attachment takes a report number and issue date.",
 )
+PROJECT_ATTACHMENTS_MISSING = ErrorCode(
+    "project_attachments_missing",
+    409,
+    "提交前须上传以下附件：{missing}。",
+    "Upload these attachments before submitting: {missing}.",
+)
+PROJECT_NO_TASK_DONE = ErrorCode(
+    "project_no_task_done",
+    409,
+    "项目还没有已结束的监测任务，不能提交：请先在手机上完成至少一个监测任务。",
+    "The project has no ended monitoring task; end at least one on a phone before submitting.",
+)
+PROJECT_HAS_WORK = ErrorCode(
+    "project_has_work",
+    409,
+    "项目已有开始或结束的监测任务（{count} 个），现场记录须留存，不能删除。",
+    "The project has {count} monitoring task(s) started or ended; its field records are kept, so it "
+    "cannot be deleted.",
+)
+PROJECT_TYPE_HAS_TASKS = ErrorCode(
+    "project_type_has_tasks",
+    409,
+    "项目已有监测任务，不能再修改监测类型（任务的照片类型随监测类型确定）。",
+    "The project has monitoring tasks; its monitoring type (which fixes their photo types) can no "
+    "longer change.",
+)
+SUBCONTRACTOR_REQUIRED = ErrorCode(
+    "subcontractor_required",
+    400,
+    "选择分包时须填写分包单位的名称和统一社会信用代码。",
+    "A subcontracted project names its subcontractor and the subcontractor's credit code.",
+)
+CLIENT_PHONE_INVALID = ErrorCode(
+    "client_phone_invalid",
+    400,
+    "联系电话格式不正确：请填写 11 位手机号或带区号的固定电话，如 028-86123456。",
+    "The phone number is not valid: an 11-digit mobile number or a landline with its area code.",
+)
+ATTACHMENT_DELETED = ErrorCode(
+    "attachment_deleted", 409, "该附件已删除。", "This attachment has been deleted."
+)

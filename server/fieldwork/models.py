@@ -28,6 +28,19 @@ class MonitoringProject(models.Model):
         SUBMITTED = "submitted", "已提交"
         RETURNED = "returned", "已退回"
         DONE = "done", "已完成"
+        # Seed 002 查询统计 删除: only an unfinished or returned project is deleted; the row and its
+        # history stay (services.project_delete), it leaves every list and the phones' pull.
+        DELETED = "deleted", "已删除"
+
+    class CommissionCategory(models.TextChoices):
+        # Seed 002 委托信息 (选择委托类别): the platform's drop-down is a screenshot; these are the
+        # commissions its text and the Sichuan hazardous-waste workflow name.
+        SELF_MONITORING = "self_monitoring", "企业自行监测"
+        EIA = "eia", "环境影响评价监测"
+        ACCEPTANCE = "acceptance", "竣工环境保护验收监测"
+        HAZARDOUS_IDENTIFICATION = "hazardous_identification", "危险废物鉴别"
+        SOIL_SURVEY = "soil_survey", "土壤污染状况调查"
+        OTHER = "other", "其他委托"
 
     # Django's implicit key, declared for its label only: auto_created as Django makes it, the column
     # stays as it is (the migration only relabels it).
@@ -45,6 +58,23 @@ class MonitoringProject(models.Model):
         Contract, on_delete=models.PROTECT, related_name="projects", verbose_name="合同"
     )
     region_code = models.CharField("项目区域", max_length=6, help_text=REGION_CODE_HELP)
+    # 监测信息 (seed 002 项目登记): what is measured, as the clerk lists it (监测项目/因子).
+    monitoring_items = models.JSONField("监测项目", default=list, blank=True)
+    # 委托信息: the commission and the client's contact (电话有格式验证).
+    commission_category = models.CharField(
+        "委托类别", max_length=32, choices=CommissionCategory.choices, blank=True, default=""
+    )
+    client_contact = models.CharField("委托企业联系人", max_length=50, blank=True, default="")
+    client_phone = models.CharField("委托企业联系电话", max_length=20, blank=True, default="")
+    # 是否分包: a subcontracted project names its subcontractor (名称 and its GB 32100 code).
+    subcontracted = models.BooleanField("是否分包", default=False)
+    subcontractor_name = models.CharField("分包单位名称", max_length=200, blank=True, default="")
+    subcontractor_credit_code = models.CharField(
+        "分包单位统一社会信用代码", max_length=18, blank=True, default=""
+    )
+    # 培训信息: the training the project's staff received for it.
+    training_on = models.DateField("培训日期", null=True, blank=True)
+    training_content = models.TextField("培训内容", blank=True, default="")
     status = models.CharField(
         "监测状态", max_length=16, choices=Status.choices, default=Status.UNFINISHED, editable=False
     )
@@ -100,13 +130,18 @@ class ProjectAttachment(models.Model):
         CONTRACT = "contract", "合同"
         PLAN = "plan", "监测方案"
         REPORT = "report", "监测报告"
+        # Seed 002 办理: 监测报告中的危废鉴别方案、危废鉴别报告为必传.
+        IDENTIFICATION_PLAN = "identification_plan", "危险废物鉴别方案"
+        IDENTIFICATION_REPORT = "identification_report", "危险废物鉴别报告"
+        # Seed 002 委托信息: 是否分包选择“是”，需……上传分包单位的资质信息.
+        SUBCONTRACTOR_QUALIFICATION = "subcontractor_qualification", "分包单位资质"
         OTHER = "other", "其他"
 
     id = models.BigAutoField("编号", primary_key=True, auto_created=True)
     project = models.ForeignKey(
         MonitoringProject, on_delete=models.CASCADE, related_name="attachments", verbose_name="监测项目"
     )
-    kind = models.CharField("附件类型", max_length=16, choices=Kind.choices)
+    kind = models.CharField("附件类型", max_length=32, choices=Kind.choices)
     file = models.FileField("文件", upload_to="project-attachments/%Y/%m/")
     name = models.CharField("文件名", max_length=200)
     sha256 = models.CharField("文件摘要（SHA-256）", max_length=64)
@@ -124,13 +159,29 @@ class ProjectAttachment(models.Model):
     # checks it under a lock of the agency row (the agency is the project's, beyond a constraint).
     number = models.CharField("报告编号", max_length=64, blank=True, default="")
     issued_on = models.DateField("签发日期", null=True, blank=True)
+    # Seed 002: 监测报告可以删除后重新上传. A deleted attachment keeps its row and file (who deleted
+    # what, and when, stays answerable); it leaves the project's lists, checks and the public look-up.
+    deleted_at = models.DateTimeField("删除时间", null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="删除人",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = "项目附件"
         verbose_name_plural = "项目附件"
         ordering = ["project_id", "uploaded_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "sha256"], name="attachment_once_per_project")
+            models.UniqueConstraint(
+                fields=["project", "sha256"],
+                condition=Q(deleted_at__isnull=True),
+                name="attachment_once_per_project",
+            )
         ]
         indexes = [
             models.Index(fields=["number"], condition=~Q(number=""), name="attachment_report_number"),
@@ -138,6 +189,30 @@ class ProjectAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProjectAttachmentRequirement(models.Model):
+    """The attachments a monitoring type's projects cannot be submitted without (seed 002: 危险废物
+    鉴别 needs its 鉴别方案 and 鉴别报告). Data, as ``TaskPhotoType`` is: tuned in the admin. The
+    contract (合同附件为必传项, every project) and a subcontractor's qualification (when 分包) are
+    required of every project by ``services.required_attachment_kinds`` itself."""
+
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    monitoring_type = models.CharField(
+        "监测类型", max_length=20, choices=MonitoringProject.MonitoringType.choices
+    )
+    kind = models.CharField("附件类型", max_length=32, choices=ProjectAttachment.Kind.choices)
+
+    class Meta:
+        verbose_name = "项目必传附件"
+        verbose_name_plural = "项目必传附件"
+        ordering = ["monitoring_type", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["monitoring_type", "kind"], name="attachment_requirement_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_monitoring_type_display()}: {self.get_kind_display()}"
 
 
 class ProjectEvent(models.Model):

@@ -129,11 +129,12 @@ def tasks_on_server(user):
     """The tasks an operation may find: those of the projects the user sees, deleted ones included
     (an edit of a deleted task is refused as such). Another tenant's task is not among them: it is
     held as a task not synced yet (F9 item 10)."""
-    return MonitoringTask.objects.filter(project__in=projects_for(user))
+    return MonitoringTask.objects.filter(project__in=projects_for(user, with_deleted=True))
 
 
 def _pull_scope(user) -> Q:
-    return Q(project_id__in=projects_for(user).values("id"))
+    # A deleted project's tasks are tombstones by then (services.project_delete): phones pull them.
+    return Q(project_id__in=projects_for(user, with_deleted=True).values("id"))
 
 
 def register_operations() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -19,10 +20,12 @@ from server.fieldwork.models import (
     MonitoringTask,
     ProjectAssignment,
     ProjectAttachment,
+    ProjectAttachmentRequirement,
     ProjectEvent,
     TaskEvent,
 )
 from server.fieldwork.stages import missing_required_photos
+from server.registry.identifiers import validate_credit_code
 from server.registry.models import Agency, Contract, Employment, Enterprise, Post
 from server.registry.services import (
     ensure_agency_approved,
@@ -36,10 +39,13 @@ from sync.changes import record_change
 S = MonitoringProject.Status
 
 # Seed 002 查询统计: a registered project is unfinished; the agency submits it; the regulator
-# returns it with a reason (it is fixed and resubmitted) or accepts it as done.
+# returns it with a reason (it is fixed and resubmitted) or accepts it as done. 删除: only an
+# unfinished or returned project is deleted (已完成的项目只能进行查看).
 PROJECT_TRANSITIONS: dict[tuple[str, str], set[str]] = {
     (S.UNFINISHED, S.SUBMITTED): {Role.AGENCY_MAIN, Role.AGENCY_MANAGER},
     (S.RETURNED, S.SUBMITTED): {Role.AGENCY_MAIN, Role.AGENCY_MANAGER},
+    (S.UNFINISHED, S.DELETED): {Role.AGENCY_MAIN, Role.AGENCY_MANAGER},
+    (S.RETURNED, S.DELETED): {Role.AGENCY_MAIN, Role.AGENCY_MANAGER},
     (S.SUBMITTED, S.RETURNED): {Role.REGULATOR, Role.PLATFORM},
     (S.SUBMITTED, S.DONE): {Role.REGULATOR, Role.PLATFORM},
 }
@@ -62,21 +68,94 @@ PROJECT_AUDIT = {
     S.SUBMITTED: ("project.submitted", "提交审核"),
     S.RETURNED: ("project.returned", "退回"),
     S.DONE: ("project.accepted", "审核通过"),
+    S.DELETED: ("project.deleted", "删除项目"),
 }
+K = ProjectAttachment.Kind
 
 
-def _contract_attached(project: MonitoringProject, to: str) -> None:
-    if to == S.SUBMITTED and not project.attachments.filter(kind=ProjectAttachment.Kind.CONTRACT).exists():
-        # Seed 002 项目登记: 合同附件为必传项.
-        raise DomainError(errors.CONTRACT_ATTACHMENT_REQUIRED)
+def attachment_requirements() -> dict[str, list[str]]:
+    """``ProjectAttachmentRequirement`` as a map, for lists that check many projects at once."""
+    table: dict[str, list[str]] = {}
+    for monitoring_type, kind in ProjectAttachmentRequirement.objects.order_by("id").values_list(
+        "monitoring_type", "kind"
+    ):
+        table.setdefault(monitoring_type, []).append(kind)
+    return table
+
+
+def required_attachment_kinds(
+    project: MonitoringProject, requirements: dict[str, list[str]] | None = None
+) -> list[str]:
+    """What a project cannot be submitted without, in the order a checklist shows it: the contract
+    (seed 002 项目登记: 合同附件为必传项), its monitoring type's own (``ProjectAttachmentRequirement``,
+    data: 危险废物鉴别 needs 鉴别方案 and 鉴别报告), and a subcontractor's qualification when the work
+    is subcontracted (委托信息: 是否分包选择“是”，需……上传分包单位的资质信息)."""
+    kinds = [K.CONTRACT.value]
+    if requirements is None:
+        requirements = {project.monitoring_type: list(_type_requirements(project.monitoring_type))}
+    kinds += requirements.get(project.monitoring_type, [])
+    if project.subcontracted:
+        kinds.append(K.SUBCONTRACTOR_QUALIFICATION.value)
+    return list(dict.fromkeys(kinds))
+
+
+def _type_requirements(monitoring_type: str):
+    return (
+        ProjectAttachmentRequirement.objects.filter(monitoring_type=monitoring_type)
+        .order_by("id")
+        .values_list("kind", flat=True)
+    )
+
+
+def attachment_checklist(
+    project: MonitoringProject, present: set[str], requirements: dict[str, list[str]] | None = None
+) -> list[dict]:
+    """The required attachments as a checklist: each kind, its name, and whether one is uploaded."""
+    return [
+        {"kind": kind, "label": K(kind).label, "present": kind in present}
+        for kind in required_attachment_kinds(project, requirements)
+    ]
+
+
+def missing_attachment_kinds(project: MonitoringProject) -> list[str]:
+    present = set(project.attachments.filter(deleted_at__isnull=True).values_list("kind", flat=True))
+    return [kind for kind in required_attachment_kinds(project) if kind not in present]
+
+
+def _ready_to_submit(project: MonitoringProject, to: str) -> None:
+    if to != S.SUBMITTED:
+        return
+    missing = missing_attachment_kinds(project)
+    if missing == [K.CONTRACT]:
+        raise DomainError(errors.CONTRACT_ATTACHMENT_REQUIRED, details={"missing": missing})
+    if missing:
+        raise DomainError(
+            errors.PROJECT_ATTACHMENTS_MISSING,
+            details={"missing": missing},
+            missing="、".join(K(kind).label for kind in missing),
+        )
+    # A project is submitted for the work done on it: at least one task ended by its lab analyst.
+    if not project.tasks.filter(deleted_at__isnull=True, status=MonitoringTask.Status.ENDED).exists():
+        raise DomainError(errors.PROJECT_NO_TASK_DONE)
+
+
+def _no_field_work(project: MonitoringProject, to: str) -> None:
+    # A started or ended task holds photos, tracks and check-ins a regulator may need: deleting the
+    # project would hide them. Tasks only created (no work yet) are deleted with it.
+    started = project.tasks.filter(deleted_at__isnull=True).exclude(status=MonitoringTask.Status.CREATED)
+    count = started.count()
+    if count:
+        raise DomainError(errors.PROJECT_HAS_WORK, details={"count": count}, count=count)
 
 
 def project_transition(
     *, project: MonitoringProject, to: str, actor: User, reason: str = ""
 ) -> MonitoringProject:
-    """Move a project through its table (PROJECT_TRANSITIONS); submitting needs the contract attached."""
+    """Move a project through its table (PROJECT_TRANSITIONS). Submitting needs the required
+    attachments and an ended task; deleting (``project_delete``) a project without field work."""
+    check = _no_field_work if to == S.DELETED else _ready_to_submit
     with transaction.atomic():
-        project = PROJECT.apply(project, to=to, actor=actor, reason=reason, check=_contract_attached)
+        project = PROJECT.apply(project, to=to, actor=actor, reason=reason, check=check)
         action, what = PROJECT_AUDIT[to]
         audit.record(
             action,
@@ -113,10 +192,20 @@ def project_create(
     enterprise: Enterprise,
     contract: Contract,
     region_code: str | None = None,
+    monitoring_items: list[str] | tuple = (),
+    commission_category: str = "",
+    client_contact: str = "",
+    client_phone: str = "",
+    subcontracted: bool = False,
+    subcontractor_name: str = "",
+    subcontractor_credit_code: str = "",
+    training_on: dt.date | None = None,
+    training_content: str = "",
 ) -> MonitoringProject:
     """Register a project under an accepted monitoring contract. Its region is its enterprise's: a
     ``region_code`` naming another is refused (issue F9.5: a project must not hide from the regulator
-    of the place where the work is done)."""
+    of the place where the work is done). The seed's 监测信息, 委托信息 (with 是否分包) and 培训信息
+    are checked by ``clean_project_details``."""
     ensure_agency_approved(agency)
     if contract.agency_id != agency.pk or contract.nature != Contract.Nature.MONITORING:
         raise DomainError(errors.PROJECT_CONTRACT_MISMATCH)
@@ -128,6 +217,17 @@ def project_create(
     check_project_region(enterprise, region_code)
     if MonitoringProject.objects.filter(agency=agency, number=number.strip()).exists():
         raise DomainError(errors.PROJECT_NUMBER_TAKEN, number=number)
+    details = clean_project_details(
+        monitoring_items=monitoring_items,
+        commission_category=commission_category,
+        client_contact=client_contact,
+        client_phone=client_phone,
+        subcontracted=subcontracted,
+        subcontractor_name=subcontractor_name,
+        subcontractor_credit_code=subcontractor_credit_code,
+        training_on=training_on,
+        training_content=training_content,
+    )
     project = MonitoringProject.objects.create(
         agency=agency,
         number=number.strip(),
@@ -137,10 +237,146 @@ def project_create(
         contract=contract,
         region_code=enterprise.region_code,
         created_by=actor,
+        **details,
     )
     audit.record(
         "project.created", subject=project, actor=actor, summary=f"登记项目：{project.number} {project.name}"
     )
+    return project
+
+
+# 电话有格式验证 (seed 002 项目登记): a mainland mobile number, or a landline with its area code
+# and an optional extension.
+PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+ITEM_SPLIT = re.compile(r"[,，、;；\n]+")
+MAX_ITEMS, MAX_ITEM_LENGTH = 100, 64
+DETAIL_FIELDS = (
+    "monitoring_items",
+    "commission_category",
+    "client_contact",
+    "client_phone",
+    "subcontracted",
+    "subcontractor_name",
+    "subcontractor_credit_code",
+    "training_on",
+    "training_content",
+)
+# What ``project_update`` changes: the registration's own fields (the contract, and with it the
+# enterprise and the region, stay: the tasks and the regulator's jurisdiction hang on them).
+EDITABLE_PROJECT_FIELDS = ("number", "name", "monitoring_type", *DETAIL_FIELDS)
+
+
+def split_items(text: str) -> list[str]:
+    """监测项目 typed as one line (``pH、化学需氧量, 氨氮``) as the list stored."""
+    return [item.strip() for item in ITEM_SPLIT.split(text or "") if item.strip()]
+
+
+def clean_project_details(
+    *,
+    monitoring_items,
+    commission_category: str,
+    client_contact: str,
+    client_phone: str,
+    subcontracted: bool,
+    subcontractor_name: str,
+    subcontractor_credit_code: str,
+    training_on: dt.date | None,
+    training_content: str,
+) -> dict:
+    """The seed's 监测信息, 委托信息 and 培训信息 as stored, or a DomainError naming the field."""
+    items = list(dict.fromkeys(item.strip() for item in monitoring_items if item and item.strip()))
+    if len(items) > MAX_ITEMS or any(len(item) > MAX_ITEM_LENGTH for item in items):
+        raise DomainError(
+            VALIDATION_FAILED,
+            details={"monitoring_items": [f"至多 {MAX_ITEMS} 个监测项目，每个不超过 {MAX_ITEM_LENGTH} 字。"]},
+        )
+    if commission_category and commission_category not in MonitoringProject.CommissionCategory.values:
+        raise DomainError(VALIDATION_FAILED, details={"commission_category": ["请选择列表中的委托类别。"]})
+    client_phone = re.sub(r"\s+", "", client_phone or "")
+    if client_phone and not PHONE.match(client_phone):
+        raise DomainError(errors.CLIENT_PHONE_INVALID, details={"client_phone": client_phone})
+    subcontractor_name = (subcontractor_name or "").strip()
+    subcontractor_credit_code = (subcontractor_credit_code or "").strip()
+    if subcontracted:
+        if not subcontractor_name or not subcontractor_credit_code:
+            raise DomainError(errors.SUBCONTRACTOR_REQUIRED)
+        # The subcontractor is identified as agencies are (GB 32100, check character).
+        subcontractor_credit_code = validate_credit_code(subcontractor_credit_code)
+    else:
+        # Not subcontracted: a name left in the form from an earlier choice is not kept.
+        subcontractor_name = subcontractor_credit_code = ""
+    return {
+        "monitoring_items": items,
+        "commission_category": commission_category or "",
+        "client_contact": (client_contact or "").strip()[:50],
+        "client_phone": client_phone,
+        "subcontracted": bool(subcontracted),
+        "subcontractor_name": subcontractor_name[:200],
+        "subcontractor_credit_code": subcontractor_credit_code,
+        "training_on": training_on,
+        "training_content": (training_content or "").strip(),
+    }
+
+
+def _locked_project(project: MonitoringProject) -> MonitoringProject:
+    return MonitoringProject.objects.select_for_update().get(pk=project.pk)
+
+
+@transaction.atomic
+def project_update(*, project: MonitoringProject, actor: User, **changes) -> MonitoringProject:
+    """编辑 (seed 002: 监测状态未完成的项目…编辑; 退回的项目可以重新办理): change the registration
+    while the project is unfinished or returned. Fields not named keep their values."""
+    project = _locked_project(project)
+    _ensure_editable(project)
+    unknown = sorted(set(changes) - set(EDITABLE_PROJECT_FIELDS))
+    if unknown:
+        raise DomainError(VALIDATION_FAILED, details={name: ["不可修改的字段。"] for name in unknown})
+    before = audit.snapshot(project)
+    if "number" in changes:
+        number = changes["number"].strip()
+        taken = MonitoringProject.objects.filter(agency_id=project.agency_id, number=number)
+        if taken.exclude(pk=project.pk).exists():
+            raise DomainError(errors.PROJECT_NUMBER_TAKEN, number=number)
+        project.number = number
+    if "name" in changes:
+        project.name = changes["name"].strip()
+    monitoring_type = changes.get("monitoring_type", project.monitoring_type)
+    if monitoring_type != project.monitoring_type:
+        if monitoring_type not in MonitoringProject.MonitoringType.values:
+            raise DomainError(VALIDATION_FAILED, details={"monitoring_type": ["请选择列表中的监测类型。"]})
+        if project.tasks.filter(deleted_at__isnull=True).exists():
+            raise DomainError(errors.PROJECT_TYPE_HAS_TASKS)
+        project.monitoring_type = monitoring_type
+    details = clean_project_details(
+        **{name: changes.get(name, getattr(project, name)) for name in DETAIL_FIELDS}
+    )
+    for name, value in details.items():
+        setattr(project, name, value)
+    changed = audit.diff(before, project)
+    if changed:
+        project.save(update_fields=list(changed))
+        audit.record(
+            "project.updated",
+            subject=project,
+            actor=actor,
+            summary=f"修改项目：{project.name}",
+            changes=changed,
+        )
+    return project
+
+
+@transaction.atomic
+def project_delete(*, project: MonitoringProject, actor: User, reason: str = "") -> MonitoringProject:
+    """删除 (seed 002: 只能删除监测状态为未完成或退回的项目): the project moves to 已删除 with its
+    history row; its row, attachments and history stay. Refused while it has field work
+    (``project_has_work``). Tasks only created on a phone go with it, as tombstones every phone pulls."""
+    project = project_transition(project=project, to=S.DELETED, actor=actor, reason=reason)
+    now = timezone.now()
+    for task in MonitoringTask.objects.select_for_update().filter(project=project, deleted_at__isnull=True):
+        task.deleted_at = now
+        task.version += 1
+        task.save(update_fields=["deleted_at", "version", "updated_at"])
+        _task_change(task)
     return project
 
 
@@ -212,7 +448,8 @@ def project_attach(
     for chunk in upload.chunks():
         digest.update(chunk)
     sha256 = digest.hexdigest()
-    existing = ProjectAttachment.objects.filter(project=project, sha256=sha256).first()
+    live = ProjectAttachment.objects.filter(deleted_at__isnull=True)
+    existing = live.filter(project=project, sha256=sha256).first()
     if existing is not None:
         return existing
     upload.seek(0)
@@ -240,9 +477,40 @@ def project_attach(
 
 
 def _ensure_report_number_free(project: MonitoringProject, number: str) -> None:
-    taken = ProjectAttachment.objects.filter(project__agency_id=project.agency_id, number=number)
+    # A deleted report's number is free again (seed 002: 监测报告可以删除后重新上传).
+    taken = ProjectAttachment.objects.filter(
+        project__agency_id=project.agency_id, number=number, deleted_at__isnull=True
+    )
     if number and taken.exists():
         raise DomainError(errors.REPORT_NUMBER_TAKEN, number=number)
+
+
+@transaction.atomic
+def project_attachment_delete(*, attachment: ProjectAttachment, actor: User) -> ProjectAttachment:
+    """删除附件 while the project can still change (seed 002: 附件上传成功后…进行删除附件). The row
+    and the file stay, marked deleted, with who and when in the audit trail; deleting it again
+    answers the same. The project's row is locked first: a submission in flight sees it or not."""
+    project = _locked_project(attachment.project)
+    _ensure_editable(project)
+    attachment = ProjectAttachment.objects.select_for_update().get(pk=attachment.pk)
+    if attachment.deleted_at is not None:
+        return attachment
+    attachment.deleted_at = timezone.now()
+    attachment.deleted_by = actor
+    attachment.save(update_fields=["deleted_at", "deleted_by"])
+    audit.record(
+        "project.attachment_deleted",
+        subject=project,
+        actor=actor,
+        summary=f"删除附件：{attachment.name}（{K(attachment.kind).label}）",
+        changes={
+            "attachment": attachment.pk,
+            "kind": attachment.kind,
+            "name": attachment.name,
+            "sha256": attachment.sha256,
+        },
+    )
+    return attachment
 
 
 # --- Monitoring tasks ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.utils import timezone
 from server.audit.models import AppendOnlyError, AuditEntry
 from server.registry.services import outlet_update, staff_depart
 from tests.factories import hire
+from tests.fieldwork.helpers import ended_task
 from tests.om.helpers import checkin_payload, face_jpeg, photo_payload, record_payload, signature_b64
 from tests.om.test_om_day import signed_photo
 from tests.sync.helpers import Phone
@@ -31,17 +32,18 @@ def history(client, subject_type: str, subject_id) -> list[dict]:
     return response.json()["results"]
 
 
-def submit_project(client, project) -> None:
+def submit_project(client, project, side) -> None:
     pdf = SimpleUploadedFile("合同.pdf", b"%PDF-1.4 contract", content_type="application/pdf")
     client.post(
         f"{API}/projects/{project.pk}/attachments", {"kind": "contract", "file": pdf}, format="multipart"
     )
+    ended_task(side, project)
     assert client.post(f"{API}/projects/{project.pk}/submit").json()["status"] == "submitted"
 
 
 def test_a_project_returned_online_names_the_regulator_the_reason_and_the_phone(world, client_for):
     side = world.shanghai
-    submit_project(client_for(side.main), side.project)
+    submit_project(client_for(side.main), side.project, side)
     phone = Phone.enrol(side.regulator)
     answer = phone.client().post(
         f"{API}/projects/{side.project.pk}/return", {"reason": "缺少监测报告"}, format="json"
@@ -260,7 +262,7 @@ def test_field_staff_see_the_history_of_a_project_they_are_on(world, client_for)
 def test_the_list_filters_by_subject_action_actor_and_time(world, client_for):
     side = world.shanghai
     platform = client_for(world.platform)
-    submit_project(client_for(side.main), side.project)
+    submit_project(client_for(side.main), side.project, side)
     everything = listed(platform)
     assert {e["region_code"][:2] for e in everything} >= {"31", "32"}
     assert [e["action"] for e in listed(platform, subject_type="project", subject_id=side.project.pk)] == [

@@ -18,6 +18,7 @@ from server.fieldwork.services import project_create
 from server.registry.services import enterprise_create
 from tests.factories import accepted_contract, credit_code
 
+from tests.fieldwork.helpers import ended_task
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
 HEADERS = ["项目编号", "项目名称", "监测类型", "委托企业", "项目区域", "监测状态", "退回原因", "登记时间"]
@@ -86,6 +87,7 @@ def projects(side, client_for):
     returned = add_project(side, "P-RET", "二季度废气监测", "air")
     attach_contract(main, returned)
     move(main, returned, "submit")
+    ended_task(side, returned)
     move(regulator, returned, "return", "缺少危废鉴别报告")
     huangpu = add_project(side, "P-HP", "黄浦区地表水监测", contract=huangpu_contract(side))
     noise = add_project(side, "P-NOISE", "厂界噪声监测", "noise")
@@ -226,6 +228,7 @@ def test_events_tell_submit_return_resubmit_accept(world, side, client_for):
     project = side.project
     attach_contract(main, project)
     move(main, project, "submit")
+    ended_task(side, project)
     move(regulator, project, "return", "监测报告缺少签字页")
     assert main.get(f"{API}/projects/{project.pk}").json()["return_reason"] == "监测报告缺少签字页"
     move(main, project, "submit")

@@ -9,10 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from server.accounts.models import User
+from server.fieldwork.models import MonitoringProject
 from server.geo import from_wgs84, geodesic_distance_m
 from server.om import forms
 from server.registry.models import Agency, AgencyFilingEvent, Employment, Outlet, Person
 from tests.factories import PASSWORD, certificate, credit_code, resident_id
+from tests.fieldwork.helpers import ended_task
 
 TODAY = timezone.localdate()
 
@@ -369,6 +371,8 @@ def test_project_lifecycle_needs_the_contract_attachment(world, client_for):
     )
     assert attached.status_code == 201
     assert attached.json()["attachments"][0]["size"] == len(b"%PDF-1.4 contract")
+    assert main.post(f"/api/v1/projects/{pid}/submit").json()["code"] == "project_no_task_done"
+    ended_task(side, MonitoringProject.objects.get(pk=pid))
     assert main.post(f"/api/v1/projects/{pid}/submit").json()["status"] == "submitted"
     returned = regulator.post(f"/api/v1/projects/{pid}/return", {"reason": "缺少监测报告"}, format="json")
     assert returned.json()["status"] == "returned"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.fieldwork.helpers import ended_task
 from tests.violations.helpers import opened, rectify, review
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +24,7 @@ def test_a_returned_project_tells_the_agency_why(world, client_for):
     pid = side.project.pk
     pdf = SimpleUploadedFile("合同.pdf", b"%PDF-1.4 contract", content_type="application/pdf")
     main.post(f"{API}/projects/{pid}/attachments", {"kind": "contract", "file": pdf}, format="multipart")
+    ended_task(side)
     assert main.post(f"{API}/projects/{pid}/submit").json()["status"] == "submitted"
     regulator.post(f"{API}/projects/{pid}/return", {"reason": "缺少监测报告"}, format="json")
 

@@ -229,6 +229,14 @@ def make_world(n: int, platform: User) -> dict:
         task=monitoring_task, from_status="created", to_status="running", actor=field_user, at=timezone.now()
     )
     project_transition(project=project, to=MonitoringProject.Status.SUBMITTED, actor=main)
+    # A project is submitted with at least one task ended (project_no_task_done).
+    MonitoringTask.objects.create(
+        id=uuid.uuid4(),
+        project=project,
+        name=f"已结束任务{n}",
+        created_by=field_user,
+        status=MonitoringTask.Status.ENDED,
+    )
     task = om_task_create(
         agency=agency,
         contract=om_contract,

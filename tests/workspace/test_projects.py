@@ -20,6 +20,7 @@ from server.fieldwork.services import project_attach, project_create, project_tr
 from server.registry.models import Contract
 from server.registry.services import contract_create
 from tests.factories import build_world, hire
+from tests.fieldwork.helpers import ended_task
 from tests.maps.helpers import field_day
 from tests.workspace.conftest import signed_in
 from tests.workspace.helpers import machine_words, visible_text
@@ -82,6 +83,7 @@ def test_the_filters_status_enterprise_and_name_or_number(world):
     side = world.shanghai
     returned = a_project(side, "P-退回", name="噪声专项监测")
     attach_contract(side, returned)
+    ended_task(side, returned)
     project_transition(project=returned, to=S.SUBMITTED, actor=side.main)
     project_transition(project=returned, to=S.RETURNED, actor=side.regulator, reason="缺少监测方案")
     client = signed_in(side.main)
@@ -365,6 +367,10 @@ def test_submitting_needs_the_contract_then_a_return_is_shown_and_resubmitted(wo
     assert project.status == S.UNFINISHED
 
     attach_contract(side, project)
+    response = client.post(url)
+    assert response.status_code == 409
+    assert "项目还没有已结束的监测任务，不能提交" in visible_text(response)
+    ended_task(side, project)
     assert client.post(url).status_code == 302
     project.refresh_from_db()
     assert project.status == S.SUBMITTED
@@ -561,6 +567,7 @@ def test_the_project_and_task_pages_read_a_bounded_number_of_queries(world):
     for n in range(3):
         field_day(side, name=f"更多采样{n}")
     attach_contract(side, side.project)
+    ended_task(side)
     project_transition(project=side.project, to=S.SUBMITTED, actor=side.main)
     assert count(f"/projects/{side.project.pk}/") <= project_before + 1  # the submit form's row is gone
     assert count(f"/tasks/{scene.task.pk}/") == task_before

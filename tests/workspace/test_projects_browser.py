@@ -18,6 +18,7 @@ from django.utils import timezone
 from server.fieldwork.models import MonitoringProject, ProjectAttachment, ProjectEvent
 from server.fieldwork.services import task_transition
 from tests.factories import PASSWORD, build_world
+from tests.fieldwork.helpers import ended_task
 from tests.maps.helpers import field_day
 from tests.support.browser import artefact_dir, foreign_requests, page_wait, requested_urls
 
@@ -94,6 +95,7 @@ def test_an_agency_registers_a_project_and_submits_it(browser, live_server, sett
     css("main form button.primary").click()
     wait.until(lambda d: "项目已登记" in d.find_element(By.TAG_NAME, "body").text)
     project = MonitoringProject.objects.get(agency=side.agency, number="JC-2026-018")
+    ended_task(side, project)  # submitted only with an ended task (project_no_task_done)
     assert browser.current_url.endswith(f"/projects/{project.pk}/")
     assert "提交前须上传合同附件" in text()
 

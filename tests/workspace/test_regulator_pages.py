@@ -18,6 +18,7 @@ from server.registry.models import Agency, AgencyFilingEvent
 from server.registry.services import agency_register, agency_transition
 from server.violations.models import Rectification, Violation
 from tests.factories import PASSWORD, credit_code
+from tests.fieldwork.helpers import ended_task
 from tests.workspace.conftest import signed_in
 from tests.workspace.helpers import machine_words, visible_text
 
@@ -29,6 +30,7 @@ S = MonitoringProject.Status
 def submitted(side) -> MonitoringProject:
     """The side's project with its contract attached, submitted for review by the agency."""
     upload = SimpleUploadedFile("合同.pdf", b"%PDF-1.4 contract " + str(side.project.pk).encode())
+    ended_task(side)
     project_attach(project=side.project, kind="contract", upload=upload, actor=side.main)
     return project_transition(project=side.project, to=S.SUBMITTED, actor=side.main)
 
