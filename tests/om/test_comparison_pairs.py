@@ -273,3 +273,28 @@ def test_records_of_version_1_keep_their_single_comparison(kit):
     [j] = forms.validate(v1, answers, instruments=[c], groups=[], complete=True).judgements
     assert (j["kind"], j["value"], j["limit"], j["passed"]) == ("comparison_error", 6.0, 5, False)
     assert "mode" not in j
+
+
+def test_low_tp_and_tn_pairs_are_judged_as_real_samples_and_low_nh3n_is_replaced():
+    """The public transcription names a replacing standard sample for COD (< 30 mg/L) and NH3-N
+    (< 2 mg/L) only; TP below 0.4 mg/L and TN below 2 mg/L are judged on the real sample."""
+    tp = judge_pairs(
+        COMPUTATION["comparison_tp"],
+        [{"instrument": a, "lab": 0.2} for a in (0.24, 0.16, 0.2401)],
+        {},
+        Limits.from_spec(SPECS["hj355_real_sample_tp"]),
+    )
+    assert (tp["mode"], counts(tp), [p["passed"] for p in tp["pairs"]]) == (
+        "real_sample",
+        (2, 3, 2, True),
+        [True, True, False],
+    )
+    assert "standard" not in COMPUTATION["comparison_tp"]
+    nh3n = judge_pairs(
+        COMPUTATION["comparison_nh3n"],
+        [{"instrument": 1.1, "lab": 1.0}] * 3,
+        {"measured": 1.8, "reference": 1.5},
+        Limits.from_spec(SPECS["hj355_real_sample_nh3n"]),
+    )
+    assert (nh3n["mode"], nh3n["value"], nh3n["limit"], nh3n["passed"]) == ("standard_sample", 0.3, 0.3, True)
+    assert nh3n["standard"]["range"] == {"min": None, "max": None}  # no concentration range checked
