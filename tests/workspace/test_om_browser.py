@@ -179,6 +179,18 @@ def test_an_enterprise_confirms_a_day_and_the_reviewer_confirms_a_batch(browser,
     browser.get(f"{live_server.url}/om/records/{day.calibration.pk}/")
     assert "审核通过" in browser.find_element(By.ID, "reviews").text
     shot("record-reviewed")
+    # 打印 PDF: the link gives the signed form, with the reviewer's session (read as the viewer would).
+    link = browser.find_element(By.ID, "print-pdf")
+    assert link.text == "打印 PDF"
+    status, kind, head = browser.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        fetch(arguments[0]).then(async (r) => {
+          const bytes = new Uint8Array(await r.arrayBuffer());
+          done([r.status, r.headers.get('content-type'), String.fromCharCode(...bytes.slice(0, 5))]);
+        });""",
+        link.get_attribute("href"),
+    )
+    assert (status, kind, head) == (200, "application/pdf", "%PDF-")
 
     seen.extend(requested_urls(browser))
     assert foreign_requests(seen, live_server.url) == []
