@@ -13,7 +13,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import Pagination, parse_query
+from mobile_api.common import Pagination, RegionNameField, parse_query
 from server.audit import selectors
 from server.audit.models import AuditEntry
 from server.fields import IdField, InstantField
@@ -65,6 +65,7 @@ class AuditEntryOut(serializers.Serializer):
     agency = serializers.IntegerField(source="agency_id", allow_null=True)
     enterprise = serializers.IntegerField(source="enterprise_id", allow_null=True)
     region_code = serializers.CharField()
+    region_name = RegionNameField(source="region_code")
 
     def to_representation(self, entry: AuditEntry) -> dict:
         data = super().to_representation(entry)

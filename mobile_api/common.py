@@ -21,6 +21,7 @@ from server.accounts.services import DeviceInfo
 from server.client_address import client_address
 from server.errors import DomainError, ErrorCode
 from server.fields import MAX_ID
+from server.regions import region_name
 from server.registry.identifiers import mask_resident_id
 from server.strict import validation_errors
 
@@ -71,6 +72,19 @@ class MaskedIdField(serializers.Field):
 
     def to_representation(self, value: str) -> str:
         return mask_resident_id(value)
+
+
+class RegionNameField(serializers.CharField):
+    """The name of the 6-digit region code at ``source`` (310104 → 上海市徐汇区), beside the code: a
+    person reads names, a program keeps the code (issue 23: statistics and lists showed codes)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("help_text", "The region's name (GB/T 2260), e.g. 上海市徐汇区 for 310104.")
+        super().__init__(**kwargs)
+
+    def to_representation(self, value) -> str:
+        return region_name(value or "")
 
 
 def parse(serializer_class: type[serializers.Serializer], data, **kwargs) -> dict:

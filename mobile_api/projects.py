@@ -15,12 +15,13 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mobile_api.common import XLSX, AttachmentField, FilterSet, ReasonIn, parse, parse_query
+from mobile_api.common import XLSX, AttachmentField, FilterSet, ReasonIn, RegionNameField, parse, parse_query
 from mobile_api.exports import CSV, ExportIn, FileFormatNegotiation, table_response
 from server import access
 from server.fields import DayField, IdField
 from server.fieldwork import services as project_services
 from server.fieldwork.models import MonitoringProject, ProjectAssignment, ProjectAttachment, ProjectEvent
+from server.regions import region_name
 
 # --- Monitoring projects --------------------------------------------------------------------------
 
@@ -53,6 +54,7 @@ class ProjectOut(serializers.ModelSerializer):
     agency_name = serializers.CharField(source="agency.name", read_only=True)
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    region_name = RegionNameField(source="region_code")
     commission_category_label = serializers.CharField(
         source="get_commission_category_display", read_only=True
     )
@@ -76,6 +78,7 @@ class ProjectOut(serializers.ModelSerializer):
             "enterprise_name",
             "contract",
             "region_code",
+            "region_name",
             "monitoring_items",
             "commission_category",
             "commission_category_label",
@@ -246,7 +249,7 @@ def project_export_row(project: MonitoringProject) -> list:
         project.name,
         project.get_monitoring_type_display(),
         project.enterprise.name,
-        project.region_code,
+        region_name(project.region_code),  # a person reads 上海市徐汇区, not 310104 (issue 23)
         "、".join(project.monitoring_items),
         project.get_commission_category_display(),
         project.client_contact,

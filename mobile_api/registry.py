@@ -25,6 +25,7 @@ from mobile_api.common import (
     ImportIn,
     MaskedIdField,
     ReasonIn,
+    RegionNameField,
     RegisterThrottle,
     import_response,
     parse,
@@ -46,6 +47,7 @@ from server.registry.models import Agency, AgencyFilingEvent, Certificate, Emplo
 class AgencyOut(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     filing_status_label = serializers.CharField(source="get_filing_status_display", read_only=True)
+    region_name = RegionNameField(source="region_code")
 
     class Meta:
         model = Agency
@@ -61,6 +63,7 @@ class AgencyOut(serializers.ModelSerializer):
             "contact_phone",
             "address",
             "region_code",
+            "region_name",
             "filing_status",
             "filing_status_label",
             "return_reason",

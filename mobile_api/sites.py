@@ -20,6 +20,7 @@ from mobile_api.common import (
     IdFilter,
     ImportIn,
     ReasonIn,
+    RegionNameField,
     import_response,
     parse,
     xlsx_response,
@@ -37,6 +38,9 @@ from server.registry.models import Analyte, Contract, Enterprise, Instrument, Ou
 
 
 class EnterpriseOut(serializers.ModelSerializer):
+    region_name = RegionNameField(source="region_code")
+    pending_region_name = RegionNameField(source="pending_region_code")
+
     class Meta:
         model = Enterprise
         fields = [
@@ -45,7 +49,9 @@ class EnterpriseOut(serializers.ModelSerializer):
             "name",
             "address",
             "region_code",
+            "region_name",
             "pending_region_code",
+            "pending_region_name",
             "contact_name",
             "contact_phone",
         ]

@@ -96,6 +96,7 @@ urlpatterns = [
     path("om/overdue", om_manage.OverdueView.as_view(), name="om-overdue"),
     path("evidence", evidence.EvidenceView.as_view(), name="evidence"),
     path("statistics", statistics.StatisticsView.as_view(), name="statistics"),
+    path("statistics/export", statistics.StatisticsExportView.as_view(), name="statistics-export"),
     path("certificates", certificates.CertificateListView.as_view(), name="certificates"),
     path("certificates/search", certificates.CertificateSearchView.as_view(), name="certificates-search"),
     path("certificates/export", certificates.CertificateExportView.as_view(), name="certificates-export"),

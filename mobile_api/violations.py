@@ -22,6 +22,7 @@ from mobile_api.common import AttachmentField, FilterSet, IdFilter, ReasonIn, pa
 from server import access
 from server.errors import NOT_FOUND, DomainError
 from server.fields import DayField, IdField
+from server.regions import region_name
 from server.violations import selectors, services
 from server.violations.models import Rectification, Violation, ViolationEvent
 
@@ -89,6 +90,7 @@ class ViolationOut(serializers.ModelSerializer):
     agency_name = serializers.SerializerMethodField()
     enterprise_name = serializers.SerializerMethodField()
     region_code = serializers.SerializerMethodField()
+    region_name = serializers.SerializerMethodField(help_text="e.g. 上海市徐汇区")
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     overdue = serializers.BooleanField(read_only=True, help_text="整改期限已过且未销号。")
     photo = serializers.UUIDField(source="photo_id", read_only=True, allow_null=True)
@@ -111,6 +113,7 @@ class ViolationOut(serializers.ModelSerializer):
             "agency_name",
             "enterprise_name",
             "region_code",
+            "region_name",
             "description",
             "deadline",
             "status",
@@ -135,6 +138,9 @@ class ViolationOut(serializers.ModelSerializer):
         if violation.project_id is not None:
             return violation.project.region_code
         return violation.om_task.contract.enterprise.region_code
+
+    def get_region_name(self, violation: Violation) -> str:
+        return region_name(self.get_region_code(violation))
 
 
 class ViolationDetailOut(ViolationOut):

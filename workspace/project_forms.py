@@ -13,6 +13,7 @@ from server import access
 from server.accounts.models import User
 from server.fieldwork.models import MonitoringProject, ProjectAttachment
 from server.fieldwork.services import FIELD_POSTS
+from server.regions import region_name
 from server.registry.models import Contract, Employment, Enterprise, Post
 from workspace.i18n import message_language, t
 
@@ -66,9 +67,9 @@ class ContractChoice(forms.ModelChoiceField):
     def label_from_instance(self, contract: Contract) -> str:
         enterprise = contract.enterprise
         return t(
-            f"{contract.number} {contract.title} · {enterprise.name}（区划 {enterprise.region_code}，"
+            f"{contract.number} {contract.title} · {enterprise.name}（{region_name(enterprise.region_code)}，"
             f"{contract.starts_on:%Y-%m-%d} 至 {contract.ends_on:%Y-%m-%d}）",
-            f"{contract.number} {contract.title} · {enterprise.name} (region {enterprise.region_code}, "
+            f"{contract.number} {contract.title} · {enterprise.name} ({region_name(enterprise.region_code)}, "
             f"{contract.starts_on:%Y-%m-%d} to {contract.ends_on:%Y-%m-%d})",
         )
 

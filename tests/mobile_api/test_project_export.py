@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from server.fieldwork.models import MonitoringProject
 from server.fieldwork.services import project_create
+from server.regions import region_name
 from server.registry.services import enterprise_create
 from tests.factories import accepted_contract, credit_code
 
@@ -104,7 +105,7 @@ def expected_rows(queryset) -> list[list]:
                 p.name,
                 p.get_monitoring_type_display(),
                 p.enterprise.name,
-                p.region_code,
+                region_name(p.region_code),
                 p.get_status_display(),
                 p.return_reason,
                 timezone.localtime(p.created_at).replace(tzinfo=None, microsecond=0),
