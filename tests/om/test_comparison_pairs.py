@@ -7,17 +7,21 @@ was)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from server.errors import DomainError
 from server.om import errors, forms
 from server.om.forms_load import limit_sets, template_files
 from server.om.judgements import Limits, judge_pairs, pairs_required
-from server.om.models import FormTemplate
-from tests.om.fill import valid_answers
+from server.om.models import FormTemplate, OmRecord
+from tests.om.fill import instrument_kit, valid_answers
+from tests.om.helpers import checkin_payload, record_payload
 
 SPECS = {spec["id"]: spec for spec in limit_sets()}
 COMPARISON = next(t for t in template_files() if t["code"] == "ww_real_sample_comparison")
@@ -158,8 +162,6 @@ def test_the_flowmeter_level_is_six_readings_and_the_largest_error_is_judged():
 # --- A record of version 2, through forms.validate ------------------------------------------------------
 @pytest.fixture
 def kit(world):
-    from tests.om.fill import instrument_kit
-
     return instrument_kit(world.shanghai)
 
 
@@ -298,3 +300,32 @@ def test_low_tp_and_tn_pairs_are_judged_as_real_samples_and_low_nh3n_is_replaced
     )
     assert (nh3n["mode"], nh3n["value"], nh3n["limit"], nh3n["passed"]) == ("standard_sample", 0.3, 0.3, True)
     assert nh3n["standard"]["range"] == {"min": None, "max": None}  # no concentration range checked
+
+
+def test_the_api_stores_the_pair_counts_and_the_verdict_on_the_record(world, client_for):
+    """Over the phone's API: the draft record as stored carries the aggregated judgement."""
+    side = world.shanghai
+    tech = client_for(side.technician_user)
+    start = uuid.uuid4()
+    when = timezone.now() - dt.timedelta(hours=1)
+    answer = tech.post(
+        "/api/v1/checkins", {"id": str(start), **checkin_payload(side, "start", when)}, format="json"
+    )
+    assert answer.status_code == 201, answer.json()
+    payload = record_payload(side, template_code="ww_real_sample_comparison", start=start)
+    block = payload["answers"]["compare_cod"][str(side.instrument.pk)]
+    block["pairs"] = rows([IN, OUT, OUT, IN, IN], payload["answers"]["basic"]["om_time"])
+    record_id = uuid.uuid4()
+    answer = tech.post("/api/v1/om/records", {"id": str(record_id), **payload}, format="json")
+    assert answer.status_code == 201, answer.json()
+    stored = OmRecord.objects.get(pk=record_id)
+    assert stored.template.version == 2
+    [j] = stored.judgements
+    assert (j["key"], j["kind"], j["mode"], j["instrument"]) == (
+        "comparison_cod",
+        "comparison_pairs",
+        "real_sample",
+        side.instrument.pk,
+    )
+    assert counts(j) == (3, 5, 4, False)  # 3 of 5: "5 对以上至少 4 对"
+    assert [p["passed"] for p in j["pairs"]] == [True, False, False, True, True]
