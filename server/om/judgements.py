@@ -44,10 +44,10 @@ ROLES = {
     "comparison_error": ("instrument", "lab"),
 }
 DRIFT_KINDS = {"zero_drift", "span_drift"}
+# Aggregation rules of comparison_pairs (the computation's ``rule``): "hj355_real_sample" (2 of 3,
+# 3 of 4, 4 of 5 or more) and "all" (every pair within the limit: the flowmeter's 6 level readings,
+# whose largest error is the value judged).
 PAIRS_KIND = "comparison_pairs"
-# Aggregation rules of comparison_pairs: "hj355_real_sample" (2 of 3, 3 of 4, 4 of 5 or more) and
-# "all" (every pair within the limit: the flowmeter's 6 level readings, whose largest error is judged).
-PAIR_RULES = {"hj355_real_sample", "all"}
 
 
 @dataclass(frozen=True)
@@ -199,11 +199,12 @@ def judge(computation: dict, values: dict, limits: Limits, *, instrument: int | 
 def pairs_required(count: int, rule: str) -> int:
     """How many of ``count`` pairs must be within the limit.
 
-    HJ 355-2019 (实际水样比对, as the issue quotes it and as the public transcriptions we could find
-    repeat it: "比对试验数据对数不少于 3 对，3 对时至少 2 对满足要求，4 对时至少 3 对，5 对以上时至少
-    4 对"): read literally, five **or more** pairs need **four** within the limit, a fixed count and not
-    a proportion (4 of 6 passes; 80 % of 6 would need 5). The text names no proportion, so none is
-    invented here; a regulator who reads 4/10 as too lenient can see the counts in the judgement."""
+    HJ 355-2019 实际水样比对, as issue 23 quotes it and a public transcription words it ("比对试验
+    总数不少于3对：3对至少2对满足、4对至少3对满足、5对以上至少4对满足"; no clause number seen, see
+    forms_data/README.md): read literally, five **or more** pairs need **four** within the limit, a
+    fixed count and not a proportion (4 of 6 passes; 80 % of 6 would need 5). The text names no
+    proportion, so none is invented here; a regulator who reads 4/10 as too lenient can see the
+    counts in the judgement."""
     if rule == "all":
         return count
     return {3: 2, 4: 3}.get(count, 4)

@@ -1,5 +1,6 @@
 // O&M (运维) forms on the phone, offline: a cached template drawn as HTML, what was typed read back in
-// the server's answer format, and the computed judgements (零点漂移、量程漂移、相对误差、比对误差).
+// the server's answer format, and the computed judgements (零点漂移、量程漂移、相对误差、比对误差, and
+// HJ 355-2019's 实际水样比对 over several pairs: 2 of 3, 3 of 4, 4 of 5 or more within the limit).
 //
 // The server stays authoritative: it validates the answers again and computes the judgements itself
 // (server/om/forms.py, server/om/judgements.py). This module mirrors them so that a technician sees
