@@ -3,7 +3,13 @@
 - ``GET /om-tasks/{id}/manage?view=week|month|all|overdue&plan=&start=&end=``: the plan
   occurrences of a task with what was done for each (server/om/plans.py);
 - ``GET /om/overdue``: every overdue occurrence of the active tasks the user sees;
-- ``GET|POST /om-tasks/{id}/reports`` and ``GET /om/reports/{id}/file``.
+- ``GET|POST /om-tasks/{id}/reports`` and ``GET /om/reports/{id}/file``;
+- ``PATCH|DELETE /om-plans/{id}``: edit or delete a plan (``om_plan_update`` / ``om_plan_delete``);
+- ``POST /om-tasks/{id}/finish`` and ``/reopen``: 已完结 and back (``om_task_move``);
+- ``POST /om-tasks/{id}/edit`` and ``POST /contracts/{id}/edit``: an edit, applied or turned into a
+  信息变更申请 (``server/om/changes.py``);
+- ``GET /change-requests``, ``GET /change-requests/{id}``, ``POST /change-requests/{id}/accept``,
+  ``/refuse`` (with a reason) and ``/withdraw``.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
@@ -23,13 +29,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mobile_api.common import Pagination, parse, parse_query
+from mobile_api.common import Pagination, ReasonIn, parse, parse_query
+from mobile_api.work import OmTaskOut, PlanIn, PlanOut
 from server import access
 from server.accounts.models import Role
 from server.errors import DomainError
 from server.fields import DayField, IdField, InstantField
-from server.om import errors, plans, reports
-from server.om.models import FormTemplate, OmRecord, OmReport, OmTask
+from server.om import changes, errors, plans, reports
+from server.om import services as om_services
+from server.om.models import ChangeRequest, FormTemplate, OmPlan, OmRecord, OmReport, OmTask
 
 logger = logging.getLogger(__name__)
 
@@ -121,8 +129,8 @@ class ManageRowOut(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_contents(self, row: plans.Occurrence) -> list[str]:
         names = list(dict.fromkeys(r.template.name for r in row.records))
-        if not names and row.plan.template_code:
-            names = [self.context["template_names"].get(row.plan.template_code, row.plan.template_code)]
+        if not names:
+            names = [self.context["template_names"].get(code, code) for code in row.plan.template_codes]
         return names
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
@@ -160,7 +168,14 @@ class OverdueOut(serializers.Serializer):
     frequency = serializers.CharField(source="plan.frequency")
     outlet = serializers.IntegerField(source="plan.outlet_id", allow_null=True)
     outlet_name = serializers.CharField(source="plan.outlet.name", allow_null=True)
-    template_code = serializers.CharField(source="plan.template_code")
+    template_code = serializers.CharField(
+        source="plan.template_code", help_text="运维内容：计划指定的表单编码，多个时以逗号分隔。"
+    )
+    template_codes = serializers.ListField(
+        child=serializers.CharField(),
+        source="plan.template_codes",
+        help_text="运维内容：计划指定的表单编码。",
+    )
     window_start = DayField()
     window_end = DayField()
     period = serializers.CharField(source="period_label")
@@ -265,7 +280,7 @@ class ManageView(_ListView):
             start=query["start"],
             end=query["end"],
         )
-        codes = {row.plan.template_code for row in rows if row.plan.template_code and not row.records}
+        codes = {code for row in rows if not row.records for code in row.plan.template_codes}
         names = dict(
             FormTemplate.objects.filter(code__in=codes)
             .order_by("code", "version")
@@ -349,3 +364,200 @@ class ReportFileView(APIView):
         return FileResponse(
             handle, as_attachment=True, filename=report.file_name, content_type=reports.content_type(report)
         )
+
+
+# --- Plans edited, tasks finished, 信息变更申请 (issue F13) ------------------------------------------
+class PlanPatchIn(PlanIn):
+    """Any of a plan's fields; those left out stay as they are."""
+
+
+class ChangeOut(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField(help_text="字段名称，如“合同金额（元）”。")
+    before = serializers.CharField(help_text="申请时生效的值。")
+    after = serializers.CharField(help_text="申请变更为的值。")
+
+
+class ChangeRequestOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = serializers.SerializerMethodField(help_text="contract：合同；om_task：运维任务。")
+    contract = serializers.IntegerField(source="contract_id", allow_null=True)
+    task = serializers.IntegerField(source="task_id", allow_null=True)
+    agency = serializers.IntegerField(source="agency_id")
+    agency_name = serializers.CharField(source="agency.name")
+    enterprise = serializers.IntegerField(source="enterprise_id")
+    enterprise_name = serializers.CharField(source="enterprise.name")
+    status = serializers.ChoiceField(choices=ChangeRequest.Status.choices)
+    status_label = serializers.CharField(source="get_status_display")
+    changes = serializers.SerializerMethodField()
+    explanation = serializers.CharField()
+    refusal_reason = serializers.CharField()
+    requested_by_name = serializers.SerializerMethodField()
+    requested_at = InstantField()
+
+    def get_subject(self, row: ChangeRequest) -> str:
+        return "contract" if row.contract_id else "om_task"
+
+    @extend_schema_field(ChangeOut(many=True))
+    def get_changes(self, row: ChangeRequest) -> list[dict]:
+        return ChangeOut(changes.changes_shown(row), many=True).data
+
+    def get_requested_by_name(self, row: ChangeRequest) -> str:
+        return _person_name(row.requested_by)
+
+
+class EditResultOut(serializers.Serializer):
+    applied = serializers.BooleanField(help_text="true：已直接生效；false：已提交信息变更申请，待企业确认。")
+    change_request = ChangeRequestOut(allow_null=True)
+
+
+class ContractEditIn(serializers.Serializer):
+    number = serializers.CharField(max_length=64, required=False)
+    title = serializers.CharField(max_length=200, required=False)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    starts_on = DayField(required=False)
+    ends_on = DayField(required=False)
+    explanation = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class TaskEditIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    starts_on = DayField(required=False)
+    ends_on = DayField(required=False)
+    geofence_policy = serializers.ChoiceField(
+        choices=OmTask._meta.get_field("geofence_policy").choices, required=False
+    )
+    explanation = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+def _edit_result(result) -> Response:
+    if isinstance(result, ChangeRequest):
+        body = {"applied": False, "change_request": _requests().get(pk=result.pk)}
+        return Response(EditResultOut(body).data, status=status.HTTP_202_ACCEPTED)
+    return Response(EditResultOut({"applied": True, "change_request": None}).data)
+
+
+def _requests():
+    return ChangeRequest.objects.select_related("agency", "enterprise", "requested_by__person")
+
+
+class PlanDetailView(APIView):
+    """编辑计划 / 删除计划: the task's agency main or manager account."""
+
+    def _plan(self, request: Request, plan_id: int) -> OmPlan:
+        plan = access.get_visible(
+            OmPlan.objects.filter(task__in=access.om_tasks_for(request.user)).select_related("task"), plan_id
+        )
+        access.require_agency_admin(request.user, plan.task.agency)
+        return plan
+
+    @extend_schema(request=PlanPatchIn, responses={200: PlanOut})
+    def patch(self, request: Request, plan_id: int) -> Response:
+        plan = self._plan(request, plan_id)
+        data = dict(parse(PlanPatchIn, request.data, partial=True))
+        if "outlet" in data:
+            outlet_id = data["outlet"]
+            data["outlet"] = (
+                access.get_visible(plan.task.points.all(), outlet_id, field="outlet") if outlet_id else None
+            )
+        plan = om_services.om_plan_update(plan=plan, actor=request.user, **data)
+        return Response(PlanOut(plan).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, plan_id: int) -> Response:
+        om_services.om_plan_delete(plan=self._plan(request, plan_id), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TaskMoveView(APIView):
+    """``finish``: 已完结 (the phones drop the task; no new records). ``reopen``: back to 进行中, with
+    a reason."""
+
+    to = ""
+
+    @extend_schema(request=ReasonIn, responses={200: OmTaskOut})
+    def post(self, request: Request, task_id: int) -> Response:
+        task = access.access_om_task(request.user, task_id)
+        access.require_agency_admin(request.user, task.agency)
+        data = parse(ReasonIn, request.data)
+        om_services.om_task_move(task=task, to=self.to, actor=request.user, reason=data["reason"])
+        return Response(OmTaskOut(access.access_om_task(request.user, task_id)).data)
+
+
+class TaskEditView(APIView):
+    """Edit a task: 200 when applied (no records yet), 202 with the 信息变更申请 once it has records."""
+
+    @extend_schema(request=TaskEditIn, responses={200: EditResultOut, 202: EditResultOut})
+    def post(self, request: Request, task_id: int) -> Response:
+        task = access.access_om_task(request.user, task_id)
+        access.require_agency_admin(request.user, task.agency)
+        data = dict(parse(TaskEditIn, request.data))
+        return _edit_result(changes.om_task_update(task=task, actor=request.user, **data))
+
+
+class ContractEditView(APIView):
+    """Edit a contract: 200 when applied (not yet accepted), 202 with the 信息变更申请 once accepted."""
+
+    @extend_schema(request=ContractEditIn, responses={200: EditResultOut, 202: EditResultOut})
+    def post(self, request: Request, contract_id: int) -> Response:
+        contract = access.access_contract(request.user, contract_id)
+        access.require_agency_admin(request.user, contract.agency)
+        data = dict(parse(ContractEditIn, request.data))
+        return _edit_result(changes.contract_update(contract=contract, actor=request.user, **data))
+
+
+class ChangeRequestListView(_ListView):
+    """信息变更申请: those the user sees, newest first; ``?status=pending`` for those waiting."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=list(ChangeRequest.Status.values)),
+            OpenApiParameter("subject", str, enum=["contract", "om_task"]),
+        ],
+        responses=ChangeRequestOut(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        rows = changes.change_requests_for(request.user).select_related(
+            "agency", "enterprise", "requested_by__person"
+        )
+        wanted = request.query_params.get("status")
+        if wanted:
+            if wanted not in ChangeRequest.Status.values:
+                raise serializers.ValidationError(
+                    {"status": [f"须为 {' / '.join(ChangeRequest.Status.values)} 之一。"]}
+                )
+            rows = rows.filter(status=wanted)
+        subject = request.query_params.get("subject")
+        if subject == "contract":
+            rows = rows.filter(contract__isnull=False)
+        elif subject == "om_task":
+            rows = rows.filter(task__isnull=False)
+        elif subject:
+            raise serializers.ValidationError({"subject": ["须为 contract / om_task 之一。"]})
+        return self._paginated(rows.order_by("-requested_at", "-id"), ChangeRequestOut)
+
+
+class ChangeRequestDetailView(APIView):
+    @extend_schema(responses={200: ChangeRequestOut})
+    def get(self, request: Request, request_id: int) -> Response:
+        row = access.get_visible(
+            changes.change_requests_for(request.user).select_related(
+                "agency", "enterprise", "requested_by__person"
+            ),
+            request_id,
+        )
+        return Response(ChangeRequestOut(row).data)
+
+
+class ChangeRequestMoveView(APIView):
+    """``accept`` / ``refuse`` (the enterprise or a regulator of its region; refusing needs a
+    reason) and ``withdraw`` (the asking agency)."""
+
+    to = ""
+
+    @extend_schema(request=ReasonIn, responses={200: ChangeRequestOut})
+    def post(self, request: Request, request_id: int) -> Response:
+        row = access.get_visible(changes.change_requests_for(request.user), request_id)
+        data = parse(ReasonIn, request.data)
+        changes.change_request_move(request=row, to=self.to, actor=request.user, reason=data["reason"])
+        return Response(ChangeRequestOut(_requests().get(pk=row.pk)).data)

@@ -94,6 +94,32 @@ urlpatterns = [
     path("om-tasks/<int:task_id>/reports", om_manage.ReportListView.as_view(), name="om-task-reports"),
     path("om/reports/<int:report_id>/file", om_manage.ReportFileView.as_view(), name="om-report-file"),
     path("om/overdue", om_manage.OverdueView.as_view(), name="om-overdue"),
+    path("om-plans/<int:plan_id>", om_manage.PlanDetailView.as_view(), name="om-plan"),
+    path("om-tasks/<int:task_id>/edit", om_manage.TaskEditView.as_view(), name="om-task-edit"),
+    path(
+        "om-tasks/<int:task_id>/finish", om_manage.TaskMoveView.as_view(to="finished"), name="om-task-finish"
+    ),
+    path("om-tasks/<int:task_id>/reopen", om_manage.TaskMoveView.as_view(to="active"), name="om-task-reopen"),
+    path("contracts/<int:contract_id>/edit", om_manage.ContractEditView.as_view(), name="contract-edit"),
+    path("change-requests", om_manage.ChangeRequestListView.as_view(), name="change-requests"),
+    path(
+        "change-requests/<int:request_id>", om_manage.ChangeRequestDetailView.as_view(), name="change-request"
+    ),
+    path(
+        "change-requests/<int:request_id>/accept",
+        om_manage.ChangeRequestMoveView.as_view(to="accepted"),
+        name="change-request-accept",
+    ),
+    path(
+        "change-requests/<int:request_id>/refuse",
+        om_manage.ChangeRequestMoveView.as_view(to="refused"),
+        name="change-request-refuse",
+    ),
+    path(
+        "change-requests/<int:request_id>/withdraw",
+        om_manage.ChangeRequestMoveView.as_view(to="withdrawn"),
+        name="change-request-withdraw",
+    ),
     path("evidence", evidence.EvidenceView.as_view(), name="evidence"),
     path("statistics", statistics.StatisticsView.as_view(), name="statistics"),
     path("statistics/export", statistics.StatisticsExportView.as_view(), name="statistics-export"),

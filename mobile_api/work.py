@@ -31,7 +31,7 @@ class PlanOut(serializers.ModelSerializer):
             "window_start",
             "window_end",
             "outlet",
-            "template_code",
+            "template_codes",
         ]
 
 
@@ -80,12 +80,11 @@ class PlanIn(serializers.Serializer):
     window_start = DayField()
     window_end = DayField()
     outlet = IdField(required=False, allow_null=True, default=None)
-    template_code = serializers.SlugField(
-        max_length=64,
-        required=False,
-        default="",
-        allow_blank=True,
-        help_text="运维内容：表单编码；空：任何表单均可。",
+    template_codes = serializers.ListField(
+        child=serializers.SlugField(max_length=64),
+        min_length=1,
+        max_length=30,
+        help_text="运维内容：完成此计划的表单编码，一个或多个（GET /om/templates）。",
     )
 
 

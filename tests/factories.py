@@ -248,6 +248,7 @@ def build_side(region_code: str, lon: float, lat: float) -> Side:
             {
                 "title": "日常巡检",
                 "frequency": "daily",
+                "template_codes": ["ww_daily_inspection"],
                 "window_start": today - dt.timedelta(days=10),
                 "window_end": today + dt.timedelta(days=80),
             }

@@ -92,6 +92,12 @@ def navigation(user: User) -> list[Link]:
         links.append(Link("contracts", t("委托合同", "Contracts"), reverse("workspace:contracts")))
     elif user.role == Role.REGULATOR:
         links.append(Link("contracts", t("合同查看", "Contracts"), reverse("workspace:contracts")))
+    # 信息变更申请 (seed 003 合同管理 / 运维任务管理; workspace/views/om_manage.py): the agency asks, the
+    # enterprise or its region's regulator decides.
+    if user.role in (*AGENCY_ADMINS, Role.ENTERPRISE, Role.REGULATOR):
+        links.append(
+            Link("om-changes", t("信息变更申请", "Change requests"), reverse("workspace:om-changes"))
+        )
     # -- end agency office --
     # -- staff --
     # 监测人员 (workspace/views/staff.py): the agency's administrators keep it; regulators read their

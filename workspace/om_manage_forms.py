@@ -175,16 +175,27 @@ class PlanForm(forms.Form):
     window_start = forms.DateField()
     window_end = forms.DateField()
     outlet = OutletChoice(queryset=Outlet.objects.none(), required=False)
-    template_code = forms.ChoiceField(required=False)
+    template_codes = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
 
     ERROR_FIELDS = {
         "om_plan_outside_task": "window_start",
         "om_point_not_in_contract": "outlet",
-        "om_template_unknown": "template_code",
-        "om_template_not_for_outlet": "template_code",
+        "om_template_unknown": "template_codes",
+        "om_template_not_for_outlet": "template_codes",
+        "om_plan_needs_template": "template_codes",
     }
 
-    def __init__(self, *args, task: OmTask, **kwargs):
+    def __init__(self, *args, task: OmTask, plan: OmPlan | None = None, **kwargs):
+        if plan is not None and (not args or args[0] is None) and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "title": plan.title,
+                "frequency": plan.frequency,
+                "interval_days": plan.interval_days,
+                "window_start": plan.window_start,
+                "window_end": plan.window_end,
+                "outlet": plan.outlet_id,
+                "template_codes": plan.template_codes,
+            }
         super().__init__(*args, **kwargs)
         fields = self.fields
         fields["window_start"] = _date_field(t("执行开始", "From"), required=True)
@@ -201,7 +212,7 @@ class PlanForm(forms.Form):
         fields["outlet"].error_messages["invalid_choice"] = t(
             "请选择任务的点位。", "Choose one of the task's outlets."
         )
-        fields["template_code"].label = t("运维内容", "O&M content")
+        fields["template_codes"].label = t("运维内容（完成此计划的表单）", "Forms that fulfil the plan")
         templates = (
             FormTemplate.objects.filter(outlet_kind=task.kind)
             .order_by("code", "-version")
@@ -210,12 +221,12 @@ class PlanForm(forms.Form):
         newest: dict[str, str] = {}
         for row in templates:
             newest.setdefault(row["code"], row["name"])
-        fields["template_code"].choices = [
-            ("", t("任何表单均可", "Any form")),
-            *sorted(((code, name) for code, name in newest.items()), key=lambda c: c[1]),
-        ]
-        fields["template_code"].error_messages["invalid_choice"] = t(
+        fields["template_codes"].choices = sorted(newest.items(), key=lambda c: c[1])
+        fields["template_codes"].error_messages["invalid_choice"] = t(
             "请选择列表中的表单。", "Choose a form from the list."
+        )
+        fields["template_codes"].error_messages["required"] = t(
+            "至少选择一个运维内容。", "Choose at least one form."
         )
 
     def clean_window_start(self):
@@ -223,6 +234,124 @@ class PlanForm(forms.Form):
 
     def clean_window_end(self):
         return _in_range(self.cleaned_data["window_end"])
+
+
+# --- Editing a task or a contract, 信息变更申请, finishing (issue F13) --------------------------------
+GEOFENCE_EN = {"flag": "Flagged, may be submitted", "block": "The record cannot be submitted"}
+
+
+def _explanation() -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=t("变更说明", "Why"),
+        help_text=t(
+            "已确认的信息改为信息变更申请，由委托企业确认后生效。",
+            "Confirmed terms change only when the enterprise accepts the request.",
+        ),
+    )
+
+
+class TaskEditForm(forms.Form):
+    """What ``changes.om_task_update`` takes: applied at once while the task has no records, a
+    信息变更申请 once it has."""
+
+    name = forms.CharField(max_length=200)
+    starts_on = forms.DateField()
+    ends_on = forms.DateField()
+    geofence_policy = forms.ChoiceField()
+    explanation = forms.CharField(required=False)
+
+    ERROR_FIELDS = {"om_task_period_excludes_plans": "ends_on", "om_change_pending": None}
+
+    def __init__(self, *args, task: OmTask, **kwargs):
+        if not args or args[0] is None:  # not posted: the values in force
+            kwargs.setdefault(
+                "initial",
+                {
+                    "name": task.name,
+                    "starts_on": task.starts_on,
+                    "ends_on": task.ends_on,
+                    "geofence_policy": task.geofence_policy,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        fields = self.fields
+        fields["name"].label = t("任务名称", "Name")
+        _required(fields["name"])
+        fields["starts_on"] = _date_field(t("任务开始日期", "Starts on"), required=True)
+        fields["ends_on"] = _date_field(t("任务结束日期", "Ends on"), required=True)
+        fields["geofence_policy"].label = t("签到超出围栏时", "Check-in outside the geofence")
+        fields["geofence_policy"].choices = _choices(
+            OmTask._meta.get_field("geofence_policy").choices, GEOFENCE_EN
+        )
+        fields["explanation"] = _explanation()
+
+    def clean_starts_on(self):
+        return _in_range(self.cleaned_data["starts_on"])
+
+    def clean_ends_on(self):
+        return _in_range(self.cleaned_data["ends_on"])
+
+
+class ContractEditForm(forms.Form):
+    """What ``changes.contract_update`` takes: applied at once while the contract is not accepted,
+    a 信息变更申请 once it is."""
+
+    number = forms.CharField(max_length=64)
+    title = forms.CharField(max_length=200)
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    starts_on = forms.DateField()
+    ends_on = forms.DateField()
+    explanation = forms.CharField(required=False)
+
+    ERROR_FIELDS = {"contract_number_taken": "number", "om_change_pending": None}
+
+    def __init__(self, *args, contract, **kwargs):
+        if not args or args[0] is None:  # not posted: the values in force
+            kwargs.setdefault(
+                "initial",
+                {
+                    "number": contract.number,
+                    "title": contract.title,
+                    "amount": contract.amount,
+                    "starts_on": contract.starts_on,
+                    "ends_on": contract.ends_on,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        fields = self.fields
+        for name, zh, en in (
+            ("number", "合同编号", "Number"),
+            ("title", "合同标题", "Title"),
+            ("amount", "合同金额（元）", "Amount (yuan)"),
+        ):
+            fields[name].label = t(zh, en)
+            _required(fields[name])
+        fields["amount"].error_messages["invalid"] = t("请输入金额，如 12000.00。", "Enter an amount.")
+        fields["amount"].error_messages["min_value"] = t("金额不能为负数。", "The amount cannot be negative.")
+        fields["starts_on"] = _date_field(t("履行开始", "Starts on"), required=True)
+        fields["ends_on"] = _date_field(t("履行结束", "Ends on"), required=True)
+        fields["explanation"] = _explanation()
+
+    def clean_starts_on(self):
+        return _in_range(self.cleaned_data["starts_on"])
+
+    def clean_ends_on(self):
+        return _in_range(self.cleaned_data["ends_on"])
+
+
+class ReasonForm(forms.Form):
+    """A reason: refusing a change request, reopening a finished task."""
+
+    reason = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    ERROR_FIELDS = {"om_change_refusal_reason_required": "reason", "om_task_reopen_reason_required": "reason"}
+
+    def __init__(self, *args, label: tuple[str, str] = ("原因", "Reason"), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = t(*label)
 
 
 # --- Reports --------------------------------------------------------------------------------------

@@ -18,8 +18,18 @@ from django.utils import timezone
 from mobile_api.om_manage import ManageRowOut, OverdueOut
 from server import access
 from server.accounts.models import User
-from server.om import plans, reports
-from server.om.models import FormTemplate, OmPlan, OmRecord, OmReport, OmTask, OmTaskStaff
+from server.om import changes, plans, reports
+from server.om.models import (
+    ChangeRequest,
+    ChangeRequestEvent,
+    FormTemplate,
+    OmPlan,
+    OmRecord,
+    OmReport,
+    OmTask,
+    OmTaskEvent,
+    OmTaskStaff,
+)
 from server.registry.models import Enterprise, Instrument
 from server.violations.models import Rectification, Violation, ViolationEvent
 from server.violations.selectors import rectifications_for, violations_for
@@ -103,9 +113,9 @@ def task_view(user: User, pk, *, records_page=1) -> TaskView:
         .select_related("outlet", "template", "filled_by__person")
         .order_by("-om_date", "-created_at", "-pk")
     )
-    names = template_names(p.template_code for p in plans_ if p.template_code)
+    names = template_names(code for p in plans_ for code in p.template_codes)
     for plan in plans_:
-        plan.content_name = names.get(plan.template_code, plan.template_code)
+        plan.content_name = "、".join(names.get(code, code) for code in plan.template_codes)
     return TaskView(
         task=task,
         staff=list(
@@ -188,7 +198,7 @@ def manage_rows(occurrences: list[plans.Occurrence], *, across: bool) -> list[Ma
     """The API's rows for a page of occurrences: ``ManageRowOut`` (with the records done), or
     ``OverdueOut`` for the agency-wide overdue list (whose occurrences carry no records)."""
     today = timezone.localdate()
-    names = template_names({o.plan.template_code for o in occurrences if o.plan.template_code})
+    names = template_names({code for o in occurrences for code in o.plan.template_codes})
     if across:
         data = OverdueOut(occurrences, many=True, context={"today": today}).data
     else:
@@ -197,7 +207,7 @@ def manage_rows(occurrences: list[plans.Occurrence], *, across: bool) -> list[Ma
         ManageRow(
             occurrence=o,
             data=dict(d),
-            content=names.get(o.plan.template_code, o.plan.template_code),
+            content="、".join(names.get(code, code) for code in o.plan.template_codes),
             days_overdue=days_overdue(o, today),
         )
         for o, d in zip(occurrences, data, strict=True)
@@ -289,3 +299,45 @@ def rectifications(
     if deadline_before is not None:
         queryset = queryset.filter(violation__deadline__lte=deadline_before)
     return queryset.order_by("-submitted_at", "-id")
+
+
+# --- 信息变更申请 and a task's history (issue F13) -----------------------------------------------------
+def change_requests(user: User, *, status: str = "", subject: str = ""):
+    """The change requests the user sees (``changes.change_requests_for``), newest first, with what
+    the list shows."""
+    rows = changes.change_requests_for(user).select_related(
+        "contract", "task", "agency", "enterprise", "requested_by__person"
+    )
+    if status:
+        rows = rows.filter(status=status)
+    if subject == "contract":
+        rows = rows.filter(contract__isnull=False)
+    elif subject == "om_task":
+        rows = rows.filter(task__isnull=False)
+    return rows.order_by("-requested_at", "-id")
+
+
+def visible_change_request(user: User, pk) -> ChangeRequest:
+    return access.get_visible(
+        changes.change_requests_for(user).select_related(
+            "contract", "task", "agency", "enterprise", "requested_by__person"
+        ),
+        pk,
+    )
+
+
+def change_events(request: ChangeRequest) -> list[ChangeRequestEvent]:
+    return list(request.events.select_related("actor__person").order_by("at", "id"))
+
+
+def task_events(task: OmTask) -> list[OmTaskEvent]:
+    return list(OmTaskEvent.objects.filter(task=task).select_related("actor__person").order_by("at", "id"))
+
+
+def visible_plan(user: User, pk) -> OmPlan:
+    return access.get_visible(
+        OmPlan.objects.filter(task__in=access.om_tasks_for(user)).select_related(
+            "task__agency", "task__contract__enterprise", "outlet"
+        ),
+        pk,
+    )

@@ -24,7 +24,7 @@ from server.om.models import (
     Review,
     ReviewedVersion,
 )
-from server.om.services import _check_plan, _check_staff
+from server.om.services import _check_plan, _check_plan_templates, _check_staff
 from server.registry.admin import (
     ReadOnlyAdmin,
     ReadOnlyInline,
@@ -167,6 +167,7 @@ class OmPlanForm(forms.ModelForm):
             return cleaned
         try:
             _check_plan(task, start, end, frequency, cleaned.get("interval_days"))
+            cleaned["template_codes"] = _check_plan_templates(task, cleaned.get("template_codes") or [])
             if outlet is not None and not task.points.filter(pk=outlet.pk).exists():
                 raise DomainError(errors.OM_POINT_NOT_IN_CONTRACT)
         except DomainError as exc:
@@ -187,7 +188,7 @@ class OmPlanAdmin(admin.ModelAdmin):
         "window_start",
         "window_end",
         "outlet",
-        "template_code",
+        "template_codes",
     )
     list_filter = ("frequency",)
     list_select_related = ("task", "outlet__enterprise")

@@ -236,3 +236,74 @@ OM_REPORT_UNAVAILABLE = ErrorCode(
     "The report file cannot be read from storage right now; try again later, and tell an "
     "administrator if it persists.",
 )
+
+# --- Plans, task lifecycle and 信息变更申请 (issue F13) -------------------------------------------
+OM_PLAN_NEEDS_TEMPLATE = ErrorCode(
+    "om_plan_needs_template",
+    400,
+    "运维计划须至少选择一个运维内容（表单）。",
+    "A plan needs at least one O&M form that fulfils it.",
+)
+OM_PLAN_HAS_RECORDS = ErrorCode(
+    "om_plan_has_records",
+    409,
+    "此计划已有 {count} 条运维记录计入，不能删除；如不再执行，请把执行结束改为今天或更早。",
+    "{count} records count towards this plan: it cannot be deleted. To stop it, set its end to today "
+    "or earlier.",
+)
+OM_TASK_FINISHED = ErrorCode(
+    "om_task_finished",
+    409,
+    "此运维任务已完结，不能再填报或修改。",
+    "This O&M task is finished: it takes no new records or changes.",
+)
+OM_TASK_TRANSITION_NOT_ALLOWED = ErrorCode(
+    "om_task_transition_not_allowed",
+    409,
+    "运维任务不能从“{from_status}”改为“{to_status}”。",
+    "An O&M task cannot move from “{from_status}” to “{to_status}”.",
+)
+OM_TASK_ACTOR_NOT_ALLOWED = ErrorCode(
+    "om_task_actor_not_allowed",
+    403,
+    "只有运维机构的主账号或管理员可以完结或重新开启运维任务。",
+    "Only the agency's main or manager account may finish or reopen an O&M task.",
+)
+OM_TASK_REOPEN_REASON_REQUIRED = ErrorCode(
+    "om_task_reopen_reason_required",
+    400,
+    "重新开启已完结的任务须说明原因。",
+    "Reopening a finished task needs a reason.",
+)
+OM_TASK_PERIOD_EXCLUDES_PLANS = ErrorCode(
+    "om_task_period_excludes_plans",
+    400,
+    "任务期限须包含其全部运维计划的执行时间（计划“{title}”）。",
+    "The task's period must contain every plan's window (plan “{title}”).",
+)
+OM_CHANGE_NOTHING = ErrorCode("om_change_nothing", 400, "没有修改任何信息。", "Nothing was changed.")
+OM_CHANGE_PENDING = ErrorCode(
+    "om_change_pending",
+    409,
+    "已有一份待确认的信息变更申请；请等待确认，或先撤回它。",
+    "A change request is already waiting: wait for the decision, or withdraw it first.",
+)
+OM_CHANGE_TRANSITION_NOT_ALLOWED = ErrorCode(
+    "om_change_transition_not_allowed",
+    409,
+    "信息变更申请不能从“{from_status}”改为“{to_status}”。",
+    "A change request cannot move from “{from_status}” to “{to_status}”.",
+)
+OM_CHANGE_ACTOR_NOT_ALLOWED = ErrorCode(
+    "om_change_actor_not_allowed",
+    403,
+    "信息变更申请由委托企业或其所在地监管部门确认，由提出申请的机构撤回。",
+    "The enterprise or a regulator of its region decides a change request; the agency that asked "
+    "withdraws it.",
+)
+OM_CHANGE_REFUSAL_REASON_REQUIRED = ErrorCode(
+    "om_change_refusal_reason_required",
+    400,
+    "拒绝信息变更申请须填写原因。",
+    "Refusing a change request needs a reason.",
+)

@@ -102,8 +102,9 @@ class OmPlan(models.Model):
     outlet = models.ForeignKey(
         Outlet, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="排口/点位"
     )
-    # 运维内容: the form a visit of this plan fills (a FormTemplate code); blank: any form counts.
-    template_code = models.SlugField("运维内容", max_length=64, blank=True)
+    # 运维内容: the forms (FormTemplate codes, any version) a visit of this plan fills; one or several,
+    # required (issue F13: a daily inspection must not mark a quarterly calibration plan done).
+    template_codes = models.JSONField("运维内容", default=list)
 
     class Meta:
         verbose_name = "运维计划"
@@ -120,6 +121,135 @@ class OmPlan(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def template_code(self) -> str:
+        """The codes joined with commas, for readers written when a plan named one form (the
+        evidence queue's overdue item); new code reads ``template_codes``."""
+        return ",".join(self.template_codes or [])
+
+
+class OmTaskEvent(models.Model):
+    """One status move of an O&M task (进行中 → 已完结, and back), written by
+    ``services.TASK_STATUS`` in the move's transaction."""
+
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    task = models.ForeignKey(OmTask, on_delete=models.CASCADE, related_name="events", verbose_name="运维任务")
+    from_status = models.CharField("原状态", max_length=16, choices=OmTask.Status.choices)
+    to_status = models.CharField("新状态", max_length=16, choices=OmTask.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="操作人"
+    )
+    reason = models.TextField("原因", blank=True)
+    at = models.DateTimeField("时间")
+
+    class Meta:
+        verbose_name = "运维任务状态"
+        verbose_name_plural = "运维任务状态"
+        ordering = ["task", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.from_status} → {self.to_status}"
+
+
+class ChangeRequest(models.Model):
+    """信息变更申请 (seed 003 合同管理 and 运维任务管理): a change the agency asks for to a contract the
+    enterprise has accepted, or to an O&M task that has records. Until the enterprise (or a regulator
+    of its region) accepts it, the stored values stay in force and the request is shown beside them.
+    ``changes`` holds the asked values, ``before`` the values in force when it was asked, both as
+    {field: text}."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待确认"
+        ACCEPTED = "accepted", "已同意"
+        REFUSED = "refused", "已拒绝"
+        WITHDRAWN = "withdrawn", "已撤回"
+
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    contract = models.ForeignKey(
+        Contract,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="change_requests",
+        verbose_name="合同",
+    )
+    task = models.ForeignKey(
+        OmTask,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="change_requests",
+        verbose_name="运维任务",
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="change_requests", verbose_name="运维机构"
+    )
+    enterprise = models.ForeignKey(
+        "registry.Enterprise",
+        on_delete=models.PROTECT,
+        related_name="change_requests",
+        verbose_name="排污企业",
+    )
+    changes = models.JSONField("变更内容")
+    before = models.JSONField("变更前内容")
+    explanation = models.TextField("变更说明", blank=True)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
+    refusal_reason = models.TextField("拒绝原因", blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人"
+    )
+    requested_at = models.DateTimeField("申请时间")
+
+    class Meta:
+        verbose_name = "信息变更申请"
+        verbose_name_plural = "信息变更申请"
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contract__isnull=False, task__isnull=True)
+                | Q(contract__isnull=True, task__isnull=False),
+                name="om_change_request_one_subject",
+            ),
+            # One open request per subject: a second would hide which values the first was asked on.
+            models.UniqueConstraint(
+                fields=["contract"],
+                condition=Q(status="pending", contract__isnull=False),
+                name="om_change_request_one_pending_contract",
+            ),
+            models.UniqueConstraint(
+                fields=["task"],
+                condition=Q(status="pending", task__isnull=False),
+                name="om_change_request_one_pending_task",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract or self.task} {self.get_status_display()}"
+
+
+class ChangeRequestEvent(models.Model):
+    """One move of a change request (asked, accepted, refused, withdrawn), written in its transaction."""
+
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    request = models.ForeignKey(
+        ChangeRequest, on_delete=models.CASCADE, related_name="events", verbose_name="信息变更申请"
+    )
+    from_status = models.CharField("原状态", max_length=16, choices=ChangeRequest.Status.choices)
+    to_status = models.CharField("新状态", max_length=16, choices=ChangeRequest.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="操作人"
+    )
+    reason = models.TextField("原因", blank=True)
+    at = models.DateTimeField("时间")
+
+    class Meta:
+        verbose_name = "信息变更申请记录"
+        verbose_name_plural = "信息变更申请记录"
+        ordering = ["request", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.from_status} → {self.to_status}"
 
 
 # --- Daily records ([F6], seed 003 §2.3) -----------------------------------------------------------

@@ -2,8 +2,9 @@
 
 A plan (``OmPlan``) yields occurrences: one per day, ISO week (Monday to Sunday), calendar month,
 calendar quarter, or block of ``interval_days`` counted from the plan's first day, each clipped to
-the plan's window. An occurrence is done when a record of the plan's task — at the plan's outlet and
-of the plan's form, when the plan names them — was submitted (or confirmed, or approved) for a day
+the plan's window. An occurrence is done when a record of the plan's task — of one of the forms the
+plan names (issue F13: a daily inspection does not fulfil a quarterly calibration plan), and at the
+plan's outlet when it names one — was submitted (or confirmed, or approved) for a day
 inside it. Drafts and voided records do not count.
 
 A range [start, end] selects the occurrences that overlap it; they are kept whole (within the plan
@@ -154,7 +155,7 @@ class _Index:
             r
             for r in rows
             if (plan.outlet_id is None or r.outlet_id == plan.outlet_id)
-            and (not plan.template_code or r.template_code == plan.template_code)
+            and r.template_code in plan.template_codes
         ]
 
 

@@ -42,7 +42,7 @@ from server.om.models import (
     Review,
     ReviewedVersion,
 )
-from server.om.services import on_om_task
+from server.om.services import ensure_task_active, on_om_task
 from server.registry.models import Enterprise, Instrument, Outlet
 from server.tracks.models import CheckIn
 from server.transitions import StateMachine
@@ -192,6 +192,7 @@ def record_save(
     at: dt.datetime | None = None,
 ) -> Saved:
     """Save the technician's record (idempotent: the same content again changes nothing)."""
+    ensure_task_active(task)  # a finished task (已完结) takes no new records or edits (issue F13)
     record = OmRecord.objects.select_for_update().filter(pk=record_id).first()
     if record is None:
         if not is_technician(task, actor):

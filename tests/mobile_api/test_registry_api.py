@@ -394,7 +394,13 @@ def test_om_task_binds_points_staff_instruments_and_plans(world, client_for):
         "instruments": [side.instrument.pk],
         "staff": [{"employment": side.technician.pk, "role": "technician"}],
         "plans": [
-            {"title": "周检查", "frequency": "weekly", "window_start": str(TODAY), "window_end": str(TODAY)},
+            {
+                "title": "周检查",
+                "frequency": "weekly",
+                "window_start": str(TODAY),
+                "window_end": str(TODAY),
+                "template_codes": ["ww_daily_inspection"],
+            },
         ],
     }
     created = main.post("/api/v1/om-tasks", body, format="json")

@@ -39,6 +39,7 @@ def record(side, day: dt.date, status: str = "submitted", *, outlet=None, code="
 def plan(side, frequency: str, start: str | dt.date, end: str | dt.date, **kw) -> OmPlan:
     start = D(start) if isinstance(start, str) else start
     end = D(end) if isinstance(end, str) else end
+    kw.setdefault("template_codes", ["ww_daily_inspection"])
     return OmPlan.objects.create(
         task=side.om_task,
         title=f"{frequency} plan",
@@ -162,8 +163,10 @@ def test_states_done_open_overdue_upcoming(side):
 
 def test_a_plan_with_an_outlet_or_a_form_counts_only_matching_records(side):
     at_gas = plan(side, "weekly", "2026-06-01", "2026-06-07", outlet=side.gas)
-    repair = plan(side, "weekly", "2026-06-01", "2026-06-07", template_code="ww_maintenance_repair")
-    anything = plan(side, "weekly", "2026-06-01", "2026-06-07")
+    at_gas.template_codes = ["gas_fault_repair"]
+    at_gas.save()
+    repair = plan(side, "weekly", "2026-06-01", "2026-06-07", template_codes=["ww_maintenance_repair"])
+    anything = plan(side, "weekly", "2026-06-01", "2026-06-07", template_codes=["ww_daily_inspection"])
     inspection = record(side, D("2026-06-03"))  # the wastewater outlet, the daily inspection form
     today = D("2026-06-20")
     assert plans.occurrences(at_gas, D("2026-06-01"), D("2026-06-07"), today=today)[0].state == "overdue"
@@ -425,14 +428,19 @@ def test_a_plan_names_a_form_for_the_tasks_kind_of_outlet(side, client_for):
         "window_start": side.om_task.starts_on.isoformat(),
         "window_end": side.om_task.ends_on.isoformat(),
     }
-    response = client.post(url, {**body, "template_code": "gas_calibration"}, format="json")
+    response = client.post(url, {**body, "template_codes": ["gas_calibration"]}, format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "om_template_not_for_outlet"
-    response = client.post(url, {**body, "template_code": "no_such_form"}, format="json")
+    response = client.post(url, {**body, "template_codes": ["no_such_form"]}, format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "om_template_unknown"
-    response = client.post(url, {**body, "template_code": "ww_maintenance_repair"}, format="json")
+    # Required (issue F13): a plan that names no form would count any record.
+    response = client.post(url, {**body, "template_codes": []}, format="json")
+    assert response.status_code == 400
+    assert not side.om_task.plans.filter(title="每月维护保养").exists()
+    codes = ["ww_maintenance_repair", "ww_consumables"]
+    response = client.post(url, {**body, "template_codes": codes}, format="json")
     assert response.status_code == 201, response.json()
     stored = side.om_task.plans.get(title="每月维护保养")
-    assert stored.template_code == "ww_maintenance_repair"
-    assert {p["template_code"] for p in response.json()["plans"]} == {"", "ww_maintenance_repair"}
+    assert stored.template_codes == codes
+    assert [p["template_codes"] for p in response.json()["plans"]] == [["ww_daily_inspection"], codes]

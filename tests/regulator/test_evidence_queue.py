@@ -348,6 +348,7 @@ def _more_of_everything(side, mine, times: int) -> None:
             task=side.om_task,
             title=f"巡检{n}",
             frequency="daily",
+            template_codes=["ww_daily_inspection"],
             window_start=timezone.localdate() - timezone.timedelta(days=5),
             window_end=timezone.localdate(),
         )

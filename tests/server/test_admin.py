@@ -252,6 +252,7 @@ def make_world(n: int, platform: User) -> dict:
             {
                 "title": "每周巡检",
                 "frequency": "weekly",
+                "template_codes": ["ww_daily_inspection"],
                 "window_start": today,
                 "window_end": today + dt.timedelta(days=30),
             }

@@ -22,7 +22,7 @@ from media_rules.signatures import store_signature
 from server.accounts.models import DeviceToken, User
 from server.fieldwork.models import MonitoringProject, ProjectAttachment
 from server.fieldwork.services import project_attach
-from server.om import records
+from server.om import changes, records
 from server.om.models import DayConfirmation, OmRecord, OmReport, Review
 from server.om.reports import report_upload
 from server.registry.models import Agency, Contract, Employment
@@ -140,6 +140,20 @@ MATRIX: dict[str, Row] = {
     "om-task-report": Row("om_task", ADMINS | {REVIEWER}, post=True),  # the task's staff upload
     "om-report-file": Row("report", ADMINS | {REVIEWER}),
     "om-manage": Row("", AGENCY),
+    # Issue F13: a task edited and finished (the finish comes before the reopen, which then needs a
+    # reason: 400), a plan edited or deleted (records count towards the side's plan: refused, said),
+    # a contract edited, 信息变更申请 asked by the agency and decided by the enterprise or regulator.
+    "om-task-edit": Row("om_task", ADMINS),
+    "om-task-finish": Row("om_task", ADMINS, post=True),
+    "om-task-reopen": Row("om_task", ADMINS, post=True),
+    "om-plan-edit": Row("om_plan", ADMINS),
+    "om-plan-delete": Row("om_plan", ADMINS, post=True),
+    "om-contract-edit": Row("contract", ADMINS),
+    "om-changes": Row("", ADMINS | {ENTERPRISE, REGULATOR}),
+    "om-change": Row("change_request", ADMINS | {ENTERPRISE, REGULATOR}),
+    "om-change-accept": Row("change_request", {ENTERPRISE, REGULATOR}, post=True),
+    "om-change-refuse": Row("change_request", {ENTERPRISE, REGULATOR}, post=True),
+    "om-change-withdraw": Row("change_request", ADMINS, post=True),
     "agency-violations": Row("", AGENCY),
     "agency-violations-export": Row("", AGENCY),
     "agency-violation": Row("violation", AGENCY),
@@ -189,6 +203,7 @@ def objects_of(side, scene) -> dict[str, dict]:
     report = report_upload(
         task=side.om_task, actor=side.main, name="11月运维月报", category="monthly", file=pdf_file()
     )
+    change_request = changes.contract_update(contract=side.om_contract, actor=side.main, title="合同标题变更")
     return {
         "": {},
         "phone": {"device_id": a_phone(side.field_user)},
@@ -207,6 +222,8 @@ def objects_of(side, scene) -> dict[str, dict]:
         "contract": {"pk": side.om_contract.pk},
         "staff": {"pk": side.sampler.pk},
         "om_task": {"pk": side.om_task.pk},
+        "om_plan": {"plan_id": side.om_task.plans.order_by("pk").first().pk},
+        "change_request": {"pk": change_request.pk},
         "report": {"report_id": report.pk},
         "job": {"job_id": uuid.uuid4()},  # platform staff's: no other role reaches any
     }

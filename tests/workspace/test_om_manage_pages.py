@@ -205,7 +205,7 @@ def test_the_task_page_reads_a_bounded_number_of_queries(busy):
             frequency="weekly",
             window_start=timezone.localdate(),
             window_end=timezone.localdate(),
-            template_code="ww_daily_inspection",
+            template_codes=["ww_daily_inspection"],
         )
 
     add(0)  # one of each first: a list that is empty reads nothing related (no prefetch, no names)
@@ -275,15 +275,15 @@ def test_plans_are_added_through_the_service_and_refusals_keep_what_was_typed(bu
             "window_start": today.isoformat(),
             "window_end": (today + dt.timedelta(days=28)).isoformat(),
             "outlet": side.wastewater.pk,
-            "template_code": "ww_daily_inspection",
+            "template_codes": ["ww_daily_inspection", "ww_maintenance_repair"],
         },
     )
     assert response.status_code == 302
     plan = OmPlan.objects.get(task=task, title="每周比对")
-    assert (plan.frequency, plan.outlet, plan.template_code) == (
+    assert (plan.frequency, plan.outlet, plan.template_codes) == (
         "weekly",
         side.wastewater,
-        "ww_daily_inspection",
+        ["ww_daily_inspection", "ww_maintenance_repair"],
     )
     # A window past the task's end: om_plan_add refuses it, said beside the field, the title kept.
     response = client.post(
@@ -294,6 +294,7 @@ def test_plans_are_added_through_the_service_and_refusals_keep_what_was_typed(bu
             "interval_days": "30",
             "window_start": today.isoformat(),
             "window_end": (task.ends_on + dt.timedelta(days=10)).isoformat(),
+            "template_codes": ["ww_standard_check_calibration"],
         },
     )
     assert response.status_code == 400
@@ -473,7 +474,12 @@ def test_the_filters_of_manage_are_checked_in_place(busy):
     assert "请输入日期" in text
     # A plan of the chosen task narrows the rows to it.
     other_plan = OmPlan.objects.create(
-        task=side.om_task, title="月度比对", frequency="monthly", window_start=today, window_end=today
+        task=side.om_task,
+        title="月度比对",
+        frequency="monthly",
+        window_start=today,
+        window_end=today,
+        template_codes=["ww_daily_inspection"],
     )
     response = client.get("/om/manage/", {"task": side.om_task.pk, "view": "all", "plan": other_plan.pk})
     assert response.context["results"].paginator.count == 1

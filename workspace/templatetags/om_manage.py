@@ -75,3 +75,13 @@ def rectification_outcome(value: str) -> str:
 @register.filter
 def outcome_badge(value: str) -> str:
     return OUTCOME_BADGES.get(value, "muted")
+
+
+@register.simple_tag
+def contract_change(contract) -> dict:
+    """The 信息变更申请 waiting beside a contract (``changes.pending_for``), with its fields' labels,
+    for the contract's page: ``{"pending": request or None, "changes": [...]}``."""
+    from server.om import changes
+
+    pending = changes.pending_for(contract=contract)
+    return {"pending": pending, "changes": changes.changes_shown(pending) if pending else []}

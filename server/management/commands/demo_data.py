@@ -691,6 +691,14 @@ class Command(BaseCommand):
             ids = {outlets[p].pk for p in points}
             return [i for i in instruments.values() if i.outlet_id in ids]
 
+        # The forms that fulfil each plan (issue F13): the daily and weekly inspections are filled
+        # on any of the CEMS daily forms, whichever the outlet's system is.
+        GAS_DAILY = [  # noqa: N806
+            "gas_cems_extractive_daily",
+            "gas_cems_dilution_daily",
+            "gas_cems_in_situ_daily",
+            "gas_cems_nmhc_daily",
+        ]
         tasks = []
         for contract, number, name, kind, points, technicians, plans in (
             (
@@ -701,10 +709,30 @@ class Command(BaseCommand):
                 [("wwtp", "DW001")],
                 ("李俊", "吴婷"),
                 [
-                    ("每日巡检：查看仪器运行状态、试剂余量和数据传输", Freq.DAILY, None),
-                    ("每周维护：清洗采样管路、过滤器和测量池", Freq.WEEKLY, None),
-                    ("每月标准样品核查，更换试剂", Freq.MONTHLY, ("wwtp", "DW001")),
-                    ("每季度校准及实际水样比对", Freq.QUARTERLY, ("wwtp", "DW001")),
+                    (
+                        "每日巡检：查看仪器运行状态、试剂余量和数据传输",
+                        Freq.DAILY,
+                        None,
+                        ["ww_daily_inspection"],
+                    ),
+                    (
+                        "每周维护：清洗采样管路、过滤器和测量池",
+                        Freq.WEEKLY,
+                        None,
+                        ["ww_daily_inspection", "ww_maintenance_repair"],
+                    ),
+                    (
+                        "每月标准样品核查，更换试剂",
+                        Freq.MONTHLY,
+                        ("wwtp", "DW001"),
+                        ["ww_standard_check_calibration", "ww_consumables"],
+                    ),
+                    (
+                        "每季度校准及实际水样比对",
+                        Freq.QUARTERLY,
+                        ("wwtp", "DW001"),
+                        ["ww_real_sample_comparison"],
+                    ),
                 ],
             ),
             (
@@ -715,11 +743,31 @@ class Command(BaseCommand):
                 [("incinerator", "DA001"), ("incinerator", "DA002")],
                 ("陈浩", "杨帆"),
                 [
-                    ("每日巡检：检查 CEMS 运行状态、伴热管线温度和数据传输", Freq.DAILY, None),
-                    ("每周检查零点、量程漂移，反吹采样探头", Freq.WEEKLY, None),
-                    ("每月标准气体校准", Freq.MONTHLY, None),
-                    ("每季度校验：1#线参比方法比对", Freq.QUARTERLY, ("incinerator", "DA001")),
-                    ("每季度校验：2#线参比方法比对", Freq.QUARTERLY, ("incinerator", "DA002")),
+                    (
+                        "每日巡检：检查 CEMS 运行状态、伴热管线温度和数据传输",
+                        Freq.DAILY,
+                        None,
+                        GAS_DAILY,
+                    ),
+                    ("每周检查零点、量程漂移，反吹采样探头", Freq.WEEKLY, None, GAS_DAILY),
+                    (
+                        "每月标准气体校准",
+                        Freq.MONTHLY,
+                        None,
+                        ["gas_calibration", "gas_standard_gas_replacement"],
+                    ),
+                    (
+                        "每季度校验：1#线参比方法比对",
+                        Freq.QUARTERLY,
+                        ("incinerator", "DA001"),
+                        ["gas_periodic_verification"],
+                    ),
+                    (
+                        "每季度校验：2#线参比方法比对",
+                        Freq.QUARTERLY,
+                        ("incinerator", "DA002"),
+                        ["gas_periodic_verification"],
+                    ),
                 ],
             ),
         ):
@@ -742,8 +790,9 @@ class Command(BaseCommand):
                             "window_start": contract.starts_on,
                             "window_end": contract.ends_on,
                             "outlet": outlets[point] if point else None,
+                            "template_codes": forms,
                         }
-                        for title, frequency, point in plans
+                        for title, frequency, point, forms in plans
                     ],
                 )
             )

@@ -25,10 +25,10 @@ export function createOm({ client, ui, ROOT, e, render, scheduleRender, go, sync
   const get = (key, fallback) => client.storage.get(key).then((v) => v ?? fallback);
 
   // --- Reference data, fetched while there is signal ---------------------------------------------
-  async function pages(path) {
+  async function pages(path, query = {}) {
     const list = [];
     for (let page = 1; page <= 20; page += 1) {
-      const body = await client.api("GET", path, { query: { page: String(page), page_size: "200" } });
+      const body = await client.api("GET", path, { query: { ...query, page: String(page), page_size: "200" } });
       list.push(...(body.results ?? body));
       if (!body.next) break;
     }
@@ -37,7 +37,8 @@ export function createOm({ client, ui, ROOT, e, render, scheduleRender, go, sync
 
   async function refresh(user) {
     if (user?.role === "enterprise") return;
-    const tasks = await pages("/api/v1/om-tasks");
+    // A finished task (已完结) takes no new records: the phone lists the running ones only (issue F13).
+    const tasks = await pages("/api/v1/om-tasks", { status: "active" });
     await client.storage.set(OM_TASKS, tasks);
     if (!tasks.length) return;
     const [instruments, templates] = await Promise.all([pages("/api/v1/instruments"), client.api("GET", "/api/v1/om/templates")]);
