@@ -239,6 +239,7 @@ OM_JUDGEMENT_HEADERS = (
     "判定",
     "待核实",
     "依据条款",
+    "比对数据",  # a real-water-sample comparison's pairs, one by one
 )
 
 
@@ -265,13 +266,30 @@ def om_answer_text(item: dict) -> str:
 
 
 def om_judgement_result(j: dict) -> str:
-    return j["result"] + ("（待核实）" if j["provisional"] else "")
+    """合格 / 不合格 / 未判定 (with why it was not judged), 待核实 for a provisional limit set."""
+    why = f"（{j['reason_text']}）" if j.get("passed") is None and j.get("reason_text") else ""
+    return j["result"] + why + ("（待核实）" if j["provisional"] else "")
+
+
+def _reading(value) -> str:
+    return "—" if value is None else f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
+def om_pairs_text(j: dict) -> str:
+    """A real-water-sample comparison's pairs (HJ 355-2019), one by one: instrument, lab, result."""
+    return "；".join(
+        f"第{p['row']}对 仪器 {_reading(p['instrument'])} / 实验室 {_reading(p['lab'])} {p['result']}"
+        + (f"（{p['reason_text']}）" if p.get("reason_text") else "")
+        for p in j.get("pairs") or []
+    )
 
 
 def om_judgement_text(j: dict, instrument: str = "") -> str:
     """``零点漂移 12.5%，限值 ±10%，不合格（待核实），依据：HJ 355-2019 …``"""
     label = f"{instrument} {j['label']}".strip()
     text = f"{label} {j['value_text']}，限值 {j['limit_text']}，{om_judgement_result(j)}"
+    pairs = om_pairs_text(j)
+    text += f"（{pairs}）" if pairs else ""
     return text + (f"，依据：{j['source']}" if j.get("source") else "")
 
 
@@ -336,9 +354,10 @@ def om_judgement_rows(record, sections: list[dict]) -> Iterator[list]:
                 j["label"],
                 j["value_text"],
                 j["limit_text"],
-                j["result"],
+                om_judgement_result(j).replace("（待核实）", ""),
                 "待核实" if j["provisional"] else "",
                 j.get("source", ""),
+                om_pairs_text(j),
             ]
 
 

@@ -238,6 +238,10 @@ def _answer(item: dict) -> str:
     return item["text"]
 
 
+def _reading(value) -> str:
+    return "—" if value is None else f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
 def _section(section: dict, styles, width: float) -> list:
     title = section["title"]
     if section.get("instrument"):
@@ -254,11 +258,22 @@ def _section(section: dict, styles, width: float) -> list:
         flow.append(Spacer(1, 2 * mm))
         rows = [[_p(h, styles["body"]) for h in ("计算项", "计算值", "限值", "判定", "依据条款")]]
         for j in section["judgements"]:
-            result = j["result"] + ("（待核实）" if j["provisional"] else "")
+            why = f"（{j['reason_text']}）" if j["passed"] is None and j.get("reason_text") else ""
+            result = j["result"] + why + ("（待核实）" if j["provisional"] else "")
+            # A real-water-sample comparison (HJ 355-2019) shows each pair under its count.
+            value = "\n".join(
+                [
+                    j["value_text"],
+                    *(
+                        f"第{p['row']}对：{_reading(p['instrument'])} / {_reading(p['lab'])} {p['result']}"
+                        for p in j.get("pairs") or []
+                    ),
+                ]
+            )
             rows.append(
                 [
                     _p(j["label"], styles["body"]),
-                    _p(j["value_text"], styles["body"]),
+                    _p(value, styles["body"]),
                     _p(j["limit_text"], styles["body"]),
                     _p(result, styles["fail"] if j["passed"] is False else styles["body"]),
                     _p(j.get("source", ""), styles["small"]),
