@@ -8,7 +8,7 @@ and renders with an output serializer. Enterprises, outlets, instruments and con
 from __future__ import annotations
 
 from django.db.models import Prefetch, Q
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from mobile_api.common import (
     XLSX,
+    AttachmentField,
     FilterSet,
     ImportIn,
     MaskedIdField,
@@ -34,12 +35,27 @@ from mobile_api.common import (
 from server import access
 from server.accounts import services as account_services
 from server.accounts.models import Role, User
-from server.errors import DomainError
+from server.errors import NOT_FOUND, DomainError
 from server.fields import DayField, IdField
+from server.registry import dossier, excel, services
 from server.registry import errors as registry_errors
-from server.registry import excel, services
 from server.registry.identifiers import validate_resident_id
-from server.registry.models import Agency, AgencyFilingEvent, Certificate, Employment, Person, Post
+from server.registry.models import (
+    Agency,
+    AgencyDocument,
+    AgencyFacility,
+    AgencyFilingEvent,
+    AgencyNature,
+    AgencyQualification,
+    AgencySite,
+    Certificate,
+    Employment,
+    MonitoringCategory,
+    OmCategory,
+    Person,
+    PersonDocument,
+    Post,
+)
 
 # --- Agencies -------------------------------------------------------------------------------------
 
@@ -57,6 +73,9 @@ class AgencyOut(serializers.ModelSerializer):
             "name",
             "kind",
             "kind_label",
+            "nature",
+            "monitoring_categories",
+            "om_categories",
             "legal_representative",
             "legal_representative_phone",
             "contact_name",
@@ -71,7 +90,20 @@ class AgencyOut(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        extra_kwargs = {"pending_changes": {"help_text": "待审变更：已提交、待监管方审核的备案字段新值。"}}
+        extra_kwargs = {
+            "pending_changes": {
+                "help_text": "待审变更：已提交、待监管方审核的备案字段新值（机构名称、机构类别、法定代表人、"
+                "运维类别、监测类别；seed 001 §3.3）。"
+            }
+        }
+
+    monitoring_categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=MonitoringCategory.choices),
+        help_text="监测类别（已备案的值）。",
+    )
+    om_categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=OmCategory.choices), help_text="运维类别（已备案的值）。"
+    )
 
 
 class AgencyRegisterIn(serializers.Serializer):
@@ -92,6 +124,17 @@ class AgencyRegisterIn(serializers.Serializer):
 class AgencyUpdateIn(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     kind = serializers.ChoiceField(choices=Agency.Kind.choices, required=False)
+    nature = serializers.ChoiceField(choices=AgencyNature.choices, required=False, allow_blank=True)
+    monitoring_categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=MonitoringCategory.choices),
+        required=False,
+        help_text="监测类别，可多选；已备案机构的变更待审查通过后生效。",
+    )
+    om_categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=OmCategory.choices),
+        required=False,
+        help_text="运维类别，可多选；已备案机构的变更待审查通过后生效。",
+    )
     legal_representative = serializers.CharField(max_length=50, required=False)
     legal_representative_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
@@ -138,6 +181,91 @@ class AgencyFilter(FilterSet):
 
     def filter_capability(self, queryset, name, value):
         return queryset.filter(kind__in=AGENCY_CAPABILITIES[value])
+
+
+# --- The filing dossier (seed 001 §3.1; server/registry/dossier.py) -----------------------------------
+FILE_FIELDS = ["file_name", "size", "sha256", "uploaded_at"]
+
+
+class AgencyDocumentOut(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display")
+
+    class Meta:
+        model = AgencyDocument
+        fields = ["id", "kind", "kind_label", "note", *FILE_FIELDS]
+
+
+class AgencyDocumentIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AgencyDocument.Kind.choices)
+    file = AttachmentField(help_text="PDF、JPG 或 PNG。")
+    note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class QualificationOut(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display")
+    has_file = serializers.SerializerMethodField(help_text="是否上传了证书扫描件。")
+
+    class Meta:
+        model = AgencyQualification
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "number",
+            "scope",
+            "issuer",
+            "first_granted_on",
+            "valid_until",
+            *FILE_FIELDS,
+            "has_file",
+        ]
+
+    def get_has_file(self, row) -> bool:
+        return bool(row.file)
+
+
+class QualificationIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AgencyQualification.Kind.choices)
+    number = serializers.CharField(max_length=64)
+    scope = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    issuer = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    first_granted_on = DayField(required=False, allow_null=True, default=None)
+    valid_until = DayField(required=False, allow_null=True, default=None)
+    file = AttachmentField(required=False, allow_null=True, default=None, help_text="CMA 证书须上传扫描件。")
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AgencySite
+        fields = ["id", "name", "address", "region_code", "area_m2"]
+        read_only_fields = ["id"]
+
+
+class FacilitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AgencyFacility
+        fields = ["id", "name", "model", "quantity", "area_m2"]
+        read_only_fields = ["id"]
+
+
+class DossierOut(serializers.Serializer):
+    missing = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(dossier.MISSING_LABELS)),
+        help_text="提交前还缺的材料（空：可以提交）；与 filing_incomplete 错误的 details.missing 相同。",
+    )
+    documents = AgencyDocumentOut(many=True)
+    qualifications = QualificationOut(many=True)
+    sites = SiteSerializer(many=True)
+    facilities = FacilitySerializer(many=True)
+
+
+def _stored_file(row) -> FileResponse:
+    if not row.file:
+        raise DomainError(NOT_FOUND)
+    return FileResponse(row.file.open("rb"), as_attachment=True, filename=row.file_name or "file")
+
+
+BINARY_FILE = {(200, "application/octet-stream"): OpenApiTypes.BINARY}
 
 
 class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -203,6 +331,111 @@ class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         agency = self.get_object()
         events = agency.filing_events.select_related("actor").order_by("at", "id")
         return Response(FilingEventOut(events, many=True).data)
+
+    # The dossier: read by the agency, the regulators of its region and platform staff; changed by
+    # the agency's main and manager accounts while the filing is open (server/registry/dossier.py).
+    def _dossier_agency(self) -> Agency:
+        return dossier.get_in(dossier.dossier_agencies_for(self.request.user), self.kwargs["pk"])
+
+    def _own_agency(self) -> Agency:
+        agency = self._dossier_agency()
+        access.require_agency_admin(self.request.user, agency)
+        return agency
+
+    @extend_schema(responses=DossierOut)
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def dossier(self, request: Request, pk=None) -> Response:
+        """备案材料: documents, qualification certificates, branch sites, equipment, and what is still
+        missing for submission."""
+        agency = self._dossier_agency()
+        return Response(
+            DossierOut(
+                {
+                    "missing": dossier.missing_for_submission(agency),
+                    "documents": agency.documents.order_by("kind", "uploaded_at", "id"),
+                    "qualifications": agency.qualifications.order_by("kind", "id"),
+                    "sites": agency.sites.order_by("id"),
+                    "facilities": agency.facilities.order_by("id"),
+                }
+            ).data
+        )
+
+    @extend_schema(request={"multipart/form-data": AgencyDocumentIn}, responses={201: AgencyDocumentOut})
+    @action(detail=True, methods=["post"], url_path="documents", parser_classes=[MultiPartParser])
+    def document_add(self, request: Request, pk=None) -> Response:
+        agency = self._own_agency()
+        data = parse(AgencyDocumentIn, request.data)
+        row = dossier.document_add(
+            agency=agency, kind=data["kind"], upload=data["file"], note=data["note"], actor=request.user
+        )
+        return Response(AgencyDocumentOut(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=BINARY_FILE)
+    @action(detail=True, methods=["get"], url_path=r"documents/(?P<document_id>\d+)/file")
+    def document_file(self, request: Request, pk=None, document_id=None) -> FileResponse:
+        agency = self._dossier_agency()
+        return _stored_file(dossier.get_in(agency.documents.all(), document_id))
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"documents/(?P<document_id>\d+)")
+    def document_delete(self, request: Request, pk=None, document_id=None) -> Response:
+        agency = self._own_agency()
+        row = dossier.get_in(agency.documents.all(), document_id)
+        dossier.document_delete(document=row, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request={"multipart/form-data": QualificationIn}, responses={201: QualificationOut})
+    @action(detail=True, methods=["post"], url_path="qualifications", parser_classes=[MultiPartParser])
+    def qualification_add(self, request: Request, pk=None) -> Response:
+        agency = self._own_agency()
+        data = parse(QualificationIn, request.data)
+        row = dossier.qualification_add(agency=agency, upload=data.pop("file"), actor=request.user, **data)
+        return Response(QualificationOut(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=BINARY_FILE)
+    @action(detail=True, methods=["get"], url_path=r"qualifications/(?P<qualification_id>\d+)/file")
+    def qualification_file(self, request: Request, pk=None, qualification_id=None) -> FileResponse:
+        agency = self._dossier_agency()
+        return _stored_file(dossier.get_in(agency.qualifications.all(), qualification_id))
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"qualifications/(?P<qualification_id>\d+)")
+    def qualification_delete(self, request: Request, pk=None, qualification_id=None) -> Response:
+        agency = self._own_agency()
+        row = dossier.get_in(agency.qualifications.all(), qualification_id)
+        dossier.qualification_delete(qualification=row, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=SiteSerializer, responses={201: SiteSerializer})
+    @action(detail=True, methods=["post"], url_path="sites")
+    def site_add(self, request: Request, pk=None) -> Response:
+        agency = self._own_agency()
+        data = parse(SiteSerializer, request.data)
+        row = dossier.site_add(agency=agency, actor=request.user, **data)
+        return Response(SiteSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"sites/(?P<site_id>\d+)")
+    def site_delete(self, request: Request, pk=None, site_id=None) -> Response:
+        agency = self._own_agency()
+        dossier.site_delete(site=dossier.get_in(agency.sites.all(), site_id), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=FacilitySerializer, responses={201: FacilitySerializer})
+    @action(detail=True, methods=["post"], url_path="facilities")
+    def facility_add(self, request: Request, pk=None) -> Response:
+        agency = self._own_agency()
+        data = parse(FacilitySerializer, request.data)
+        row = dossier.facility_add(agency=agency, actor=request.user, **data)
+        return Response(FacilitySerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"facilities/(?P<facility_id>\d+)")
+    def facility_delete(self, request: Request, pk=None, facility_id=None) -> Response:
+        agency = self._own_agency()
+        row = dossier.get_in(agency.facilities.all(), facility_id)
+        dossier.facility_delete(facility=row, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Sub-accounts ---------------------------------------------------------------------------------
@@ -358,6 +591,20 @@ class DepartIn(serializers.Serializer):
     departed_on = DayField()
 
 
+class PersonDocumentOut(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display")
+
+    class Meta:
+        model = PersonDocument
+        fields = ["id", "kind", "kind_label", "note", *FILE_FIELDS]
+
+
+class PersonDocumentIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=PersonDocument.Kind.choices)
+    file = AttachmentField(help_text="PDF、JPG 或 PNG。")
+    note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
 class StaffSearchIn(serializers.Serializer):
     id_number = serializers.CharField(max_length=32, help_text="完整的 18 位身份证号。")
 
@@ -434,6 +681,55 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         access.require_agency_admin(request.user, employment.agency)
         certificate = services.certificate_add(person=employment.person, **parse(CertificateIn, request.data))
         return Response(CertificateOut(certificate).data, status=status.HTTP_201_CREATED)
+
+    # A person's documents (人员材料): the current employer and its region's regulators only.
+    def _person_documents(self, employment: Employment):
+        return dossier.person_documents_for(self.request.user).filter(person_id=employment.person_id)
+
+    @extend_schema(methods=["GET"], responses=PersonDocumentOut(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": PersonDocumentIn},
+        responses={201: PersonDocumentOut},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="documents",
+        parser_classes=[MultiPartParser],
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def documents(self, request: Request, pk=None) -> Response:
+        employment = self.get_object()
+        if request.method == "GET":
+            rows = self._person_documents(employment).order_by("kind", "uploaded_at", "id")
+            return Response(PersonDocumentOut(rows, many=True).data)
+        access.require_agency_admin(request.user, employment.agency)
+        data = parse(PersonDocumentIn, request.data)
+        row = dossier.person_document_add(
+            person=employment.person,
+            kind=data["kind"],
+            upload=data["file"],
+            note=data["note"],
+            actor=request.user,
+        )
+        return Response(PersonDocumentOut(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=BINARY_FILE)
+    @action(detail=True, methods=["get"], url_path=r"documents/(?P<document_id>\d+)/file")
+    def document_file(self, request: Request, pk=None, document_id=None) -> FileResponse:
+        employment = self.get_object()
+        return _stored_file(dossier.get_in(self._person_documents(employment), document_id))
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"documents/(?P<document_id>\d+)")
+    def document_delete(self, request: Request, pk=None, document_id=None) -> Response:
+        employment = self.get_object()
+        access.require_agency_admin(request.user, employment.agency)
+        row = dossier.get_in(self._person_documents(employment), document_id)
+        dossier.person_document_delete(document=row, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=StaffSearchIn, responses=EmploymentOut(many=True))
     @action(detail=False, methods=["post"])

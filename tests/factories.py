@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from server.accounts.models import Role, User
@@ -74,10 +75,61 @@ def approved_agency(
         username=f"main{n}",
         password=PASSWORD,
     )
+    complete_dossier(agency, main)
     agency_transition(agency=agency, to=Agency.FilingStatus.SUBMITTED, actor=main)
     agency_transition(agency=agency, to=Agency.FilingStatus.APPROVED, actor=regulator)
     agency.refresh_from_db()
     return agency, main
+
+
+def pdf_upload(name: str = "材料.pdf", body: bytes = b"") -> SimpleUploadedFile:
+    """A small PDF as a browser would send it (the dossier takes PDF, JPG and PNG by their first bytes)."""
+    content = b"%PDF-1.4\n" + (body or name.encode()) + b"\n%%EOF\n"
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def _diploma(employment: Employment, actor: User) -> None:
+    """A person's file (人员材料), so that the world holds one of everything."""
+    from server.registry import dossier
+
+    dossier.person_document_add(
+        person=employment.person, kind="diploma", upload=pdf_upload("学历证书.pdf"), actor=actor
+    )
+
+
+def complete_dossier(agency: Agency, actor: User) -> Agency:
+    """What a filing needs before it can be submitted (server/registry/dossier.py missing_for_submission):
+    the business licence, the quality manual, a CMA certificate for monitoring, the categories."""
+    from server.registry import dossier
+    from server.registry.services import agency_update
+
+    fields = {}
+    if agency.does_monitoring:
+        fields["monitoring_categories"] = ["water", "air"]
+    if agency.does_om:
+        fields["om_categories"] = ["wastewater", "waste_gas"]
+    agency = agency_update(agency=agency, actor=actor, **fields)
+    for kind, name in (("business_licence", "营业执照"), ("quality_manual", "质量手册")):
+        dossier.document_add(agency=agency, kind=kind, upload=pdf_upload(f"{name}.pdf"), actor=actor)
+    if agency.does_monitoring:
+        dossier.qualification_add(
+            agency=agency,
+            kind="cma",
+            number=f"CMA{agency.pk:08d}",
+            scope="水和废水、环境空气和废气",
+            first_granted_on=dt.date(2020, 1, 1),
+            valid_until=dt.date(2032, 1, 1),
+            upload=pdf_upload("资质认定证书.pdf"),
+            actor=actor,
+        )
+    # Not required for submission, but a filing carries them (seed 001 §3.1.1.1 分场所, §3.1.1.4).
+    dossier.site_add(
+        agency=agency, name="实验室", address=agency.address, region_code=agency.region_code, actor=actor
+    )
+    dossier.facility_add(
+        agency=agency, name="便携式多参数水质分析仪", model="proQuattro", quantity=2, actor=actor
+    )
+    return agency
 
 
 def regulator_user(region_code: str) -> User:
@@ -154,6 +206,7 @@ def build_side(region_code: str, lon: float, lat: float) -> Side:
         main=main, username=f"m{next(_serial)}", password=PASSWORD, role=Role.AGENCY_MANAGER
     )
     sampler = hire(agency, ["sampler", "courier"])
+    _diploma(sampler, main)
     lab = hire(agency, ["lab_analyst"])
     technician = hire(agency, ["om_technician"])
     reviewer_staff = hire(agency, ["om_reviewer"])

@@ -10,7 +10,15 @@ from django.db.models import QuerySet
 
 from server.accounts.models import Role, User
 from server.accounts.services import SUB_ACCOUNT_ROLES
-from server.registry.models import Agency, Contract, Employment, Enterprise
+from server.registry.models import (
+    Agency,
+    AgencyNature,
+    Contract,
+    Employment,
+    Enterprise,
+    MonitoringCategory,
+    OmCategory,
+)
 from workspace import agency_selectors as reads
 from workspace.i18n import t
 
@@ -27,6 +35,9 @@ class AgencyForm(forms.Form):
 
     name = forms.CharField(max_length=200)
     kind = forms.ChoiceField()
+    nature = forms.ChoiceField(required=False)
+    monitoring_categories = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    om_categories = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     legal_representative = forms.CharField(max_length=50)
     legal_representative_phone = forms.CharField(max_length=30, required=False)
     contact_name = forms.CharField(max_length=50, required=False)
@@ -34,7 +45,7 @@ class AgencyForm(forms.Form):
     address = forms.CharField(max_length=300)
     region_code = forms.CharField(max_length=6)
 
-    ERROR_FIELDS = {"invalid_region_code": "region_code", "agency_locked": None}
+    ERROR_FIELDS = {"invalid_region_code": "region_code", "agency_locked": None, "unknown_category": None}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -42,6 +53,19 @@ class AgencyForm(forms.Form):
         for name, field in self.fields.items():
             field.label = labels[name]
         self.fields["kind"].choices = [(value, reads.kind_label(value)) for value, _ in Agency.Kind.choices]
+        self.fields["nature"].choices = [("", "—"), *AgencyNature.choices]
+        self.fields["monitoring_categories"].choices = MonitoringCategory.choices
+        self.fields["monitoring_categories"].help_text = t(
+            "监测机构必选，可多选（备案后变更须经监管方审查）。",
+            "Required of a monitoring agency; several may be chosen (a change after filing is reviewed).",
+        )
+        self.fields["om_categories"].choices = OmCategory.choices
+        self.fields["om_categories"].help_text = t(
+            "运维机构必选，可多选（备案后变更须经监管方审查）。",
+            "Required of an O&M agency; several may be chosen (a change after filing is reviewed).",
+        )
+        for name in ("nature", "monitoring_categories", "om_categories"):
+            self.fields[name].error_messages["invalid_choice"] = t("没有这个选项。", "No such choice.")
         self.fields["region_code"].help_text = t(
             "6 位行政区划代码（GB/T 2260），如 310104。", "6-digit division code (GB/T 2260), e.g. 310104."
         )

@@ -17,9 +17,12 @@ from server.regions import region_name
 from server.registry.models import (
     Agency,
     AgencyFilingEvent,
+    AgencyNature,
     Contract,
     ContractAcceptanceEvent,
     Enterprise,
+    MonitoringCategory,
+    OmCategory,
     Outlet,
     OutletKind,
 )
@@ -57,6 +60,9 @@ FILING_FIELDS = [
     ("credit_code", "统一社会信用代码", "Unified social credit code"),
     ("name", "机构名称", "Name"),
     ("kind", "机构类别", "Kind"),
+    ("nature", "机构性质", "Nature"),
+    ("monitoring_categories", "监测类别", "Monitoring categories"),
+    ("om_categories", "运维类别", "O&M categories"),
     ("legal_representative", "法定代表人", "Legal representative"),
     ("legal_representative_phone", "法定代表人电话", "Legal representative's phone"),
     ("contact_name", "联系人", "Contact"),
@@ -64,6 +70,12 @@ FILING_FIELDS = [
     ("address", "注册地址", "Registered address"),
     ("region_code", "注册地行政区划", "Region code"),
 ]
+# The fields whose values are codes of a catalogue (seed 001 §3.1.1.1), shown by their names.
+CATALOGUES = {
+    "nature": AgencyNature,
+    "monitoring_categories": MonitoringCategory,
+    "om_categories": OmCategory,
+}
 # When the agency's main account may submit (seed 001 §3.1: 草稿 or 已退回 → 已提交).
 SUBMITTABLE = (F.DRAFT, F.RETURNED)
 # When agency_update refuses an edit (agency_locked).
@@ -126,6 +138,11 @@ def own_agency(user: User) -> Agency:
 def _shown(name: str, value) -> str:
     if name == "kind":
         return kind_label(value)
+    if name in CATALOGUES:
+        labels = dict(CATALOGUES[name].choices)
+        if isinstance(value, list):
+            return "、".join(str(labels.get(code, code)) for code in value) or "—"
+        return str(labels.get(value, value)) if value else "—"
     if name == "region_code" and value:
         return region_text(value)
     return str(value) if value not in (None, "") else "—"
@@ -275,3 +292,59 @@ def contract_view(user: User, pk) -> ContractView:
     # The monitoring projects registered under it, as far as the user sees them.
     projects = list(access.projects_for(user).filter(contract=contract).order_by("-created_at", "-id"))
     return ContractView(contract=contract, events=events, outlets=outlets, projects=projects)
+
+
+# --- The dossier (备案材料) ---------------------------------------------------------------------------
+@dataclass
+class Dossier:
+    """What a regulator judges a filing on, as far as the reader may see it (dossier scopes)."""
+
+    readable: bool
+    documents: list
+    qualifications: list
+    sites: list
+    facilities: list
+    missing: list[str]
+
+
+def dossier_of(user: User, agency: Agency) -> Dossier:
+    from server.registry import dossier
+
+    readable = dossier.dossier_agencies_for(user).filter(pk=agency.pk).exists()
+    if not readable:
+        # A regulator reading an agency registered elsewhere (it works for an enterprise here): the
+        # files stay with the filing authority of the agency's own region.
+        return Dossier(False, [], [], [], [], [])
+    missing = [t(*dossier.MISSING_LABELS[code]) for code in dossier.missing_for_submission(agency)]
+    return Dossier(
+        readable=True,
+        documents=list(agency.documents.select_related("uploaded_by").order_by("kind", "uploaded_at", "id")),
+        qualifications=list(agency.qualifications.order_by("kind", "id")),
+        sites=list(agency.sites.order_by("id")),
+        facilities=list(agency.facilities.order_by("id")),
+        missing=missing,
+    )
+
+
+def visible_document(user: User, pk):
+    from server.registry import dossier
+
+    return dossier.get_in(dossier.agency_documents_for(user).select_related("agency"), pk)
+
+
+def visible_qualification(user: User, pk):
+    from server.registry import dossier
+
+    return dossier.get_in(dossier.qualifications_for(user).select_related("agency"), pk)
+
+
+def own_site(user: User, pk):
+    from server.registry.models import AgencySite
+
+    return access.get_visible(AgencySite.objects.filter(agency=own_agency(user)), pk)
+
+
+def own_facility(user: User, pk):
+    from server.registry.models import AgencyFacility
+
+    return access.get_visible(AgencyFacility.objects.filter(agency=own_agency(user)), pk)

@@ -14,4 +14,11 @@ urlpatterns: list = [
     path("staff/<int:pk>/edit", staff.staff_edit, name="staff-edit"),
     path("staff/<int:pk>/certificates", staff.certificate_add, name="staff-certificate"),
     path("staff/<int:pk>/depart", staff.staff_depart, name="staff-depart"),
+    path("staff/<int:pk>/documents", staff.document_add, name="staff-document-add"),
+    path("staff/<int:pk>/documents/<int:document_id>/file", staff.document_file, name="staff-document-file"),
+    path(
+        "staff/<int:pk>/documents/<int:document_id>/delete",
+        staff.document_delete,
+        name="staff-document-delete",
+    ),
 ]

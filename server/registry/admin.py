@@ -29,7 +29,11 @@ from server.registry import errors
 from server.registry.identifiers import mask_resident_id, validate_credit_code, validate_resident_id
 from server.registry.models import (
     Agency,
+    AgencyDocument,
+    AgencyFacility,
     AgencyFilingEvent,
+    AgencyQualification,
+    AgencySite,
     Analyte,
     Certificate,
     Contract,
@@ -39,6 +43,7 @@ from server.registry.models import (
     Instrument,
     Outlet,
     Person,
+    PersonDocument,
     Post,
     TransferFiling,
     TransferFilingEvent,
@@ -837,3 +842,43 @@ __all__ = [
     "domain_message",
     "run_for_each",
 ]
+
+
+# --- The filing dossier and staff documents (written through server/registry/dossier.py) ----------
+@admin.register(AgencyDocument)
+class AgencyDocumentAdmin(ReadOnlyAdmin):
+    list_display = ("agency", "kind", "file_name", "size", "uploaded_by", "uploaded_at")
+    list_select_related = ("agency", "uploaded_by")
+    list_filter = ("kind",)
+    search_fields = ("agency__name", "agency__credit_code", "file_name", "=sha256")
+
+
+@admin.register(AgencyQualification)
+class AgencyQualificationAdmin(ReadOnlyAdmin):
+    list_display = ("agency", "kind", "number", "first_granted_on", "valid_until", "file_name")
+    list_select_related = ("agency",)
+    list_filter = ("kind",)
+    search_fields = ("agency__name", "number")
+
+
+@admin.register(AgencySite)
+class AgencySiteAdmin(ReadOnlyAdmin):
+    list_display = ("agency", "name", "address", "region_code", "area_m2")
+    list_select_related = ("agency",)
+    search_fields = ("agency__name", "name", "address")
+
+
+@admin.register(AgencyFacility)
+class AgencyFacilityAdmin(ReadOnlyAdmin):
+    list_display = ("agency", "name", "model", "quantity", "area_m2")
+    list_select_related = ("agency",)
+    search_fields = ("agency__name", "name", "model")
+
+
+@admin.register(PersonDocument)
+class PersonDocumentAdmin(ReadOnlyAdmin):
+    # No ID number here: the person's name and the uploading agency say whose file it is.
+    list_display = ("person", "agency", "kind", "file_name", "uploaded_at")
+    list_select_related = ("person", "agency")
+    list_filter = ("kind",)
+    search_fields = ("person__name", "agency__name", "file_name")

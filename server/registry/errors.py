@@ -235,3 +235,54 @@ REGION_CHANGE_ACTOR_NOT_ALLOWED = ErrorCode(
     "企业行政区划变更须由其所在辖区的监管方审核。",
     "Only a regulator of the enterprise's region may review its region change.",
 )
+
+# --- The filing dossier and staff documents -------------------------------------------------------
+FILING_INCOMPLETE = ErrorCode(
+    "filing_incomplete",
+    409,
+    "备案材料不全，不能提交：缺少{missing}。",
+    "The filing is incomplete and cannot be submitted: missing {missing_en}.",
+)
+DOSSIER_LOCKED = ErrorCode(
+    "dossier_locked",
+    409,
+    "备案处于“{state}”状态，材料暂不能修改。",
+    "The filing is {state}; its documents cannot be changed now.",
+)
+DOCUMENT_STILL_REQUIRED = ErrorCode(
+    "document_still_required",
+    409,
+    "“{kind}”是已备案机构的必备材料：请先上传新的，再删除这一份。",
+    "{kind} is required of a filed agency: upload the new one before deleting this one.",
+)
+FILE_REQUIRED = ErrorCode("file_required", 400, "请选择要上传的文件。", "Choose a file to upload.")
+FILE_TOO_LARGE = ErrorCode(
+    "file_too_large",
+    413,
+    "文件过大：最大 {limit_mb} MB。",
+    "The file is too large: at most {limit_mb} MB.",
+)
+FILE_TYPE_NOT_ALLOWED = ErrorCode(
+    "file_type_not_allowed",
+    400,
+    "只能上传 PDF、JPG 或 PNG 文件。",
+    "Only PDF, JPG or PNG files can be uploaded.",
+)
+UNKNOWN_CATEGORY = ErrorCode(
+    "unknown_category",
+    400,
+    "没有这个类别：{categories}。",
+    "No such category: {categories}.",
+)
+QUALIFICATION_NUMBER_TAKEN = ErrorCode(
+    "qualification_number_taken",
+    409,
+    "本机构已登记编号为 {number} 的同类证书。",
+    "The agency already has a certificate of this kind numbered {number}.",
+)
+CMA_SCAN_REQUIRED = ErrorCode(
+    "cma_scan_required",
+    400,
+    "请上传资质认定证书（CMA）扫描件：备案须附此证书。",
+    "Upload the CMA certificate's scan: the filing requires it.",
+)

@@ -16,6 +16,47 @@ from server.privacy.fields import BlindIndexField, EncryptedCharField
 REGION_CODE_HELP = "6 位行政区划代码（GB/T 2260），如 310104 表示上海市徐汇区。"
 
 
+class AgencyNature(models.TextChoices):
+    """机构性质 (seed 001 §3.1.1.1 基本信息; the manual's form shows 私营, the rest is the national
+    system's drop-down as agencies fill it)."""
+
+    PUBLIC_INSTITUTION = "public_institution", "事业单位"
+    STATE_OWNED = "state_owned", "国有企业"
+    PRIVATE = "private", "私营"
+    COLLECTIVE = "collective", "集体企业"
+    FOREIGN = "foreign", "外资或合资"
+    OTHER = "other", "其他"
+
+
+class MonitoringCategory(models.TextChoices):
+    """监测类别（可多选）: the fixed catalogue of seed 001 §3.1.1.1 (图 3-1), in its order."""
+
+    WATER = "water", "水（含大气降水）和废水"
+    AIR = "air", "环境空气和废气"
+    SOIL = "soil", "土壤和水系沉积物"
+    SOLID_WASTE = "solid_waste", "固体废物"
+    SEAWATER = "seawater", "海水"
+    MARINE_SEDIMENT = "marine_sediment", "海洋沉积物"
+    BIOLOGY = "biology", "生物"
+    BIO_RESIDUE = "bio_residue", "生物体残留"
+    NOISE = "noise", "噪声"
+    VIBRATION = "vibration", "振动"
+    ELECTROMAGNETIC = "electromagnetic", "电磁辐射"
+    IONIZING = "ionizing", "电离辐射"
+    VAPOUR_RECOVERY = "vapour_recovery", "油气回收"
+
+
+class OmCategory(models.TextChoices):
+    """运维类别 (seed 001 §3.3 图 3-20: 运维类别 and 其他运维类别; §3.1.2.3 names 污染源废气自动监测;
+    seed 003 operates wastewater and waste-gas automatic monitoring)."""
+
+    WASTEWATER = "wastewater", "污染源废水自动监测"
+    WASTE_GAS = "waste_gas", "污染源废气自动监测"
+    AMBIENT_AIR = "ambient_air", "环境空气自动监测"
+    SURFACE_WATER = "surface_water", "地表水水质自动监测"
+    OTHER = "other", "其他运维类别"
+
+
 class Agency(models.Model):
     """A monitoring or O&M service agency (生态环境监测技术服务机构), identified by its credit code."""
 
@@ -48,6 +89,10 @@ class Agency(models.Model):
         "备案状态", max_length=16, choices=FilingStatus.choices, default=FilingStatus.DRAFT, editable=False
     )
     return_reason = models.TextField("退回原因", blank=True, editable=False)
+    nature = models.CharField("机构性质", max_length=24, choices=AgencyNature.choices, blank=True)
+    # Codes of MonitoringCategory / OmCategory, in catalogue order (services.dossier normalises).
+    monitoring_categories = models.JSONField("监测类别", default=list, blank=True)
+    om_categories = models.JSONField("运维类别", default=list, blank=True)
     # A filed agency's change of a reviewed field waits here until a regulator approves it: until then
     # the approved values stay what the public and regulators read (seed 001 §3.3 变更).
     pending_changes = models.JSONField("待审变更", default=dict, blank=True, editable=False)
@@ -581,3 +626,167 @@ class ContractAcceptanceEvent(models.Model):
         verbose_name = "合同确认记录"
         verbose_name_plural = "合同确认记录"
         ordering = ["at", "id"]
+
+
+# --- The filing dossier (seed 001 基本信息/技术能力/设施设备/管理能力; seed 002 机构信息 附件) ----------
+
+
+class StoredFile(models.Model):
+    """A file kept through the default storage, content-addressed like ProjectAttachment: never served
+    from a public URL, only through a view that checks the reader's scope (server/registry/dossier.py)."""
+
+    file = models.FileField("文件", max_length=300, blank=True)
+    file_name = models.CharField("原文件名", max_length=200, blank=True)
+    sha256 = models.CharField("文件摘要（SHA-256）", max_length=64, blank=True)
+    size = models.PositiveBigIntegerField("文件大小（字节）", default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="上传人",
+    )
+    uploaded_at = models.DateTimeField("上传时间")
+
+    class Meta:
+        abstract = True
+
+
+class AgencyDocument(StoredFile):
+    """One of the filing's documents: 营业执照, 质量手册 (seed 001 §3.1.1.5 / §3.1.2.5), 承诺书 …"""
+
+    class Kind(models.TextChoices):
+        BUSINESS_LICENCE = "business_licence", "营业执照"
+        QUALITY_MANUAL = "quality_manual", "质量手册"
+        COMMITMENT = "commitment", "承诺书"
+        OTHER = "other", "其他材料"
+
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="documents", verbose_name="机构"
+    )
+    kind = models.CharField("材料类型", max_length=24, choices=Kind.choices)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "备案材料"
+        verbose_name_plural = "备案材料"
+        ordering = ["agency_id", "kind", "uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name}"
+
+
+class AgencyQualification(StoredFile):
+    """A qualification certificate of the agency (资质证书), one row per certificate: CMA with its number,
+    scope and the date first granted (seed 001 §3.1.1.3), CNAS, O&M capability certificates
+    (§3.1.2.3), management-system certificates (§3.1.2.5) and other accreditations."""
+
+    class Kind(models.TextChoices):
+        CMA = "cma", "资质认定证书（CMA）"
+        CNAS = "cnas", "实验室认可证书（CNAS）"
+        OM_CAPABILITY = "om_capability", "运维能力证书"
+        MANAGEMENT_SYSTEM = "management_system", "管理体系认证证书"
+        OTHER = "other", "其他认证认可资质"
+
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="qualifications", verbose_name="机构"
+    )
+    kind = models.CharField("证书类型", max_length=24, choices=Kind.choices)
+    number = models.CharField("证书编号", max_length=64)
+    scope = models.TextField("能力范围", blank=True)
+    issuer = models.CharField("发证单位", max_length=100, blank=True)
+    first_granted_on = models.DateField("首次获得时间", null=True, blank=True)
+    valid_until = models.DateField("有效期至", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "资质证书"
+        verbose_name_plural = "资质证书"
+        ordering = ["agency_id", "kind", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "kind", "number"], name="qualification_number_once_per_agency"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True)
+                | Q(first_granted_on__isnull=True)
+                | Q(valid_until__gte=models.F("first_granted_on")),
+                name="qualification_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}"
+
+
+class AgencySite(models.Model):
+    """A branch site (分支机构/分场所, seed 001 §3.1.1.1: 省份、城市、详细地址、面积)."""
+
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="sites", verbose_name="机构")
+    name = models.CharField("场所名称", max_length=200)
+    address = models.CharField("详细地址", max_length=300)
+    region_code = models.CharField("所在行政区划", max_length=6, help_text=REGION_CODE_HELP)
+    area_m2 = models.DecimalField("面积（平方米）", max_digits=10, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        verbose_name = "分支场所"
+        verbose_name_plural = "分支场所"
+        ordering = ["agency_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgencyFacility(models.Model):
+    """The agency's own equipment or facility (设施设备, seed 001 §3.1.1.4: 设备名称、型号/规格 …; a
+    facility such as a laboratory is given by its area)."""
+
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="facilities", verbose_name="机构"
+    )
+    name = models.CharField("设备或设施名称", max_length=200)
+    model = models.CharField("型号/规格", max_length=100, blank=True)
+    quantity = models.PositiveIntegerField("数量（台/套）", null=True, blank=True)
+    area_m2 = models.DecimalField("面积（平方米）", max_digits=10, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        verbose_name = "设施设备"
+        verbose_name_plural = "设施设备"
+        ordering = ["agency_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PersonDocument(StoredFile):
+    """A file attached to a person (证书扫描件, 学历证书, 职称证书 …, seed 001 图 3-3). Sensitive personal
+    information: seen by the agency currently employing the person and the regulators of its region,
+    never by another agency (server/registry/dossier.py person_documents_for)."""
+
+    class Kind(models.TextChoices):
+        CERTIFICATE_SCAN = "certificate_scan", "证书扫描件"
+        DIPLOMA = "diploma", "学历证书"
+        DEGREE = "degree", "学位证书"
+        TITLE = "title", "职称证书"
+        TRAINING = "training", "培训证书"
+        OTHER = "other", "其他"
+
+    id = models.BigAutoField("编号", primary_key=True, auto_created=True)
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="documents", verbose_name="人员"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name="上传机构")
+    kind = models.CharField("材料类型", max_length=24, choices=Kind.choices)
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "人员材料"
+        verbose_name_plural = "人员材料"
+        ordering = ["person_id", "kind", "uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name}"

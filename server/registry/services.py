@@ -69,8 +69,9 @@ FILING_TRANSITIONS: dict[tuple[str, str], set[str]] = {
 }
 NEEDS_REASON = {F.RETURNED}
 
-# Changing these after approval needs a second review (seed 001 §3.3: 机构名称、机构类别、法定代表人…).
-REVIEWED_FIELDS = {"name", "kind", "legal_representative"}
+# Changing these after approval needs a second review (seed 001 §3.3: 机构名称、机构类别、法定代表人、
+# 运维类别、监测类别五类信息的修改需提交二次审查；其余备案信息的修改无需审查流程).
+REVIEWED_FIELDS = {"name", "kind", "legal_representative", "monitoring_categories", "om_categories"}
 
 
 FILING = StateMachine(
@@ -86,7 +87,12 @@ FILING = StateMachine(
 )
 
 
-def _regulator_of_region(agency: Agency, to: str, actor: User) -> None:
+def _filing_check(agency: Agency, to: str, actor: User) -> None:
+    if to == F.SUBMITTED:
+        # Required documents are required at submission (server/registry/dossier.py says which).
+        from server.registry.dossier import ensure_complete
+
+        ensure_complete(agency)
     if actor.role == Role.REGULATOR:
         from server.access import region_prefix
 
@@ -102,7 +108,7 @@ def agency_transition(*, agency: Agency, to: str, actor: User, reason: str = "")
             to=to,
             actor=actor,
             reason=reason,
-            check=lambda obj, target: _regulator_of_region(obj, target, actor),
+            check=lambda obj, target: _filing_check(obj, target, actor),
         )
         if to == F.APPROVED and agency.pending_changes:
             _apply_pending(agency)
@@ -169,6 +175,9 @@ def agency_update(*, agency: Agency, actor: User, **fields: Any) -> Agency:
         raise DomainError(errors.AGENCY_LOCKED, state=Agency.FilingStatus(agency.filing_status).label)
     if "region_code" in fields:
         fields["region_code"] = validate_region_code(fields["region_code"])
+    from server.registry.dossier import normalise_fields
+
+    fields = normalise_fields(dict(fields))
     pending = dict(agency.pending_changes)
     if _filed(agency):
         # A reviewed field of a filed agency changes only when a regulator approves: it waits aside.

@@ -16,7 +16,7 @@ from server.fieldwork.models import ProjectAttachment
 from server.registry.models import Agency
 from server.registry.services import agency_transition, agency_update
 from tests.conftest import CheckedAPIClient, run_django
-from tests.factories import PASSWORD, approved_agency, credit_code, regulator_user
+from tests.factories import PASSWORD, approved_agency, complete_dossier, credit_code, regulator_user
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/public"
@@ -84,6 +84,7 @@ def filings(world):
             password=PASSWORD,
         )
         if state != "draft":
+            complete_dossier(agency, main)
             agency_transition(agency=agency, to=Agency.FilingStatus.SUBMITTED, actor=main)
         if state == "returned":
             agency_transition(

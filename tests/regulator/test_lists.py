@@ -11,7 +11,7 @@ from django.utils import timezone
 from server.registry.models import Agency
 from server.registry.services import agency_register, agency_transition
 from server.violations.services import violation_open
-from tests.factories import PASSWORD, approved_agency, credit_code
+from tests.factories import PASSWORD, approved_agency, complete_dossier, credit_code
 from tests.om.test_records import submitted
 from tests.regulator.helpers import API
 
@@ -95,6 +95,7 @@ def test_agencies_filter_by_kind_filing_status_and_capability(world, client_for)
         username="zisu",
         password=PASSWORD,
     )
+    complete_dossier(submitted_agency, main)
     agency_transition(agency=submitted_agency, to=Agency.FilingStatus.SUBMITTED, actor=main)
     client = client_for(world.shanghai.regulator)
 

@@ -39,14 +39,20 @@ from server.om.models import (
     ReviewedVersion,
 )
 from server.om.services import om_task_create
+from server.registry.dossier import person_document_add
 from server.registry.identifiers import credit_code_check_char, mask_resident_id, resident_id_check_char
 from server.registry.models import (
     Agency,
+    AgencyDocument,
+    AgencyFacility,
     AgencyFilingEvent,
+    AgencyQualification,
+    AgencySite,
     ContractAcceptanceEvent,
     Employment,
     Outlet,
     Person,
+    PersonDocument,
     TransferFiling,
     TransferFilingEvent,
 )
@@ -58,7 +64,7 @@ from server.registry.services import (
     outlet_create,
     staff_hire,
 )
-from tests.factories import accepted_contract
+from tests.factories import accepted_contract, complete_dossier, pdf_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +95,12 @@ NOT_ADDABLE = {
     Review,
     ReviewedVersion,
     OmReport,
+    # The filing dossier and a person's files: uploaded through server/registry/dossier.py only.
+    AgencyDocument,
+    AgencyQualification,
+    AgencySite,
+    AgencyFacility,
+    PersonDocument,
 }
 MAX_CHANGELIST_QUERIES = 10
 
@@ -128,6 +140,7 @@ def make_world(n: int, platform: User) -> dict:
         username=f"main{n}",
         password=PASSWORD,
     )
+    complete_dossier(agency, main)
     agency_transition(agency=agency, to=Agency.FilingStatus.SUBMITTED, actor=main)
     agency = agency_transition(agency=agency, to=Agency.FilingStatus.APPROVED, actor=platform)
     cert_period = {"valid_from": today - dt.timedelta(days=30), "valid_until": today + dt.timedelta(days=365)}
@@ -150,6 +163,10 @@ def make_world(n: int, platform: User) -> dict:
         education=Employment.Education.COLLEGE,
         hired_on=today - dt.timedelta(days=10),
         posts=["courier"],
+    )
+    # A person's file (人员材料): the admin lists it without the ID number.
+    person_document_add(
+        person=employment.person, kind="diploma", upload=pdf_upload("学历证书.pdf"), actor=main
     )
     field_user = account_create(
         username=f"field{n}",
@@ -497,6 +514,7 @@ def _submitted_agency(n: int) -> Agency:
         username=f"pending{n}",
         password=PASSWORD,
     )
+    complete_dossier(agency, main)
     return agency_transition(agency=agency, to=Agency.FilingStatus.SUBMITTED, actor=main)
 
 

@@ -35,8 +35,11 @@ def visible_text(response) -> str:
 # upper-case field names (AGENCY, SEQ).
 _MACHINE = re.compile(r"[{}\[\]]|\bNone\b|\b[a-z]+_[a-z_]+\b|\b[A-Z]{2,}_?[A-Z]*\b")
 # Upper-case words a person does read: the EXIF standard, GPS, the coordinate systems, outlet codes,
-# file sizes.
-_ALLOWED_UPPER = {"EXIF", "GPS", "WGS", "GCJ", "BD", "DW", "FQ", "CSRF", "KB", "MB"}
+# file sizes and kinds, the accreditations a filing names (CMA, CNAS).
+_ALLOWED_UPPER = {
+    *("EXIF", "GPS", "WGS", "GCJ", "BD", "DW", "FQ", "CSRF", "KB", "MB"),
+    *("PDF", "JPG", "PNG", "CMA", "CNAS"),
+}
 
 
 def machine_words(text: str) -> list[str]:

@@ -25,6 +25,7 @@ from server.fieldwork.services import project_attach
 from server.om import changes, records
 from server.om.models import DayConfirmation, OmRecord, OmReport, Review
 from server.om.reports import report_upload
+from server.registry import dossier
 from server.registry.models import Agency, Contract, Employment
 from server.violations.models import Violation
 from server.violations.services import rectification_submit
@@ -108,6 +109,18 @@ MATRIX: dict[str, Row] = {
     "agency-filing-edit": Row("", ADMINS),
     # The filing is approved: a submission is refused by the state (409) before the role is asked.
     "agency-filing-submit": Row("", ADMINS, post=True),
+    # The filing dossier: its files read by the agency and its region's regulators; its forms the
+    # agency's. A filed agency's business licence and CMA are refused deletion (said, redirected).
+    "dossier-document-add": Row("", ADMINS, post=True),
+    "dossier-document-file": Row("dossier_document", ADMINS | {REGULATOR}),
+    "dossier-document-delete": Row("dossier_document", ADMINS, post=True),
+    "dossier-qualification-add": Row("", ADMINS, post=True),
+    "dossier-qualification-file": Row("qualification", ADMINS | {REGULATOR}),
+    "dossier-qualification-delete": Row("qualification", ADMINS, post=True),
+    "dossier-site-add": Row("", ADMINS, post=True),
+    "dossier-site-delete": Row("site", ADMINS, post=True),
+    "dossier-facility-add": Row("", ADMINS, post=True),
+    "dossier-facility-delete": Row("facility", ADMINS, post=True),
     "agency-accounts": Row("", ADMINS),
     "agency-account-close": Row("account", {MAIN}, post=True, refused=frozenset({MANAGER})),
     "contracts": Row("", ADMINS | {ENTERPRISE, REGULATOR}),
@@ -127,6 +140,10 @@ MATRIX: dict[str, Row] = {
     "staff-edit": Row("staff", ADMINS, post=True),
     "staff-certificate": Row("staff", ADMINS, post=True),
     "staff-depart": Row("staff", ADMINS, post=True),
+    # A person's files: the employing agency and its region's regulators, never another agency.
+    "staff-document-add": Row("staff", ADMINS, post=True),
+    "staff-document-file": Row("person_document", ADMINS | {REGULATOR}),
+    "staff-document-delete": Row("person_document", ADMINS, post=True),
     # 持证查询 (seed 000): the region's or the agency's own certificate holders, and the export.
     "certificates": Row("", ADMINS | {REGULATOR}),
     "certificates-export": Row("", ADMINS | {REGULATOR}),
@@ -204,8 +221,24 @@ def objects_of(side, scene) -> dict[str, dict]:
         task=side.om_task, actor=side.main, name="11月运维月报", category="monthly", file=pdf_file()
     )
     change_request = changes.contract_update(contract=side.om_contract, actor=side.main, title="合同标题变更")
+    site = dossier.site_add(
+        agency=side.agency,
+        name="二号实验室",
+        address="测试路 3 号",
+        region_code=side.agency.region_code,
+        actor=side.main,
+    )
+    facility = dossier.facility_add(agency=side.agency, name="气相色谱仪", quantity=1, actor=side.main)
+    person_document = dossier.person_document_add(
+        person=side.sampler.person, kind="diploma", upload=pdf_file("学历证书.pdf"), actor=side.main
+    )
     return {
         "": {},
+        "dossier_document": {"pk": side.agency.documents.get(kind="business_licence").pk},
+        "qualification": {"pk": side.agency.qualifications.get(kind="cma").pk},
+        "site": {"pk": site.pk},
+        "facility": {"pk": facility.pk},
+        "person_document": {"pk": side.sampler.pk, "document_id": person_document.pk},
         "phone": {"device_id": a_phone(side.field_user)},
         "agency": {"pk": side.agency.pk},
         "project": {"pk": side.project.pk},

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from server.accounts.models import Role, User
 from server.registry.models import Agency, AgencyFilingEvent, Contract, ContractAcceptanceEvent
 from server.registry.services import agency_register, agency_transition, contract_create, contract_transition
-from tests.factories import PASSWORD, build_world, credit_code, hire, staff_account
+from tests.factories import PASSWORD, build_world, complete_dossier, credit_code, hire, staff_account
 from tests.workspace.conftest import signed_in
 from tests.workspace.helpers import machine_words, visible_text
 
@@ -42,12 +42,17 @@ def filing_data(agency: Agency, **changes) -> dict:
         "contact_phone": agency.contact_phone,
         "address": agency.address,
         "region_code": agency.region_code,
+        "nature": agency.nature,
+        # Checkboxes: what is ticked is posted (the form sends the whole list every time).
+        "monitoring_categories": list(agency.monitoring_categories),
+        "om_categories": list(agency.om_categories),
     }
     return data | changes
 
 
-def draft_agency() -> tuple[Agency, User]:
-    return agency_register(
+def draft_agency(*, complete: bool = True) -> tuple[Agency, User]:
+    """A registered agency, its dossier filled (complete=False: nothing but the registration)."""
+    agency, main = agency_register(
         credit_code=credit_code("91310104MA"),
         name="新备案检测有限公司",
         kind=Agency.Kind.MONITORING,
@@ -57,6 +62,9 @@ def draft_agency() -> tuple[Agency, User]:
         username="newmain",
         password=PASSWORD,
     )
+    if complete:
+        agency = complete_dossier(agency, main)
+    return agency, main
 
 
 def field_of(response, name: str, after: str = "") -> str:

@@ -17,7 +17,7 @@ from server.fieldwork.services import project_attach, project_transition
 from server.registry.models import Agency, AgencyFilingEvent
 from server.registry.services import agency_register, agency_transition
 from server.violations.models import Rectification, Violation
-from tests.factories import PASSWORD, credit_code
+from tests.factories import PASSWORD, complete_dossier, credit_code
 from tests.fieldwork.helpers import ended_task
 from tests.workspace.conftest import signed_in
 from tests.workspace.helpers import machine_words, visible_text
@@ -46,6 +46,7 @@ def filed_agency(region_code: str = "310105", name: str = "待审机构") -> Age
         username=f"filer{region_code}",
         password=PASSWORD,
     )
+    complete_dossier(agency, main)
     return agency_transition(agency=agency, to=Agency.FilingStatus.SUBMITTED, actor=main)
 
 

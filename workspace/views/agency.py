@@ -32,6 +32,7 @@ from workspace.agency_forms import (
     ContractForm,
     RefuseForm,
 )
+from workspace.dossier_forms import DocumentForm, FacilityForm, QualificationForm, SiteForm
 from workspace.forms import show_domain_error
 from workspace.i18n import message_language, t
 from workspace.nav import PROJECT_ROLES
@@ -53,14 +54,26 @@ def _error_text(error: DomainError) -> str:
 
 
 # --- The filing (机构备案) --------------------------------------------------------------------------
-def _filing(request: HttpRequest, *, submit_error: str = "", status: int = 200) -> HttpResponse:
+def render_filing(
+    request: HttpRequest, *, submit_error: str = "", status: int = 200, forms: dict | None = None
+) -> HttpResponse:
+    """The filing page: the data as approved with what waits beside it, the dossier with its forms
+    (``forms``: a posted one with its errors, workspace/views/dossier.py), the history."""
     agency = reads.own_agency(request.user)
+    editable = agency.filing_status not in reads.LOCKED
+    forms = forms or {}
     context = {
+        "dossier": reads.dossier_of(request.user, agency),
+        "document_form": forms.get("document") or DocumentForm(),
+        "qualification_form": forms.get("qualification") or QualificationForm(),
+        "site_form": forms.get("site") or SiteForm(),
+        "facility_form": forms.get("facility") or FacilityForm(),
+        "dossier_editable": editable,
         "agency": agency,
         "rows": reads.filing_rows(agency),
         "events": reads.filing_events(agency),
         "status_label": reads.filing_status_label(agency.filing_status),
-        "editable": agency.filing_status not in reads.LOCKED,
+        "editable": editable,
         "can_submit": request.user.role == Role.AGENCY_MAIN and agency.filing_status in reads.SUBMITTABLE,
         "submit_error": submit_error,
     }
@@ -69,7 +82,7 @@ def _filing(request: HttpRequest, *, submit_error: str = "", status: int = 200) 
 
 @page(roles=ADMINS)
 def filing(request: HttpRequest) -> HttpResponse:
-    return _filing(request)
+    return render_filing(request)
 
 
 @page(roles=ADMINS)
@@ -90,9 +103,9 @@ def filing_edit(request: HttpRequest) -> HttpResponse:
                 said = t("备案信息已保存。", "The filing data is saved.")
                 if agency.pending_changes:
                     said = t(
-                        "已保存。机构名称、类别、法定代表人的变更须经监管方审查通过后生效。",
-                        "Saved. A change of name, kind or legal representative takes effect once the "
-                        "regulator approves it.",
+                        "已保存。机构名称、机构类别、法定代表人、运维类别、监测类别的变更须经监管方审查通过后生效。",
+                        "Saved. A change of name, kind, legal representative or categories takes effect "
+                        "once the regulator approves it.",
                     )
                 messages.success(request, said)
                 return redirect("workspace:agency-filing")
@@ -109,7 +122,7 @@ def filing_submit(request: HttpRequest) -> HttpResponse:
     try:
         services.agency_transition(agency=agency, to=Agency.FilingStatus.SUBMITTED, actor=request.user)
     except DomainError as error:
-        return _filing(request, submit_error=_error_text(error), status=error.error.status)
+        return render_filing(request, submit_error=_error_text(error), status=error.error.status)
     messages.success(
         request,
         t("备案已重新提交，等待监管方审查。", "The filing is submitted again for review.")

@@ -24,6 +24,7 @@ from server.regions import region_name
 from server.registry import services as registry_services
 from server.registry.models import Agency
 from server.violations import services as violation_services
+from workspace import agency_selectors as office
 from workspace import selectors
 from workspace import selectors_regulator as reads
 from workspace.forms import submit
@@ -127,9 +128,15 @@ def filing(request: HttpRequest, pk: int) -> HttpResponse:
     done, status = submit(request, form, decide, ERROR_FIELDS)
     if done:
         return done
-    return render_page(
-        request, "workspace/regulator/filing.html", {**detail, "form": form}, status=status, active="filings"
-    )
+    # The filing as approved, each change waiting beside it (seed 001 §3.3), and the dossier it is
+    # judged on, its files downloadable (workspace/views/dossier.py).
+    context = {
+        **detail,
+        "form": form,
+        "rows": office.filing_rows(agency),
+        "dossier": office.dossier_of(request.user, agency),
+    }
+    return render_page(request, "workspace/regulator/filing.html", context, status=status, active="filings")
 
 
 # --- Projects (项目审核) ---------------------------------------------------------------------------

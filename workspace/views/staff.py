@@ -10,7 +10,7 @@ the region reads. What a service refuses is said beside the field it is about.""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
@@ -18,12 +18,13 @@ from mobile_api.common import xlsx_response
 from server import access
 from server.accounts.models import Role
 from server.errors import DomainError
-from server.registry import excel, services
+from server.registry import dossier, excel, services
 from server.registry.identifiers import mask_resident_id, validate_resident_id
 from server.registry.models import Employment
 from workspace import staff_selectors as selectors
+from workspace.dossier_forms import PersonDocumentForm
 from workspace.forms import show_domain_error, submit
-from workspace.i18n import t
+from workspace.i18n import message_language, t
 from workspace.pages import page, render_page
 from workspace.staff_forms import (
     CertificateForm,
@@ -156,7 +157,10 @@ def _person(request: HttpRequest, pk: int, *, status: int = 200, **forms) -> Htt
     employment = view.employment
     manages = user.role in access.AGENCY_ADMINS and employment.agency_id == user.agency_id
     context = {"view": view, "row": view.row, "employment": employment, "manages": manages}
+    # The person's files, as far as the reader may see them (the current employer, its regulators).
+    context["documents"] = list(dossier.visible_person_documents(user, employment.person))
     if manages and employment.status == Employment.Status.ACTIVE:
+        context["document_form"] = forms.get("document_form") or PersonDocumentForm()
         context["edit_form"] = forms.get("edit_form") or StaffEditForm.of(employment)
         context["certificate_form"] = forms.get("certificate_form") or CertificateForm()
         context["depart_form"] = forms.get("depart_form") or DepartForm()
@@ -225,6 +229,55 @@ def staff_depart(request: HttpRequest, pk: int) -> HttpResponse:
 
     done, _ = submit(request, form, depart, DepartForm.ERROR_FIELDS)
     return done or _person(request, pk, depart_form=form)
+
+
+# --- A person's documents (人员材料) ----------------------------------------------------------------
+@page(roles=access.AGENCY_ADMINS)
+@require_POST
+def document_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """证书扫描件、学历证书… (the API's POST /staff/<id>/documents): ``person_document_add``."""
+    employment = _managed(request, pk)
+    form = PersonDocumentForm(request.POST, request.FILES)
+
+    def upload(data):
+        dossier.person_document_add(
+            person=employment.person,
+            kind=data["kind"],
+            upload=data["file"],
+            note=data["note"],
+            actor=request.user,
+        )
+        return t("材料已上传。", "The document is uploaded."), redirect("workspace:staff-person", pk)
+
+    done, _ = submit(request, form, upload, PersonDocumentForm.ERROR_FIELDS)
+    return done or _person(request, pk, status=400, document_form=form)
+
+
+def _document(request: HttpRequest, pk: int, document_id: int):
+    employment = selectors.visible_employment(request.user, pk)
+    scope = dossier.person_documents_for(request.user).filter(person_id=employment.person_id)
+    return dossier.get_in(scope.select_related("person"), document_id)
+
+
+@page(roles=STAFF_ROLES)
+def document_file(request: HttpRequest, pk: int, document_id: int) -> FileResponse:
+    """The file as uploaded, for the current employer and its regulators (no public URL)."""
+    document = _document(request, pk, document_id)
+    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.file_name or "file")
+
+
+@page(roles=access.AGENCY_ADMINS)
+@require_POST
+def document_delete(request: HttpRequest, pk: int, document_id: int) -> HttpResponse:
+    _managed(request, pk)
+    document = _document(request, pk, document_id)
+    try:
+        dossier.person_document_delete(document=document, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.error.message(message_language(), **error.params))
+    else:
+        messages.success(request, t("材料已删除。", "The document is deleted."))
+    return redirect("workspace:staff-person", pk)
 
 
 # --- Excel import ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -390,6 +391,7 @@ class Command(BaseCommand):
         agencies, mains = {}, {}
         for key, spec in AGENCIES.items():
             agency, main = agency_register(**spec, password=DEMO_PASSWORD)
+            _dossier(agency, main)
             agency = agency_transition(agency=agency, to=Agency.FilingStatus.SUBMITTED, actor=main)
             agency = agency_transition(agency=agency, to=Agency.FilingStatus.APPROVED, actor=regulator)
             agencies[key], mains[key] = agency, self._account(main, agency.name)
@@ -797,3 +799,40 @@ class Command(BaseCommand):
                 )
             )
         return tasks
+
+
+def _pdf(title: str) -> ContentFile:
+    """A one-page stand-in for a scanned document (the dossier takes PDF, JPG or PNG)."""
+    return ContentFile(b"%PDF-1.4\n% " + title.encode() + b"\n%%EOF\n", name=f"{title}.pdf")
+
+
+def _dossier(agency: Agency, main: User) -> None:
+    """What a filing carries before it can be submitted (server/registry/dossier.py)."""
+    from server.registry import dossier
+    from server.registry.services import agency_update
+
+    fields: dict = {"nature": "private"}
+    if agency.does_monitoring:
+        fields["monitoring_categories"] = ["water", "air", "soil", "noise"]
+    if agency.does_om:
+        fields["om_categories"] = ["wastewater", "waste_gas"]
+    agency_update(agency=agency, actor=main, **fields)
+    dossier.document_add(agency=agency, kind="business_licence", upload=_pdf("营业执照"), actor=main)
+    dossier.document_add(agency=agency, kind="quality_manual", upload=_pdf("质量手册"), actor=main)
+    if agency.does_monitoring:
+        dossier.qualification_add(
+            agency=agency,
+            kind="cma",
+            number=f"2309{agency.pk:08d}",
+            scope="水和废水、环境空气和废气、土壤、噪声",
+            first_granted_on=dt.date(2019, 6, 1),
+            valid_until=dt.date(2031, 5, 31),
+            upload=_pdf("资质认定证书"),
+            actor=main,
+        )
+    dossier.site_add(
+        agency=agency, name="实验室", address=agency.address, region_code=agency.region_code, actor=main
+    )
+    dossier.facility_add(
+        agency=agency, name="便携式多参数水质分析仪", model="proQuattro", quantity=2, actor=main
+    )
