@@ -330,3 +330,34 @@ def test_a_task_without_records_is_edited_directly_with_records_by_request(side)
     changes.change_request_move(request=asked, to="accepted", actor=side.enterprise_user)
     task.refresh_from_db()
     assert task.name == "再改"
+
+
+def test_a_task_change_over_the_api_decided_by_the_regional_regulator(world, client_for):
+    side, other = world.shanghai, world.jiangsu
+    task = side.om_task
+    main = client_for(side.main)
+    url = f"{API}/om-tasks/{task.pk}/edit"
+    # Another agency, the enterprise, the technician: not theirs to edit.
+    assert client_for(other.main).post(url, {"name": "改"}, format="json").status_code == 404
+    assert client_for(side.technician_user).post(url, {"name": "改"}, format="json").status_code in (403, 404)
+    answer = main.post(url, {"name": "废水运维（调整）"}, format="json")
+    assert (answer.status_code, answer.json()["applied"]) == (200, True)
+    record(side, timezone.localdate(), "ww_daily_inspection")
+    answer = main.post(url, {"geofence_policy": "block", "explanation": "企业要求严格签到"}, format="json")
+    assert answer.status_code == 202, answer.json()
+    asked = answer.json()["change_request"]
+    assert (asked["subject"], asked["task"], asked["explanation"]) == ("om_task", task.pk, "企业要求严格签到")
+    task.refresh_from_db()
+    assert (task.name, task.geofence_policy) == ("废水运维（调整）", "flag")
+    assert client_for(other.regulator).post(f"{API}/change-requests/{asked['id']}/accept").status_code == 404
+    answer = client_for(side.regulator).post(f"{API}/change-requests/{asked['id']}/accept")
+    assert answer.json()["status"] == "accepted"
+    task.refresh_from_db()
+    assert task.geofence_policy == "block"
+    # A withdrawn request is the agency's: the enterprise cannot withdraw, the agency can.
+    again = main.post(url, {"name": "再调整"}, format="json").json()["change_request"]["id"]
+    refused = client_for(side.enterprise_user).post(f"{API}/change-requests/{again}/withdraw")
+    assert refused.json()["code"] == "om_change_actor_not_allowed"
+    assert main.post(f"{API}/change-requests/{again}/withdraw").json()["status"] == "withdrawn"
+    task.refresh_from_db()
+    assert task.name == "废水运维（调整）"
