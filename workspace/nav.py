@@ -78,6 +78,7 @@ def navigation(user: User) -> list[Link]:
             Link("filings", t("备案审查", "Filings"), reverse("workspace:regulator-filings")),
             Link("review", t("项目审核", "Project review"), reverse("workspace:regulator-projects")),
             Link("violations", t("违规整改", "Violations"), reverse("workspace:regulator-violations")),
+            Link("evidence", t("证据队列", "Evidence queue"), reverse("workspace:evidence")),
         ]
     # -- agency office (filing, sub-accounts, contracts) --
     # workspace/views/agency.py: the main and manager accounts keep the filing, accounts and

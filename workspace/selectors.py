@@ -14,6 +14,7 @@ from media_rules.models import Photo, Verdict
 from server import access
 from server.access import devices_for
 from server.accounts.models import User
+from server.errors import DomainError
 from server.evidence import judgements as qc
 from server.evidence import selectors as evidence
 from server.evidence.items import KINDS, QueueQuery
@@ -166,14 +167,25 @@ def region_counts(user: User) -> dict:
 
 def evidence_queue(user: User, *, limit: int = 20) -> list:
     """The newest items of the evidence queue (``GET /evidence``), every kind."""
+    return evidence_page(user, kinds=frozenset(KINDS), limit=limit).items
+
+
+def evidence_page(user: User, *, kinds: frozenset[str], cursor: str = "", limit: int = 50) -> evidence.Page:
+    """A page of the evidence queue (``GET /evidence``): of ``kinds``, after ``cursor`` (the
+    ``next`` of the page before; one that is not the queue's own starts from the newest)."""
+    try:
+        position = evidence.decode_cursor(cursor) if cursor else None
+    except DomainError:
+        position = None
     query = QueueQuery(
-        kinds=frozenset(KINDS),
+        kinds=kinds,
+        cursor=position,
         limit=limit,
         language=message_language(),
         opens_violations=user.role in evidence.OPENS_VIOLATIONS,
         thumbnail_url=lambda pk: reverse("mobile_api:photo-thumbnail", args=[pk]),
     )
-    return evidence.queue(user=user, query=query).items
+    return evidence.queue(user=user, query=query)
 
 
 def photo_detail(user: User, pk) -> dict:

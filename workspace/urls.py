@@ -1,6 +1,17 @@
 from django.urls import include, path, re_path
 
-from workspace.views import accounts, certificates, home, om, photos, platform, projects, regulator, tasks
+from workspace.views import (
+    accounts,
+    certificates,
+    evidence,
+    home,
+    om,
+    photos,
+    platform,
+    projects,
+    regulator,
+    tasks,
+)
 
 app_name = "workspace"
 
@@ -15,6 +26,7 @@ urlpatterns = [
     path("agency/", home.agency_home, name="agency-home"),
     path("enterprise/", home.enterprise_home, name="enterprise-home"),
     path("regulator/", regulator.home, name="regulator-home"),
+    path("evidence/", evidence.queue, name="evidence"),
     path("certificates/", certificates.certificate_list, name="certificates"),
     path("certificates/export", certificates.certificate_export, name="certificates-export"),
     path("regulator/filings/", regulator.filings, name="regulator-filings"),

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from media_rules.signatures import store_signature
 from server.evidence import judgements as qc
+from server.evidence.selectors import encode_cursor
 from server.om import records
 from server.om.models import OmRecord, Review
 from server.tracks.models import CheckIn
@@ -23,6 +24,7 @@ from tests.om.helpers import signature_b64
 from tests.regulator.helpers import API
 from tests.workspace.conftest import signed_in
 from tests.workspace.om_scene import _checkin, _template, confirmed_by_enterprise, om_day, work_photo
+from workspace.selectors import evidence_page
 
 pytestmark = pytest.mark.django_db
 
@@ -221,3 +223,43 @@ def test_the_regulators_home_shows_the_failing_record_in_its_queue(world):
     assert failing_std_check(day.calibration)["source"] in page
     other = signed_in(world.jiangsu.regulator).get("/regulator/").content.decode()
     assert str(day.calibration.pk) not in other
+
+
+# --- 证据队列, the whole queue a page at a time ------------------------------------------------------
+def test_the_evidence_page_filters_by_kind_and_shows_only_its_side(world):
+    side = world.shanghai
+    day = om_day(side)
+    client = signed_in(side.regulator)
+    home = client.get("/regulator/").content.decode()
+    assert 'href="/evidence/"' in home  # the navigation and the home's queue lead to it
+    page = client.get("/evidence/", {"kind": "judgement"}).content.decode()
+    listed = page.split('id="evidence"')[1].split("</ul>")[0]
+    assert f"/om/records/{day.calibration.pk}/" in listed
+    assert "计算判定不合格" in listed
+    assert "20%" in listed
+    assert "运维计划超期" not in listed  # the world's overdue plans are another kind
+    overdue = client.get("/evidence/", {"kind": "overdue"}).content.decode()
+    assert str(day.calibration.pk) not in overdue
+    assert "运维计划超期" in overdue
+    # A cursor that is not the queue's own starts from the newest, rather than failing.
+    again = client.get("/evidence/", {"kind": "judgement", "cursor": "not-a-cursor"}).content.decode()
+    assert f"/om/records/{day.calibration.pk}/" in again
+    for user in (world.jiangsu.regulator, world.jiangsu.main):
+        theirs = signed_in(user).get("/evidence/", {"kind": "judgement"})
+        assert theirs.status_code == 200
+        assert str(day.calibration.pk) not in theirs.content.decode()
+    assert signed_in(side.main).get("/evidence/", {"kind": "judgement"}).status_code == 200
+    assert signed_in(side.reviewer).get("/evidence/").status_code == 404
+
+
+def test_the_evidence_pages_go_on_from_the_last_item_shown(world):
+    side = world.shanghai
+    days = [om_day(side, days_ago=n, seed=n) for n in (1, 2, 3)]
+    first = evidence_page(side.regulator, kinds=frozenset({"judgement"}), limit=2)
+    assert len(first.items) == 2
+    assert first.next is not None
+    rest = evidence_page(side.regulator, kinds=frozenset({"judgement"}), cursor=encode_cursor(first.next))
+    shown = [i.evidence["om_record"] for i in first.items + rest.items]
+    # Newest submitted first (the third day's records were sent last), each once.
+    assert shown == [str(d.calibration.pk) for d in reversed(days)]
+    assert rest.next is None

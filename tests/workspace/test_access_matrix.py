@@ -99,6 +99,7 @@ MATRIX: dict[str, Row] = {
     "om-record": Row("om_record", ADMINS | {REVIEWER, ENTERPRISE, REGULATOR}),
     "om-record-review": Row("om_record", ADMINS | {REVIEWER}, post=True),
     "om-record-pdf": Row("om_record", ADMINS | {REVIEWER, ENTERPRISE, REGULATOR}),
+    "evidence": Row("", ADMINS | {REGULATOR}),  # 证据队列: the region's, the agency's
     "om-confirmation-signature": Row("confirmation", ADMINS | {REVIEWER, ENTERPRISE, REGULATOR}),
     "om-review-signature": Row("review", ADMINS | {REVIEWER, ENTERPRISE, REGULATOR}),
     "enterprise-day": Row("day", {ENTERPRISE}),
