@@ -55,7 +55,7 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   apt-get install -y -qq --no-install-recommends $packages >/dev/null
   ldconfig
 else
-  echo "GeoDjango needs system libraries that are missing: $packages" >&2
+  echo "Fieldtrace needs system packages that are missing (GeoDjango's libraries, the Chinese font): $packages" >&2
   echo "Install them, e.g.: sudo apt-get install $packages" >&2
   exit 1
 fi
