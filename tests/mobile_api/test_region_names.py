@@ -108,3 +108,19 @@ def test_projects_and_their_export_name_the_region(world, client_for):
     column = rows[0].index("项目区域")
     assert rows[1][column] == project["region_name"]
     assert not bare_code(rows[1][column], side.project.region_code)
+
+
+def test_the_regulators_home_links_the_statistics_export_by_region(world):
+    import io
+
+    from openpyxl import load_workbook
+
+    client = signed_in(world.shanghai.regulator)
+    page = client.get("/regulator/").content.decode()
+    assert "/api/v1/statistics/export?by=region&amp;format=xlsx" in page
+    book = client.get("/api/v1/statistics/export", {"by": "region", "format": "xlsx"})
+    assert book.status_code == 200
+    rows = list(load_workbook(io.BytesIO(book.content)).active.iter_rows(values_only=True))
+    assert rows[0][:2] == ("地区", "行政区划代码")
+    assert all(str(row[0]).startswith("上海市") for row in rows[1:-1])
+    assert rows[-1][0] == "合计"
