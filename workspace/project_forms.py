@@ -12,7 +12,7 @@ from mobile_api.common import ATTACHMENT_TOO_LARGE
 from server import access
 from server.accounts.models import User
 from server.fieldwork.models import MonitoringProject, ProjectAttachment
-from server.fieldwork.services import FIELD_POSTS
+from server.fieldwork.services import DETAIL_FIELDS, FIELD_POSTS, split_items
 from server.regions import region_name
 from server.registry.models import Contract, Employment, Enterprise, Post
 from workspace.i18n import message_language, t
@@ -22,6 +22,7 @@ STATUS_EN = {
     MonitoringProject.Status.SUBMITTED: "Submitted",
     MonitoringProject.Status.RETURNED: "Returned",
     MonitoringProject.Status.DONE: "Done",
+    MonitoringProject.Status.DELETED: "Deleted",
 }
 MONITORING_TYPE_EN = {
     "water": "Water and wastewater",
@@ -39,7 +40,18 @@ ATTACHMENT_KIND_EN = {
     "contract": "Contract",
     "plan": "Monitoring plan",
     "report": "Monitoring report",
+    "identification_plan": "Hazardous-waste identification plan",
+    "identification_report": "Hazardous-waste identification report",
+    "subcontractor_qualification": "Subcontractor's qualification",
     "other": "Other",
+}
+COMMISSION_CATEGORY_EN = {
+    "self_monitoring": "Enterprise self-monitoring",
+    "eia": "Environmental impact assessment monitoring",
+    "acceptance": "Completion acceptance monitoring",
+    "hazardous_identification": "Hazardous-waste identification",
+    "soil_survey": "Soil contamination survey",
+    "other": "Other commission",
 }
 
 
@@ -74,14 +86,30 @@ class ContractChoice(forms.ModelChoiceField):
         )
 
 
-class ProjectForm(forms.Form):
-    """What ``project_create`` takes. The enterprise and the region follow from the contract (a
-    project's region is its enterprise's: the service refuses another), so neither is asked."""
+class ProjectDetailsForm(forms.Form):
+    """The registration's fields that ``project_create`` and ``project_update`` both take (seed 002
+    项目登记: 项目信息, 监测信息, 委托信息 with 是否分包, 培训信息); the service checks them."""
 
-    contract = ContractChoice(queryset=Contract.objects.none())
     number = forms.CharField(max_length=64)
     name = forms.CharField(max_length=200)
     monitoring_type = forms.ChoiceField()
+    monitoring_items = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    commission_category = forms.ChoiceField(required=False)
+    client_contact = forms.CharField(required=False, max_length=50)
+    client_phone = forms.CharField(required=False, max_length=20)
+    subcontracted = forms.TypedChoiceField(
+        coerce=lambda value: value == "yes", empty_value=False, required=False
+    )
+    subcontractor_name = forms.CharField(required=False, max_length=200)
+    subcontractor_credit_code = forms.CharField(required=False, max_length=18)
+    training_on = forms.DateField(
+        required=False, input_formats=["%Y-%m-%d"], widget=forms.DateInput(attrs={"type": "date"})
+    )
+    training_content = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     # The service's codes, and the field each one is about.
     ERROR_FIELDS = {
@@ -89,7 +117,88 @@ class ProjectForm(forms.Form):
         "project_contract_mismatch": "contract",
         "project_contract_not_active": "contract",
         "contract_not_accepted": "contract",
+        "project_type_has_tasks": "monitoring_type",
+        "client_phone_invalid": "client_phone",
+        "subcontractor_required": "subcontractor_name",
+        "invalid_credit_code": "subcontractor_credit_code",
+        "project_locked": None,
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = self.fields
+        fields["number"].label = t("项目编号", "Project number")
+        fields["name"].label = t("项目名称", "Project name")
+        fields["monitoring_type"].label = t("监测类型", "Monitoring type")
+        fields["monitoring_type"].choices = [
+            ("", t("请选择", "Choose")),
+            *_choices(MonitoringProject.MonitoringType.choices, MONITORING_TYPE_EN),
+        ]
+        fields["monitoring_type"].help_text = t(
+            "危险废物鉴别项目选择“危险废物鉴别”：提交时须有鉴别方案和鉴别报告。",
+            "A hazardous-waste identification project: its identification plan and report are required.",
+        )
+        fields["monitoring_items"].label = t("监测项目", "Monitoring items")
+        fields["monitoring_items"].help_text = t(
+            "多个项目用顿号、逗号或换行分隔，如：pH、化学需氧量、氨氮。",
+            "Separate several with commas or new lines, e.g. pH, COD, ammonia nitrogen.",
+        )
+        fields["commission_category"].label = t("委托类别", "Commission category")
+        fields["commission_category"].choices = [
+            ("", t("请选择", "Choose")),
+            *_choices(MonitoringProject.CommissionCategory.choices, COMMISSION_CATEGORY_EN),
+        ]
+        fields["client_contact"].label = t("委托企业联系人", "Client contact")
+        fields["client_phone"].label = t("联系电话", "Contact phone")
+        fields["client_phone"].help_text = t(
+            "手机号或带区号的固定电话，如 028-86123456。", "A mobile number or a landline with its area code."
+        )
+        fields["subcontracted"].label = t("是否分包", "Subcontracted")
+        fields["subcontracted"].choices = [("no", t("否", "No")), ("yes", t("是", "Yes"))]
+        fields["subcontractor_name"].label = t("分包单位名称", "Subcontractor")
+        fields["subcontractor_name"].help_text = t(
+            "分包时必填，并须上传分包单位资质附件。",
+            "Required when subcontracted, with the subcontractor's qualification attached.",
+        )
+        fields["subcontractor_credit_code"].label = t(
+            "分包单位统一社会信用代码", "Subcontractor's credit code"
+        )
+        fields["training_on"].label = t("培训日期", "Training date")
+        fields["training_on"].error_messages["invalid"] = t(
+            "请输入日期，如 2026-05-04。", "Enter a date, e.g. 2026-05-04."
+        )
+        fields["training_content"].label = t("培训内容", "Training")
+
+    @classmethod
+    def initial_of(cls, project: MonitoringProject) -> dict:
+        """A project's stored values, as the form shows them."""
+        initial = {
+            name: getattr(project, name) for name in ("number", "name", "monitoring_type", *DETAIL_FIELDS)
+        }
+        initial["monitoring_items"] = "、".join(project.monitoring_items)
+        initial["subcontracted"] = "yes" if project.subcontracted else "no"
+        return initial
+
+    def clean_number(self) -> str:
+        return self.cleaned_data["number"].strip()
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip()
+
+    def clean_monitoring_items(self) -> list[str]:
+        return split_items(self.cleaned_data["monitoring_items"])
+
+    def details(self) -> dict:
+        """What the service takes: the cleaned fields without the contract."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "contract"}
+
+
+class ProjectForm(ProjectDetailsForm):
+    """What ``project_create`` takes. The enterprise and the region follow from the contract (a
+    project's region is its enterprise's: the service refuses another), so neither is asked."""
+
+    contract = ContractChoice(queryset=Contract.objects.none())
+    field_order = ["contract"]
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -105,19 +214,6 @@ class ProjectForm(forms.Form):
         fields["contract"].error_messages["invalid_choice"] = t(
             "请选择列表中的合同。", "Choose a contract from the list."
         )
-        fields["number"].label = t("项目编号", "Project number")
-        fields["name"].label = t("项目名称", "Project name")
-        fields["monitoring_type"].label = t("监测类型", "Monitoring type")
-        fields["monitoring_type"].choices = [
-            ("", t("请选择", "Choose")),
-            *_choices(MonitoringProject.MonitoringType.choices, MONITORING_TYPE_EN),
-        ]
-
-    def clean_number(self) -> str:
-        return self.cleaned_data["number"].strip()
-
-    def clean_name(self) -> str:
-        return self.cleaned_data["name"].strip()
 
 
 class AttachmentForm(forms.Form):
@@ -144,8 +240,8 @@ class AttachmentForm(forms.Form):
         fields["file"].label = t("文件", "File")
         megabytes = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
         fields["file"].help_text = t(
-            f"单个文件不超过 {megabytes} MB；提交项目须有合同附件。",
-            f"At most {megabytes} MB a file; submitting needs the contract.",
+            f"单个文件不超过 {megabytes} MB；提交项目须有的附件见“必传附件”。",
+            f"At most {megabytes} MB a file; what submitting needs is listed under required attachments.",
         )
         fields["number"].label = t("报告编号（仅监测报告）", "Report number (reports only)")
         fields["issued_on"].label = t("签发日期（仅监测报告）", "Issued on (reports only)")
@@ -212,10 +308,9 @@ class ProjectFilterForm(forms.Form):
         fields["q"].label = t("项目名称或编号", "Name or number")
         fields["q"].widget.attrs.update({"type": "search", "placeholder": t("模糊查询", "Search")})
         fields["status"].label = t("监测状态", "Status")
-        fields["status"].choices = [
-            ("", t("全部", "All")),
-            *_choices(MonitoringProject.Status.choices, STATUS_EN),
-        ]
+        # A deleted project is in no list (server.access.projects_for): not a filter either.
+        listed = [c for c in MonitoringProject.Status.choices if c[0] != MonitoringProject.Status.DELETED]
+        fields["status"].choices = [("", t("全部", "All")), *_choices(listed, STATUS_EN)]
         fields["enterprise"].label = t("委托企业", "Client enterprise")
         fields["enterprise"].queryset = enterprises
         fields["enterprise"].empty_label = t("全部", "All")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
@@ -17,6 +18,7 @@ from mobile_api.projects import PROJECT_EVENT_ACTIONS
 from mobile_api.tasks import TaskFilter, with_row_data
 from server import access
 from server.accounts.models import User
+from server.fieldwork import services
 from server.fieldwork.models import (
     MonitoringProject,
     MonitoringTask,
@@ -41,6 +43,7 @@ PROJECT_ACTIONS = {
     "resubmit": ("退回后再提交", "Resubmitted after a return"),
     "return": ("退回", "Returned"),
     "accept": ("审核通过", "Accepted"),
+    "delete": ("删除项目", "Deleted"),
 }
 TASK_STATUS_EN = {
     T.CREATED: "Created",
@@ -134,6 +137,17 @@ class ProjectView:
     @property
     def has_contract(self) -> bool:
         return any(a.kind == ProjectAttachment.Kind.CONTRACT for a in self.attachments)
+
+    @cached_property
+    def checklist(self) -> list[dict]:
+        """必传附件: each required kind and whether a (live) one is uploaded (services' own list)."""
+        present = {a.kind for a in self.attachments}
+        return services.attachment_checklist(self.project, present)
+
+    @property
+    def deletable(self) -> bool:
+        """Offered the 删除 button: editable and without field work (the service says so again)."""
+        return self.editable and not any(task.status != T.CREATED or task.photo_count for task in self.tasks)
 
 
 def visible_project(user: User, pk) -> MonitoringProject:

@@ -65,6 +65,13 @@ urlpatterns = [
     ),
     path("projects/<int:pk>/assignments/", projects.assignment_add, name="project-assign"),
     path("projects/<int:pk>/submit", projects.project_submit, name="project-submit"),
+    path("projects/<int:pk>/edit/", projects.project_edit, name="project-edit"),
+    path("projects/<int:pk>/delete", projects.project_delete, name="project-delete"),
+    path(
+        "projects/<int:pk>/attachments/<int:attachment_id>/delete",
+        projects.attachment_delete,
+        name="project-attachment-delete",
+    ),
     path("tasks/", tasks.task_list, name="tasks"),
     path("tasks/<uuid:task_id>/", tasks.task, name="task"),
     # Each area's pages in its own module: the agency's office (filing, accounts, contracts), its

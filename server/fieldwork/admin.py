@@ -16,11 +16,12 @@ from server.fieldwork.models import (
     MonitoringTask,
     ProjectAssignment,
     ProjectAttachment,
+    ProjectAttachmentRequirement,
     ProjectEvent,
     TaskEvent,
     TaskPhotoType,
 )
-from server.fieldwork.services import check_assignment, project_transition
+from server.fieldwork.services import DETAIL_FIELDS, check_assignment, project_transition
 from server.registry.admin import (
     HistoryInline,
     ReadOnlyAdmin,
@@ -124,12 +125,15 @@ class MonitoringProjectAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("agency", "number", "name", "monitoring_type", "region_code")}),
         ("委托", {"fields": ("enterprise", "contract")}),
+        # Changed on the workspace's 编辑 page or PATCH /projects/{id} (services.project_update checks
+        # the phone, the subcontractor's code); shown here.
+        ("登记信息", {"fields": DETAIL_FIELDS}),
         ("状态", {"fields": ("status", "return_reason", "created_by", "created_at")}),
     )
     inlines = (ProjectAssignmentInline, ProjectAttachmentInline, ProjectEventInline)
     actions = ("accept_done",)
 
-    STATUS_FIELDS = ("status", "return_reason", "created_by", "created_at")
+    STATUS_FIELDS = ("status", "return_reason", "created_by", "created_at", *DETAIL_FIELDS)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -236,7 +240,19 @@ class ProjectAttachmentAdmin(ReadOnlyAdmin):
         "size",
         "uploaded_by",
         "uploaded_at",
+        "deleted_at",
+        "deleted_by",
     )
+
+
+@admin.register(ProjectAttachmentRequirement)
+class ProjectAttachmentRequirementAdmin(admin.ModelAdmin):
+    """The attachments a monitoring type's projects are submitted with (besides the contract, and a
+    subcontractor's qualification when subcontracted): data, tuned here."""
+
+    list_display = ("monitoring_type", "kind")
+    list_filter = ("monitoring_type", "kind")
+    ordering = ("monitoring_type", "id")
 
 
 @admin.register(ProjectEvent)

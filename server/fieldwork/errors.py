@@ -137,9 +137,10 @@ PROJECT_NO_TASK_DONE = ErrorCode(
 PROJECT_HAS_WORK = ErrorCode(
     "project_has_work",
     409,
-    "项目已有开始或结束的监测任务（{count} 个），现场记录须留存，不能删除。",
-    "The project has {count} monitoring task(s) started or ended; its field records are kept, so it "
-    "cannot be deleted.",
+    "项目已有 {count} 个监测任务留有现场记录（已开始、已结束，或已有照片、轨迹、签到），"
+    "现场记录须留存，不能删除。",
+    "{count} of the project's monitoring tasks hold field records (started, ended, or with photos, "
+    "track points or check-ins); they are kept, so the project cannot be deleted.",
 )
 PROJECT_TYPE_HAS_TASKS = ErrorCode(
     "project_type_has_tasks",

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from server.access import projects_for
@@ -140,10 +141,16 @@ def _ready_to_submit(project: MonitoringProject, to: str) -> None:
 
 
 def _no_field_work(project: MonitoringProject, to: str) -> None:
-    # A started or ended task holds photos, tracks and check-ins a regulator may need: deleting the
-    # project would hide them. Tasks only created (no work yet) are deleted with it.
-    started = project.tasks.filter(deleted_at__isnull=True).exclude(status=MonitoringTask.Status.CREATED)
-    count = started.count()
+    # A started or ended task, or one holding photos, track points or check-ins (a phone may send a
+    # photo before the start), is evidence a regulator may need: deleting the project would hide it.
+    # Tasks only created, with nothing from the field yet, are deleted with it.
+    worked = (
+        ~Q(status=MonitoringTask.Status.CREATED)
+        | Q(photos__isnull=False)
+        | Q(track_points__isnull=False)
+        | Q(checkins__isnull=False)
+    )
+    count = project.tasks.filter(worked, deleted_at__isnull=True).distinct().count()
     if count:
         raise DomainError(errors.PROJECT_HAS_WORK, details={"count": count}, count=count)
 

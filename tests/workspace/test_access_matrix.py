@@ -95,6 +95,11 @@ MATRIX: dict[str, Row] = {
     "project-attachment-file": Row("attachment", AGENCY | {REGULATOR}),
     "project-assign": Row("project", ADMINS, post=True),
     "project-submit": Row("project", ADMINS, post=True),
+    "project-edit": Row("project", ADMINS),
+    # The side's project has field work: its deletion is refused (409), the project stays.
+    "project-delete": Row("project", ADMINS, post=True),
+    # Last of the project's rows: the attachment is gone for the rows after it.
+    "project-attachment-delete": Row("attachment", ADMINS, post=True),
     # O&M records, confirmation and review.
     "om-record": Row("om_record", ADMINS | {REVIEWER, ENTERPRISE, REGULATOR}),
     "om-record-review": Row("om_record", ADMINS | {REVIEWER}, post=True),

@@ -8,7 +8,7 @@ from django.template.defaultfilters import filesizeformat
 from server.fieldwork.models import MonitoringProject, ProjectAttachment
 from workspace import project_selectors
 from workspace.i18n import t
-from workspace.project_forms import ATTACHMENT_KIND_EN, MONITORING_TYPE_EN, STATUS_EN
+from workspace.project_forms import ATTACHMENT_KIND_EN, COMMISSION_CATEGORY_EN, MONITORING_TYPE_EN, STATUS_EN
 
 register = template.Library()
 
@@ -26,6 +26,11 @@ def project_status(value: str) -> str:
 @register.filter
 def monitoring_type(value: str) -> str:
     return _named(MonitoringProject.MonitoringType.choices, MONITORING_TYPE_EN, value)
+
+
+@register.filter
+def commission_category(value: str) -> str:
+    return _named(MonitoringProject.CommissionCategory.choices, COMMISSION_CATEGORY_EN, value)
 
 
 @register.filter

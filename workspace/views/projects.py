@@ -26,6 +26,7 @@ from workspace.pages import page, render_page
 from workspace.project_forms import (
     AssignmentForm,
     AttachmentForm,
+    ProjectDetailsForm,
     ProjectFilterForm,
     ProjectForm,
 )
@@ -69,17 +70,14 @@ def project_new(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = ProjectForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        contract = data["contract"]
+        contract = form.cleaned_data["contract"]
         try:
             project = services.project_create(
                 agency=access.require_agency_admin(user),
                 actor=user,
-                number=data["number"],
-                name=data["name"],
-                monitoring_type=data["monitoring_type"],
                 enterprise=contract.enterprise,
                 contract=contract,
+                **form.details(),
             )
         except DomainError as error:
             show_domain_error(form, error, ProjectForm.ERROR_FIELDS)
@@ -87,8 +85,9 @@ def project_new(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 t(
-                    "项目已登记。请上传合同附件、分配人员，然后提交。",
-                    "The project is registered. Upload the contract, assign the staff, then submit it.",
+                    "项目已登记。请上传必传附件、分配人员，然后提交。",
+                    "The project is registered. Upload the required attachments, assign the staff, "
+                    "then submit it.",
                 ),
             )
             return redirect("workspace:project", project.pk)
@@ -108,6 +107,8 @@ def _detail(request: HttpRequest, pk, *, status: int = 200, **forms) -> HttpResp
             user=user, project=view.project
         )
     context["submit_error"] = forms.get("submit_error", "")
+    context["delete_error"] = forms.get("delete_error", "")
+    context["attachment_error"] = forms.get("attachment_error", "")
     active = "review" if reviews else "projects"
     return render_page(request, "workspace/project.html", context, status=status, active=active)
 
@@ -195,3 +196,62 @@ def project_submit(request: HttpRequest, pk: int) -> HttpResponse:
         else t("项目已提交审核。", "The project is submitted for review."),
     )
     return redirect("workspace:project", project.pk)
+
+
+@page(roles=access.AGENCY_ADMINS)
+def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """编辑 (seed 002: 未完成 or 退回): the registration's fields, through ``project_update``."""
+    project = _managed(request, pk)
+    form = ProjectDetailsForm(request.POST or None, initial=ProjectDetailsForm.initial_of(project))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.project_update(project=project, actor=request.user, **form.details())
+            except DomainError as error:
+                show_domain_error(form, error, ProjectDetailsForm.ERROR_FIELDS)
+                status = error.error.status
+            else:
+                messages.success(request, t("项目信息已保存。", "The project is saved."))
+                return redirect("workspace:project", project.pk)
+    context = {"form": form, "project": project, "editable": project.status in selectors.EDITABLE}
+    return render_page(request, "workspace/project_edit.html", context, status=status, active="projects")
+
+
+@page(roles=access.AGENCY_ADMINS)
+@require_POST
+def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """删除 (seed 002: 只能删除监测状态为未完成或退回的项目), confirmed on the project's page; the
+    service refuses a project with field work, said on the page."""
+    project = _managed(request, pk)
+    try:
+        services.project_delete(project=project, actor=request.user, reason=request.POST.get("reason", ""))
+    except DomainError as error:
+        message = error.error.message(message_language(), **error.params)
+        return _detail(request, pk, delete_error=message, status=error.error.status)
+    messages.success(
+        request,
+        t(
+            f"项目“{project.name}”已删除，其记录仍保留。",
+            f"The project {project.name} is deleted; its history is kept.",
+        ),
+    )
+    return redirect("workspace:projects")
+
+
+@page(roles=access.AGENCY_ADMINS)
+@require_POST
+def attachment_delete(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
+    """删除附件 while the project can change (seed 002: 附件…进行删除附件); kept, marked, audited."""
+    _managed(request, pk)
+    attachment = selectors.visible_attachment(request.user, pk, attachment_id)
+    try:
+        services.project_attachment_delete(attachment=attachment, actor=request.user)
+    except DomainError as error:
+        message = error.error.message(message_language(), **error.params)
+        return _detail(request, pk, attachment_error=message, status=error.error.status)
+    messages.success(
+        request, t(f"附件“{attachment.name}”已删除。", f"The attachment {attachment.name} is deleted.")
+    )
+    return redirect("workspace:project", pk)
