@@ -16,11 +16,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from mobile_api.common import CountedThrottle, parse_query
+from mobile_api.common import CountedThrottle, RegionNameField, parse_query
 from server.errors import NOT_FOUND, DomainError
 from server.fields import DayField, InstantField
 from server.fieldwork.models import MonitoringProject, ProjectAttachment
-from server.registry.models import Agency, AgencyFilingEvent
+from server.registry.models import Agency, AgencyFilingEvent, MonitoringCategory, OmCategory
 
 
 class PublicLookupThrottle(CountedThrottle, AnonRateThrottle):
@@ -49,6 +49,16 @@ class CapabilityOut(serializers.Serializer):
     label = serializers.CharField()
 
 
+class CategoryOut(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+
+
+def _categories(codes: list[str], catalogue) -> list[dict]:
+    labels = dict(catalogue.choices)
+    return [{"code": code, "label": str(labels.get(code, code))} for code in codes or []]
+
+
 class PublicAgencyOut(serializers.Serializer):
     name = serializers.CharField()
     credit_code = serializers.CharField(help_text="统一社会信用代码")
@@ -56,10 +66,23 @@ class PublicAgencyOut(serializers.Serializer):
     kind_label = serializers.CharField(source="get_kind_display")
     address = serializers.CharField(help_text="注册地址")
     region_code = serializers.CharField(help_text="注册地行政区划代码")
+    region_name = RegionNameField(source="region_code")
     filing_status = serializers.ChoiceField(choices=Agency.FilingStatus.choices)
     filing_status_label = serializers.CharField(source="get_filing_status_display")
     approved_at = InstantField(allow_null=True, help_text="备案公开时间: the latest approval.")
     capabilities = serializers.SerializerMethodField()
+    # 业务范围 (seed 001 §2.4 备案信息查询): the categories as approved; a change waiting for review
+    # (pending_changes) is not public.
+    monitoring_categories = serializers.SerializerMethodField(help_text="监测类别（已备案）。")
+    om_categories = serializers.SerializerMethodField(help_text="运维类别（已备案）。")
+
+    @extend_schema_field(CategoryOut(many=True))
+    def get_monitoring_categories(self, agency: Agency) -> list[dict]:
+        return _categories(agency.monitoring_categories, MonitoringCategory)
+
+    @extend_schema_field(CategoryOut(many=True))
+    def get_om_categories(self, agency: Agency) -> list[dict]:
+        return _categories(agency.om_categories, OmCategory)
 
     @extend_schema_field(CapabilityOut(many=True))
     def get_capabilities(self, agency: Agency) -> list[dict]:

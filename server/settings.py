@@ -400,6 +400,11 @@ SPECTACULAR_SETTINGS = {
         "UserRoleEnum": "server.accounts.models.Role",
         "OmStaffRoleEnum": "server.om.models.OmTaskStaff.Role",
         "ViolationStatusEnum": "server.violations.models.Violation.Status",
+        "AgencyDocumentKindEnum": "server.registry.models.AgencyDocument.Kind",
+        "QualificationKindEnum": "server.registry.models.AgencyQualification.Kind",
+        "PersonDocumentKindEnum": "server.registry.models.PersonDocument.Kind",
+        "AgencyNatureEnum": "server.registry.models.AgencyNature",
+        "ContractNatureEnum": "server.registry.models.Contract.Nature",
     },
 }
 

@@ -31,6 +31,8 @@ AGENCY_FIELDS = {
     "filing_status_label",
     "approved_at",
     "capabilities",
+    "monitoring_categories",  # 业务范围 as approved (seed 001 §2.4)
+    "om_categories",
 }
 REPORT_FIELDS = {
     "number",
@@ -163,6 +165,23 @@ def test_an_approved_agency_stays_public_with_its_approved_values_while_a_change
     ]
     agency.refresh_from_db()
     assert (agency.name, agency.pending_changes) == ("上海绿源检测变更后有限公司", {})
+
+
+def test_the_public_reads_the_approved_categories_while_a_category_change_waits(anonymous):
+    """Seed 001 §3.3: 监测类别 is reviewed; the look-up shows what was approved, never what waits."""
+    agency, main = approved_agency(kind=Agency.Kind.MONITORING)
+    agency_update(agency=agency, actor=main, monitoring_categories=["noise"])
+    (found,) = anonymous.get(f"{API}/agencies", {"credit_code": agency.credit_code}).json()["results"]
+    assert found["monitoring_categories"] == [
+        {"code": "water", "label": "水（含大气降水）和废水"},
+        {"code": "air", "label": "环境空气和废气"},
+    ]
+    assert found["om_categories"] == []
+    agency.refresh_from_db()
+    assert agency.pending_changes == {"monitoring_categories": ["noise"]}
+    agency_transition(agency=agency, to=Agency.FilingStatus.APPROVED, actor=regulator_user("310000"))
+    (found,) = anonymous.get(f"{API}/agencies", {"credit_code": agency.credit_code}).json()["results"]
+    assert found["monitoring_categories"] == [{"code": "noise", "label": "噪声"}]
 
 
 def test_agencies_by_credit_code_and_kind(anonymous, filings, world):
