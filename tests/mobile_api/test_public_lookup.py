@@ -27,6 +27,7 @@ AGENCY_FIELDS = {
     "kind_label",
     "address",
     "region_code",
+    "region_name",
     "filing_status",
     "filing_status_label",
     "approved_at",

@@ -124,3 +124,9 @@ def test_the_regulators_home_links_the_statistics_export_by_region(world):
     assert rows[0][:2] == ("地区", "行政区划代码")
     assert all(str(row[0]).startswith("上海市") for row in rows[1:-1])
     assert rows[-1][0] == "合计"
+
+
+def test_the_public_agency_lookup_names_the_region(world, api):
+    rows = api.get("/api/v1/public/agencies", {"name": world.shanghai.agency.name}).json()["results"]
+    assert rows
+    assert rows[0]["region_name"] == XUHUI
