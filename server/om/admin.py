@@ -10,6 +10,8 @@ from django.db.models import Count
 from server.errors import DomainError
 from server.om import errors
 from server.om.models import (
+    ChangeRequest,
+    ChangeRequestEvent,
     ConfirmedVersion,
     DayConfirmation,
     FormTemplate,
@@ -20,6 +22,7 @@ from server.om.models import (
     OmRecordVersion,
     OmReport,
     OmTask,
+    OmTaskEvent,
     OmTaskStaff,
     Review,
     ReviewedVersion,
@@ -124,7 +127,8 @@ class OmTaskAdmin(admin.ModelAdmin):
         return obj._point_count
 
     def get_readonly_fields(self, request, obj=None):
-        return ("agency",) if obj is not None else ()
+        # 已完结 is a move with a history row (services.om_task_move), never an edit here.
+        return ("agency", "status") if obj is not None else ("status",)
 
 
 class OmTaskStaffForm(forms.ModelForm):
@@ -252,6 +256,43 @@ class OmRecordAdmin(ReadOnlyAdmin):
     date_hierarchy = "om_date"
     inlines = (OmRecordVersionInline, OmRecordEventInline)
     exclude = ("instruments",)
+
+
+# --- Task status history and 信息变更申请 (issue F13): moved by server/om/services.py and changes.py only
+@admin.register(OmTaskEvent)
+class OmTaskEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "task", "from_status", "to_status", "actor", "reason")
+    list_filter = ("to_status",)
+    list_select_related = ("task", "actor")
+    search_fields = ("task__number", "task__name", "actor__username", "reason")
+    date_hierarchy = "at"
+
+
+class ChangeRequestEventInline(ReadOnlyInline):
+    model = ChangeRequestEvent
+    fields = ("at", "from_status", "to_status", "actor", "reason")
+    readonly_fields = fields
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(ReadOnlyAdmin):
+    """Decided by the enterprise or its region's regulator (``changes.change_request_move``), never here."""
+
+    list_display = ("requested_at", "contract", "task", "agency", "enterprise", "status")
+    list_filter = ("status",)
+    list_select_related = ("contract", "task", "agency", "enterprise")
+    search_fields = ("contract__number", "task__number", "agency__name", "enterprise__name")
+    date_hierarchy = "requested_at"
+    inlines = (ChangeRequestEventInline,)
+
+
+@admin.register(ChangeRequestEvent)
+class ChangeRequestEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "request", "from_status", "to_status", "actor", "reason")
+    list_filter = ("to_status",)
+    list_select_related = ("request__contract", "request__task", "actor")
+    search_fields = ("actor__username", "reason")
+    date_hierarchy = "at"
 
 
 @admin.register(OmRecordVersion)

@@ -26,7 +26,10 @@ from server.fieldwork.models import (
     TaskEvent,
 )
 from server.fieldwork.services import project_assign, project_create, project_transition
+from server.om import changes
 from server.om.models import (
+    ChangeRequest,
+    ChangeRequestEvent,
     ConfirmedVersion,
     DayConfirmation,
     FormTemplate,
@@ -35,10 +38,11 @@ from server.om.models import (
     OmRecordEvent,
     OmRecordVersion,
     OmReport,
+    OmTaskEvent,
     Review,
     ReviewedVersion,
 )
-from server.om.services import om_task_create
+from server.om.services import om_task_create, om_task_move
 from server.registry.dossier import person_document_add
 from server.registry.identifiers import credit_code_check_char, mask_resident_id, resident_id_check_char
 from server.registry.models import (
@@ -95,6 +99,10 @@ NOT_ADDABLE = {
     Review,
     ReviewedVersion,
     OmReport,
+    # A task's status moves and 信息变更申请: server/om/services.py and changes.py only.
+    OmTaskEvent,
+    ChangeRequest,
+    ChangeRequestEvent,
     # The filing dossier and a person's files: uploaded through server/registry/dossier.py only.
     AgencyDocument,
     AgencyQualification,
@@ -276,6 +284,9 @@ def make_world(n: int, platform: User) -> dict:
         ],
     )
     om_records_of_one_day(n, task, outlet, agency, main, field_user)
+    om_task_move(task=task, to="finished", actor=main)
+    om_task_move(task=task, to="active", actor=main, reason="误点完结")
+    changes.contract_update(contract=om_contract, actor=main, title=f"运维合同{n}（变更）")
     filing = TransferFiling.objects.create(
         person=other.person,
         from_agency=agency,
