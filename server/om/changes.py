@@ -226,7 +226,7 @@ def _decides(enterprise, actor: User) -> None:
 
 def _own(agency_id: int, actor: User) -> None:
     if actor.role not in AGENCY_ADMINS or actor.agency_id != agency_id:
-        raise DomainError(registry_errors.CONTRACT_ACTOR_NOT_ALLOWED)
+        raise DomainError(errors.OM_EDIT_NOT_ALLOWED)
 
 
 # --- Public -----------------------------------------------------------------------------------------

@@ -307,3 +307,10 @@ OM_CHANGE_REFUSAL_REASON_REQUIRED = ErrorCode(
     "拒绝信息变更申请须填写原因。",
     "Refusing a change request needs a reason.",
 )
+OM_EDIT_NOT_ALLOWED = ErrorCode(
+    "om_edit_not_allowed",
+    403,
+    "只有本机构的主账号或管理员可以修改合同、运维任务或撤回其信息变更申请。",
+    "Only the agency's main or manager account may edit its contracts and O&M tasks or withdraw "
+    "their change requests.",
+)
