@@ -202,7 +202,7 @@ def test_staff_documents_on_the_persons_page(world):
         {"kind": "diploma", "note": "本科", "file": pdf_upload("学历证书.pdf")},
     )
     assert done.status_code == 302
-    document = PersonDocument.objects.get(person=employment.person)
+    document = PersonDocument.objects.get(person=employment.person, note="本科")
     assert (document.kind, document.note, document.file_name, document.agency_id) == (
         "diploma",
         "本科",
