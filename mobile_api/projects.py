@@ -101,9 +101,9 @@ class ProjectOut(serializers.ModelSerializer):
     @extend_schema_field(RequiredAttachmentOut(many=True))
     def get_required_attachments(self, project: MonitoringProject) -> list[dict]:
         # One read of the requirements table per answer, however many projects it lists.
-        requirements = self.context.setdefault(
-            "attachment_requirements", project_services.attachment_requirements()
-        )
+        if "attachment_requirements" not in self.context:
+            self.context["attachment_requirements"] = project_services.attachment_requirements()
+        requirements = self.context["attachment_requirements"]
         present = {a.kind for a in project.attachments.all()}  # prefetched, live ones only
         return project_services.attachment_checklist(project, present, requirements)
 
@@ -228,6 +228,8 @@ PROJECT_EXPORT_HEADERS = (
     "监测类型",
     "委托企业",
     "项目区域",
+    "监测状态",
+    "退回原因",
     "监测项目",
     "委托类别",
     "委托企业联系人",
@@ -237,8 +239,6 @@ PROJECT_EXPORT_HEADERS = (
     "分包单位统一社会信用代码",
     "培训日期",
     "培训内容",
-    "监测状态",
-    "退回原因",
     "登记时间",
 )
 
@@ -250,6 +250,8 @@ def project_export_row(project: MonitoringProject) -> list:
         project.get_monitoring_type_display(),
         project.enterprise.name,
         region_name(project.region_code),  # a person reads 上海市徐汇区, not 310104 (issue 23)
+        project.get_status_display(),
+        project.return_reason,
         "、".join(project.monitoring_items),
         project.get_commission_category_display(),
         project.client_contact,
@@ -257,10 +259,8 @@ def project_export_row(project: MonitoringProject) -> list:
         "是" if project.subcontracted else "否",
         project.subcontractor_name,
         project.subcontractor_credit_code,
-        project.training_on,
+        project.training_on.isoformat() if project.training_on else "",
         project.training_content,
-        project.get_status_display(),
-        project.return_reason,
         # Local time, to the second: Excel has no time zones, people read Beijing time.
         timezone.localtime(project.created_at).replace(tzinfo=None, microsecond=0),
     ]

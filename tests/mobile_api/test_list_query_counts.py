@@ -66,6 +66,7 @@ NOT_LISTS = {
     "media-status": "one file",
     "task-track": "one task's track",
     "om-report-file": "file",
+    "project-attachment-file": "file",
     "audit-subject": "one object's history",
     "agency-filing-events": "one agency's history",
     "staff-export": "export",

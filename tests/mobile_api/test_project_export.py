@@ -14,15 +14,34 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from server.fieldwork.models import MonitoringProject
-from server.fieldwork.services import project_create
+from server.fieldwork.services import project_create, project_update
 from server.regions import region_name
 from server.registry.services import enterprise_create
 from tests.factories import accepted_contract, credit_code
-
 from tests.fieldwork.helpers import ended_task
+
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
-HEADERS = ["项目编号", "项目名称", "监测类型", "委托企业", "项目区域", "监测状态", "退回原因", "登记时间"]
+HEADERS = [
+    "项目编号",
+    "项目名称",
+    "监测类型",
+    "委托企业",
+    "项目区域",
+    "监测状态",
+    "退回原因",
+    # Seed 002 项目登记's own fields (issue 23).
+    "监测项目",
+    "委托类别",
+    "委托企业联系人",
+    "委托企业联系电话",
+    "是否分包",
+    "分包单位名称",
+    "分包单位统一社会信用代码",
+    "培训日期",
+    "培训内容",
+    "登记时间",
+]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -87,11 +106,24 @@ def projects(side, client_for):
     main, regulator = client_for(side.main), client_for(side.regulator)
     returned = add_project(side, "P-RET", "二季度废气监测", "air")
     attach_contract(main, returned)
-    move(main, returned, "submit")
     ended_task(side, returned)
+    move(main, returned, "submit")
     move(regulator, returned, "return", "缺少危废鉴别报告")
     huangpu = add_project(side, "P-HP", "黄浦区地表水监测", contract=huangpu_contract(side))
     noise = add_project(side, "P-NOISE", "厂界噪声监测", "noise")
+    # Seed 002 项目登记's own fields, as the export carries them (issue 23).
+    project_update(
+        project=noise,
+        actor=side.main,
+        monitoring_items=["厂界噪声", "敏感点噪声"],
+        commission_category="self_monitoring",
+        client_contact="王经理",
+        client_phone="13812345678",
+        subcontracted=True,
+        subcontractor_name="分包检测公司",
+        subcontractor_credit_code=credit_code(),
+        training_content="噪声监测培训",
+    )
     formula = add_project(side, "P-EQ", '=HYPERLINK("http://example.invalid","点击")')
     return {"returned": returned, "huangpu": huangpu, "noise": noise, "formula": formula}
 
@@ -108,6 +140,15 @@ def expected_rows(queryset) -> list[list]:
                 region_name(p.region_code),
                 p.get_status_display(),
                 p.return_reason,
+                "、".join(p.monitoring_items),
+                p.get_commission_category_display(),
+                p.client_contact,
+                p.client_phone,
+                "是" if p.subcontracted else "否",
+                p.subcontractor_name,
+                p.subcontractor_credit_code,
+                p.training_on.isoformat() if p.training_on else "",
+                p.training_content,
                 timezone.localtime(p.created_at).replace(tzinfo=None, microsecond=0),
             ]
         )
@@ -144,6 +185,15 @@ def test_xlsx_export_holds_the_visible_projects(side, projects, client_for):
     assert rows[1:] == expected
     returned = next(r for r in rows if r[0] == "P-RET")
     assert returned[5:7] == ["已退回", "缺少危废鉴别报告"]
+    noise = next(r for r in rows if r[0] == "P-NOISE")
+    assert noise[7:13] == [
+        "厂界噪声、敏感点噪声",
+        "企业自行监测",
+        "王经理",
+        "13812345678",
+        "是",
+        "分包检测公司",
+    ]
     # A name that looks like a formula stays text.
     sheet = load_workbook(io.BytesIO(client_for(side.main).get(f"{API}/projects/export").content)).worksheets[
         0
@@ -228,8 +278,8 @@ def test_events_tell_submit_return_resubmit_accept(world, side, client_for):
     main, regulator = client_for(side.main), client_for(side.regulator)
     project = side.project
     attach_contract(main, project)
-    move(main, project, "submit")
     ended_task(side, project)
+    move(main, project, "submit")
     move(regulator, project, "return", "监测报告缺少签字页")
     assert main.get(f"{API}/projects/{project.pk}").json()["return_reason"] == "监测报告缺少签字页"
     move(main, project, "submit")
