@@ -329,3 +329,17 @@ def test_another_agencys_project_and_attachments_are_not_found(world, client_for
     other.project.refresh_from_db()
     assert (other.project.name, other.project.status) == ("季度废水监测", S.UNFINISHED)
     assert ProjectAttachment.objects.get(pk=attachment["id"]).deleted_at is None
+
+
+def test_a_task_only_created_but_holding_photos_and_check_ins_keeps_its_project(world, client_for):
+    """A phone may send a photo or a check-in before 开始: that is field work too (F13)."""
+    from tests.maps.helpers import field_day
+
+    side = world.shanghai
+    scene = field_day(side, name="未开始但已拍照")
+    assert scene.task.status == MonitoringTask.Status.CREATED
+    response = client_for(side.main).delete(f"{API}/projects/{side.project.pk}")
+    assert (response.status_code, response.json()["code"]) == (409, "project_has_work")
+    side.project.refresh_from_db()
+    scene.task.refresh_from_db()
+    assert (side.project.status, scene.task.deleted_at) == (S.UNFINISHED, None)
