@@ -49,7 +49,14 @@ def _task(user: User, pk):
     from server.fieldwork.models import MonitoringTask
 
     # Deleted tasks included: their history is what shows who deleted them.
-    return access.get_visible(MonitoringTask.objects.filter(project__in=access.projects_for(user)), pk)
+    projects = access.projects_for(user, with_deleted=True)
+    return access.get_visible(MonitoringTask.objects.filter(project__in=projects), pk)
+
+
+def _project(user: User, pk):
+    # Deleted projects included (seed 002 删除, issue 23): gone from every list, their history stays
+    # readable by whoever saw them.
+    return access.get_visible(access.projects_for(user, with_deleted=True), pk)
 
 
 def _violation(user: User, pk):
@@ -60,7 +67,7 @@ def _violation(user: User, pk):
 
 # subject type -> (user, id) -> the object, or not_found when the user may not see it
 SUBJECTS: dict[str, Callable] = {
-    "project": access.access_project,
+    "project": _project,
     "task": _task,
     "om_task": access.access_om_task,
     "om_record": access.access_om_record,

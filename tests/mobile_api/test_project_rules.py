@@ -191,6 +191,11 @@ def test_delete_keeps_the_history_and_leaves_lists_and_pulls(world, client_for):
     ]
     # Gone, it is not deleted twice nor edited.
     assert main.delete(f"{API}/projects/{project.pk}").status_code == 404
+    # Its history stays readable by those who saw it, never by another agency.
+    actions = [e["action"] for e in main.get(f"{API}/audit/project/{project.pk}").json()["results"]]
+    assert actions[0] == "project.deleted"
+    assert "project.created" in actions
+    assert client_for(world.jiangsu.main).get(f"{API}/audit/project/{project.pk}").status_code == 404
 
 
 def test_a_project_with_field_work_or_submitted_is_not_deleted(world, client_for):
