@@ -262,10 +262,17 @@ class DossierOut(serializers.Serializer):
 def _stored_file(row) -> FileResponse:
     if not row.file:
         raise DomainError(NOT_FOUND)
-    return FileResponse(row.file.open("rb"), as_attachment=True, filename=row.file_name or "file")
+    handle, content_type = dossier.open_stored(row)
+    return FileResponse(
+        handle, as_attachment=True, filename=row.file_name or "file", content_type=content_type
+    )
 
 
-BINARY_FILE = {(200, "application/octet-stream"): OpenApiTypes.BINARY}
+# Served as the type the content was recognised as at upload (PDF, JPEG or PNG).
+BINARY_FILE = {
+    (200, media_type): OpenApiTypes.BINARY
+    for media_type in (*dossier.CONTENT_TYPES.values(), "application/octet-stream")
+}
 
 
 class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

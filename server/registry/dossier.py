@@ -99,7 +99,20 @@ def get_in(scope: QuerySet, pk: Any):
 
 # --- Files ----------------------------------------------------------------------------------------
 # PDF, JPEG, PNG by their first bytes: what the seeds' systems take (seed 002: 按附件要求的类型上传).
-SIGNATURES = (b"%PDF-", b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+CONTENT_TYPES = {
+    b"%PDF-": "application/pdf",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+}
+
+
+def open_stored(row):
+    """The stored file opened for reading and the type its content was recognised as at upload."""
+    handle = row.file.open("rb")
+    head = handle.read(16)
+    handle.seek(0)
+    kind = next((t for sig, t in CONTENT_TYPES.items() if head.startswith(sig)), "application/octet-stream")
+    return handle, kind
 
 
 def _checked(upload) -> str:
@@ -113,7 +126,7 @@ def _checked(upload) -> str:
         )
     upload.seek(0)
     head = upload.read(16)
-    if not head.startswith(SIGNATURES):
+    if not head.startswith(tuple(CONTENT_TYPES)):
         raise DomainError(errors.FILE_TYPE_NOT_ALLOWED)
     upload.seek(0)
     digest = hashlib.sha256()

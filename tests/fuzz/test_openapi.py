@@ -62,6 +62,12 @@ PARAMETER_MODELS = {
     ("report_id", "integer"): "om.OmReport",
     ("sha256", "string"): "media_rules.Blob",
     ("code", "string"): "om.FormTemplate",
+    # The filing dossier's rows (an agency's /documents/{document_id}; a person's documents share the
+    # name, and their ids the same small range).
+    ("document_id", "integer"): "registry.AgencyDocument",
+    ("qualification_id", "integer"): "registry.AgencyQualification",
+    ("site_id", "integer"): "registry.AgencySite",
+    ("facility_id", "integer"): "registry.AgencyFacility",
 }
 # Of every 3 cases for a path with parameters, how many name real objects.
 REAL_OF_3 = 2

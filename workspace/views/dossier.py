@@ -175,4 +175,7 @@ def facility_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def _file(row) -> FileResponse:
     if not row.file:
         raise DomainError(NOT_FOUND)
-    return FileResponse(row.file.open("rb"), as_attachment=True, filename=row.file_name or "file")
+    handle, content_type = dossier.open_stored(row)
+    return FileResponse(
+        handle, as_attachment=True, filename=row.file_name or "file", content_type=content_type
+    )

@@ -263,7 +263,10 @@ def _document(request: HttpRequest, pk: int, document_id: int):
 def document_file(request: HttpRequest, pk: int, document_id: int) -> FileResponse:
     """The file as uploaded, for the current employer and its regulators (no public URL)."""
     document = _document(request, pk, document_id)
-    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.file_name or "file")
+    handle, content_type = dossier.open_stored(document)
+    return FileResponse(
+        handle, as_attachment=True, filename=document.file_name or "file", content_type=content_type
+    )
 
 
 @page(roles=access.AGENCY_ADMINS)
