@@ -540,6 +540,13 @@ class Command(BaseCommand):
             monitoring_type=MonitoringProject.MonitoringType.AIR,
             enterprise=enterprises["incinerator"],
             contract=contract,
+            # Seed 002 项目登记's 监测信息, 委托信息 and 培训信息, as a clerk fills them.
+            monitoring_items=["颗粒物", "二氧化硫", "氮氧化物", "氯化氢", "一氧化碳"],
+            commission_category=MonitoringProject.CommissionCategory.SELF_MONITORING,
+            client_contact="周建国",
+            client_phone="021-66781234",
+            training_on=contract.starts_on,
+            training_content="焚烧炉烟气采样安全与 HJ 836 低浓度颗粒物采样培训",
         )
         for name, post in (
             ("陆海峰", "sampler"),
