@@ -253,7 +253,6 @@ def make_world(n: int, platform: User) -> dict:
     TaskEvent.objects.create(
         task=monitoring_task, from_status="created", to_status="running", actor=field_user, at=timezone.now()
     )
-    project_transition(project=project, to=MonitoringProject.Status.SUBMITTED, actor=main)
     # A project is submitted with at least one task ended (project_no_task_done).
     MonitoringTask.objects.create(
         id=uuid.uuid4(),
@@ -262,6 +261,7 @@ def make_world(n: int, platform: User) -> dict:
         created_by=field_user,
         status=MonitoringTask.Status.ENDED,
     )
+    project_transition(project=project, to=MonitoringProject.Status.SUBMITTED, actor=main)
     task = om_task_create(
         agency=agency,
         contract=om_contract,

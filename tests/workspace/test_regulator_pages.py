@@ -30,8 +30,8 @@ S = MonitoringProject.Status
 def submitted(side) -> MonitoringProject:
     """The side's project with its contract attached, submitted for review by the agency."""
     upload = SimpleUploadedFile("合同.pdf", b"%PDF-1.4 contract " + str(side.project.pk).encode())
-    ended_task(side)
     project_attach(project=side.project, kind="contract", upload=upload, actor=side.main)
+    ended_task(side)
     return project_transition(project=side.project, to=S.SUBMITTED, actor=side.main)
 
 
