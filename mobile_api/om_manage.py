@@ -168,9 +168,6 @@ class OverdueOut(serializers.Serializer):
     frequency = serializers.CharField(source="plan.frequency")
     outlet = serializers.IntegerField(source="plan.outlet_id", allow_null=True)
     outlet_name = serializers.CharField(source="plan.outlet.name", allow_null=True)
-    template_code = serializers.CharField(
-        source="plan.template_code", help_text="运维内容：计划指定的表单编码，多个时以逗号分隔。"
-    )
     template_codes = serializers.ListField(
         child=serializers.CharField(),
         source="plan.template_codes",
@@ -517,7 +514,7 @@ class ChangeRequestListView(_ListView):
         responses=ChangeRequestOut(many=True),
     )
     def get(self, request: Request) -> Response:
-        rows = changes.change_requests_for(request.user).select_related(
+        rows = access.change_requests_for(request.user).select_related(
             "agency", "enterprise", "requested_by__person"
         )
         wanted = request.query_params.get("status")
@@ -541,7 +538,7 @@ class ChangeRequestDetailView(APIView):
     @extend_schema(responses={200: ChangeRequestOut})
     def get(self, request: Request, request_id: int) -> Response:
         row = access.get_visible(
-            changes.change_requests_for(request.user).select_related(
+            access.change_requests_for(request.user).select_related(
                 "agency", "enterprise", "requested_by__person"
             ),
             request_id,
@@ -557,7 +554,7 @@ class ChangeRequestMoveView(APIView):
 
     @extend_schema(request=ReasonIn, responses={200: ChangeRequestOut})
     def post(self, request: Request, request_id: int) -> Response:
-        row = access.get_visible(changes.change_requests_for(request.user), request_id)
+        row = access.get_visible(access.change_requests_for(request.user), request_id)
         data = parse(ReasonIn, request.data)
         changes.change_request_move(request=row, to=self.to, actor=request.user, reason=data["reason"])
         return Response(ChangeRequestOut(_requests().get(pk=row.pk)).data)

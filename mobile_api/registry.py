@@ -342,7 +342,7 @@ class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     # The dossier: read by the agency, the regulators of its region and platform staff; changed by
     # the agency's main and manager accounts while the filing is open (server/registry/dossier.py).
     def _dossier_agency(self) -> Agency:
-        return dossier.get_in(dossier.dossier_agencies_for(self.request.user), self.kwargs["pk"])
+        return access.get_visible(access.dossier_agencies_for(self.request.user), self.kwargs["pk"])
 
     def _own_agency(self) -> Agency:
         agency = self._dossier_agency()
@@ -381,13 +381,13 @@ class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["get"], url_path=r"documents/(?P<document_id>\d+)/file")
     def document_file(self, request: Request, pk=None, document_id=None) -> FileResponse:
         agency = self._dossier_agency()
-        return _stored_file(dossier.get_in(agency.documents.all(), document_id))
+        return _stored_file(access.get_visible(agency.documents.all(), document_id))
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"documents/(?P<document_id>\d+)")
     def document_delete(self, request: Request, pk=None, document_id=None) -> Response:
         agency = self._own_agency()
-        row = dossier.get_in(agency.documents.all(), document_id)
+        row = access.get_visible(agency.documents.all(), document_id)
         dossier.document_delete(document=row, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -403,13 +403,13 @@ class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["get"], url_path=r"qualifications/(?P<qualification_id>\d+)/file")
     def qualification_file(self, request: Request, pk=None, qualification_id=None) -> FileResponse:
         agency = self._dossier_agency()
-        return _stored_file(dossier.get_in(agency.qualifications.all(), qualification_id))
+        return _stored_file(access.get_visible(agency.qualifications.all(), qualification_id))
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"qualifications/(?P<qualification_id>\d+)")
     def qualification_delete(self, request: Request, pk=None, qualification_id=None) -> Response:
         agency = self._own_agency()
-        row = dossier.get_in(agency.qualifications.all(), qualification_id)
+        row = access.get_visible(agency.qualifications.all(), qualification_id)
         dossier.qualification_delete(qualification=row, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -425,7 +425,7 @@ class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["delete"], url_path=r"sites/(?P<site_id>\d+)")
     def site_delete(self, request: Request, pk=None, site_id=None) -> Response:
         agency = self._own_agency()
-        dossier.site_delete(site=dossier.get_in(agency.sites.all(), site_id), actor=request.user)
+        dossier.site_delete(site=access.get_visible(agency.sites.all(), site_id), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=FacilitySerializer, responses={201: FacilitySerializer})
@@ -440,7 +440,7 @@ class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["delete"], url_path=r"facilities/(?P<facility_id>\d+)")
     def facility_delete(self, request: Request, pk=None, facility_id=None) -> Response:
         agency = self._own_agency()
-        row = dossier.get_in(agency.facilities.all(), facility_id)
+        row = access.get_visible(agency.facilities.all(), facility_id)
         dossier.facility_delete(facility=row, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -691,7 +691,7 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     # A person's documents (人员材料): the current employer and its region's regulators only.
     def _person_documents(self, employment: Employment):
-        return dossier.person_documents_for(self.request.user).filter(person_id=employment.person_id)
+        return access.person_documents_for(self.request.user).filter(person_id=employment.person_id)
 
     @extend_schema(methods=["GET"], responses=PersonDocumentOut(many=True))
     @extend_schema(
@@ -727,14 +727,14 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["get"], url_path=r"documents/(?P<document_id>\d+)/file")
     def document_file(self, request: Request, pk=None, document_id=None) -> FileResponse:
         employment = self.get_object()
-        return _stored_file(dossier.get_in(self._person_documents(employment), document_id))
+        return _stored_file(access.get_visible(self._person_documents(employment), document_id))
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"documents/(?P<document_id>\d+)")
     def document_delete(self, request: Request, pk=None, document_id=None) -> Response:
         employment = self.get_object()
         access.require_agency_admin(request.user, employment.agency)
-        row = dossier.get_in(self._person_documents(employment), document_id)
+        row = access.get_visible(self._person_documents(employment), document_id)
         dossier.person_document_delete(document=row, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

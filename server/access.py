@@ -23,15 +23,18 @@ from django.db.models import Model, Q, QuerySet
 from server.accounts.models import AGENCY_ROLES, Role, User
 from server.errors import NOT_FOUND, PERMISSION_DENIED, DomainError
 from server.fieldwork.models import MonitoringProject, MonitoringTask
-from server.om.models import OmTask
+from server.om.models import ChangeRequest, OmTask
 from server.registry.models import (
     Agency,
+    AgencyDocument,
+    AgencyQualification,
     Certificate,
     Contract,
     Employment,
     Enterprise,
     Instrument,
     Outlet,
+    PersonDocument,
     TransferFiling,
 )
 from server.strict import missing_reference
@@ -143,6 +146,46 @@ def certificates_for(user: User) -> QuerySet[Certificate]:
     return Certificate.objects.filter(person__employments__in=employments_for(user)).distinct()
 
 
+# The filing dossier's files and a person's documents (server/registry/dossier.py).
+
+
+def dossier_agencies_for(user: User) -> QuerySet[Agency]:
+    """Whose dossier files the user may read: its own agency, the agencies registered in a regulator's
+    region (the filing authority, seed 001 §3.1.3: 注册地省级主管部门), everything for platform staff."""
+    qs = Agency.objects.all()
+    if user.role == Role.PLATFORM:
+        return qs
+    if user.role == Role.REGULATOR:
+        return qs.exclude(filing_status=Agency.FilingStatus.DRAFT).filter(_in_region(user, "region_code"))
+    if user.role in AGENCY_ROLES:
+        return qs.filter(pk=user.agency_id)
+    return qs.none()
+
+
+def agency_documents_for(user: User) -> QuerySet[AgencyDocument]:
+    return AgencyDocument.objects.filter(agency__in=dossier_agencies_for(user))
+
+
+def qualifications_for(user: User) -> QuerySet[AgencyQualification]:
+    return AgencyQualification.objects.filter(agency__in=dossier_agencies_for(user))
+
+
+def person_documents_for(user: User) -> QuerySet[PersonDocument]:
+    """A person's files: the agency employing the person now (its back office), the regulators of that
+    agency's region, platform staff. A departed person's files leave the old agency's sight."""
+    qs = PersonDocument.objects.all()
+    if user.role == Role.PLATFORM:
+        return qs
+    active = Employment.objects.filter(status=Employment.Status.ACTIVE)
+    if user.role == Role.REGULATOR:
+        employed = active.filter(_in_region(user, "agency__region_code"))
+    elif user.role in (Role.AGENCY_MAIN, Role.AGENCY_MANAGER):
+        employed = active.filter(agency_id=user.agency_id)
+    else:
+        return qs.none()
+    return qs.filter(person_id__in=employed.values("person_id"))
+
+
 def projects_for(user: User, *, with_deleted: bool = False) -> QuerySet[MonitoringProject]:
     """The monitoring projects a user sees. A deleted project (seed 002 删除) is in no list, page or
     pull; ``with_deleted`` is for the sync engine, which still finds its tasks to answer that they
@@ -165,6 +208,21 @@ def projects_for(user: User, *, with_deleted: bool = False) -> QuerySet[Monitori
     if user.role == Role.ENTERPRISE:
         return qs.filter(enterprise_id=user.enterprise_id)
     return _nothing(MonitoringProject)
+
+
+def change_requests_for(user: User) -> QuerySet[ChangeRequest]:
+    """The 信息变更申请 (server/om/changes.py) a user sees: the asking agency's main and manager accounts, the
+    enterprise, the regulators of its region, the platform. Anyone else sees none (never a 403)."""
+    rows = ChangeRequest.objects.all()
+    if user.role == Role.PLATFORM:
+        return rows
+    if user.role == Role.REGULATOR:
+        return rows.filter(_in_region(user, "enterprise__region_code"))
+    if user.role in (Role.AGENCY_MAIN, Role.AGENCY_MANAGER):
+        return rows.filter(agency_id=user.agency_id)
+    if user.role == Role.ENTERPRISE:
+        return rows.filter(enterprise_id=user.enterprise_id)
+    return rows.none()
 
 
 def photos_for(user: User) -> QuerySet:

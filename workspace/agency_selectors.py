@@ -310,7 +310,7 @@ class Dossier:
 def dossier_of(user: User, agency: Agency) -> Dossier:
     from server.registry import dossier
 
-    readable = dossier.dossier_agencies_for(user).filter(pk=agency.pk).exists()
+    readable = access.dossier_agencies_for(user).filter(pk=agency.pk).exists()
     if not readable:
         # A regulator reading an agency registered elsewhere (it works for an enterprise here): the
         # files stay with the filing authority of the agency's own region.
@@ -327,15 +327,13 @@ def dossier_of(user: User, agency: Agency) -> Dossier:
 
 
 def visible_document(user: User, pk):
-    from server.registry import dossier
 
-    return dossier.get_in(dossier.agency_documents_for(user).select_related("agency"), pk)
+    return access.get_visible(access.agency_documents_for(user).select_related("agency"), pk)
 
 
 def visible_qualification(user: User, pk):
-    from server.registry import dossier
 
-    return dossier.get_in(dossier.qualifications_for(user).select_related("agency"), pk)
+    return access.get_visible(access.qualifications_for(user).select_related("agency"), pk)
 
 
 def own_site(user: User, pk):

@@ -18,7 +18,7 @@ from django.utils import timezone
 from mobile_api.om_manage import ManageRowOut, OverdueOut
 from server import access
 from server.accounts.models import User
-from server.om import changes, plans, reports
+from server.om import plans, reports
 from server.om.models import (
     ChangeRequest,
     ChangeRequestEvent,
@@ -303,9 +303,9 @@ def rectifications(
 
 # --- 信息变更申请 and a task's history (issue F13) -----------------------------------------------------
 def change_requests(user: User, *, status: str = "", subject: str = ""):
-    """The change requests the user sees (``changes.change_requests_for``), newest first, with what
+    """The change requests the user sees (``access.change_requests_for``), newest first, with what
     the list shows."""
-    rows = changes.change_requests_for(user).select_related(
+    rows = access.change_requests_for(user).select_related(
         "contract", "task", "agency", "enterprise", "requested_by__person"
     )
     if status:
@@ -319,7 +319,7 @@ def change_requests(user: User, *, status: str = "", subject: str = ""):
 
 def visible_change_request(user: User, pk) -> ChangeRequest:
     return access.get_visible(
-        changes.change_requests_for(user).select_related(
+        access.change_requests_for(user).select_related(
             "contract", "task", "agency", "enterprise", "requested_by__person"
         ),
         pk,

@@ -302,21 +302,6 @@ def change_request_move(*, request: ChangeRequest, to: str, actor: User, reason:
     return request
 
 
-def change_requests_for(user: User):
-    """The change requests a user sees: the asking agency's main and manager accounts, the
-    enterprise, the regulators of its region, the platform. Anyone else sees none (never a 403)."""
-    rows = ChangeRequest.objects.all()
-    if user.role == Role.PLATFORM:
-        return rows
-    if user.role == Role.REGULATOR:
-        return rows.filter(enterprise__region_code__startswith=region_prefix(user.region_code))
-    if user.role in AGENCY_ADMINS:
-        return rows.filter(agency_id=user.agency_id)
-    if user.role == Role.ENTERPRISE:
-        return rows.filter(enterprise_id=user.enterprise_id)
-    return rows.none()
-
-
 def pending_for(*, contract: Contract | None = None, task: OmTask | None = None) -> ChangeRequest | None:
     """The request waiting beside a contract or task, if any (shown next to the values in force)."""
     if contract is not None:

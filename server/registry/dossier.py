@@ -4,7 +4,8 @@ and the documents attached to a person (人员材料: 学历证书、职称证�
 Who sees a file: its agency, the regulators of the agency's region and platform staff; a person's
 files, the agency currently employing the person and the regulators of that agency's region, never
 another agency (sensitive personal information: no public URL, every download goes through a view
-that reads through these scopes). Writes are the agency's main and manager accounts', while its
+that reads through the scopes of ``server/access.py``: ``dossier_agencies_for``,
+``agency_documents_for``, ``qualifications_for``, ``person_documents_for``). Writes are the agency's main and manager accounts', while its
 filing is open to change (``agency_update``'s rule: not while submitted or cancelled).
 """
 
@@ -20,7 +21,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from server.accounts.models import AGENCY_ROLES, Role, User
+from server.access import person_documents_for
+from server.accounts.models import Role, User
 from server.audit import services as audit
 from server.errors import VALIDATION_FAILED, DomainError
 from server.registry import errors
@@ -44,58 +46,6 @@ Q_ = AgencyQualification.Kind
 FROZEN = (F.SUBMITTED, F.CANCELLED)
 # A filing a regulator has approved once: its required documents must stay complete.
 FILED = (F.APPROVED, F.CHANGED)
-
-# --- Scopes ---------------------------------------------------------------------------------------
-
-
-def _region_prefix(user: User) -> str:
-    from server.access import region_prefix
-
-    return region_prefix(user.region_code)
-
-
-def dossier_agencies_for(user: User) -> QuerySet[Agency]:
-    """Whose dossier files the user may read: its own agency, the agencies registered in a regulator's
-    region (the filing authority, seed 001 §3.1.3: 注册地省级主管部门), everything for platform staff."""
-    qs = Agency.objects.all()
-    if user.role == Role.PLATFORM:
-        return qs
-    if user.role == Role.REGULATOR:
-        return qs.exclude(filing_status=F.DRAFT).filter(region_code__startswith=_region_prefix(user))
-    if user.role in AGENCY_ROLES:
-        return qs.filter(pk=user.agency_id)
-    return qs.none()
-
-
-def agency_documents_for(user: User) -> QuerySet[AgencyDocument]:
-    return AgencyDocument.objects.filter(agency__in=dossier_agencies_for(user))
-
-
-def qualifications_for(user: User) -> QuerySet[AgencyQualification]:
-    return AgencyQualification.objects.filter(agency__in=dossier_agencies_for(user))
-
-
-def person_documents_for(user: User) -> QuerySet[PersonDocument]:
-    """A person's files: the agency employing the person now (its back office), the regulators of that
-    agency's region, platform staff. A departed person's files leave the old agency's sight."""
-    qs = PersonDocument.objects.all()
-    if user.role == Role.PLATFORM:
-        return qs
-    active = Employment.objects.filter(status=Employment.Status.ACTIVE)
-    if user.role == Role.REGULATOR:
-        employed = active.filter(agency__region_code__startswith=_region_prefix(user))
-    elif user.role in (Role.AGENCY_MAIN, Role.AGENCY_MANAGER):
-        employed = active.filter(agency_id=user.agency_id)
-    else:
-        return qs.none()
-    return qs.filter(person_id__in=employed.values("person_id"))
-
-
-def get_in(scope: QuerySet, pk: Any):
-    from server.access import get_visible
-
-    return get_visible(scope, pk)
-
 
 # --- Files ----------------------------------------------------------------------------------------
 # PDF, JPEG, PNG by their first bytes: what the seeds' systems take (seed 002: 按附件要求的类型上传).

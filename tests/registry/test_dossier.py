@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from server import access
 from server.accounts.models import Role, User
 from server.errors import DomainError
 from server.registry import dossier
@@ -256,7 +257,7 @@ def test_dossier_files_are_read_by_the_agency_its_regulators_and_platform_only()
         (other_main, False),
         (jiangsu, False),
     ):
-        assert dossier.agency_documents_for(user).filter(pk=licence.pk).exists() is sees, user.username
+        assert access.agency_documents_for(user).filter(pk=licence.pk).exists() is sees, user.username
 
 
 def test_a_persons_documents_follow_the_current_employer_only():
@@ -274,14 +275,14 @@ def test_a_persons_documents_follow_the_current_employer_only():
         "本科",
         "学历证书.pdf",
     )
-    assert dossier.person_documents_for(main).filter(pk=diploma.pk).exists()
-    assert dossier.person_documents_for(regulator_user("310000")).filter(pk=diploma.pk).exists()
-    assert not dossier.person_documents_for(other_main).filter(pk=diploma.pk).exists()
-    assert not dossier.person_documents_for(regulator_user("320000")).filter(pk=diploma.pk).exists()
+    assert access.person_documents_for(main).filter(pk=diploma.pk).exists()
+    assert access.person_documents_for(regulator_user("310000")).filter(pk=diploma.pk).exists()
+    assert not access.person_documents_for(other_main).filter(pk=diploma.pk).exists()
+    assert not access.person_documents_for(regulator_user("320000")).filter(pk=diploma.pk).exists()
     # Another agency cannot attach files to someone it does not employ.
     with pytest.raises(DomainError) as refused:
         dossier.person_document_add(person=person, kind="title", upload=pdf_upload("t.pdf"), actor=other_main)
     assert refused.value.error.code == "employment_not_active"
     # Once the person has left, the old agency no longer reads the files.
     staff_depart(employment=employment, departed_on=timezone.localdate())
-    assert not dossier.person_documents_for(main).filter(pk=diploma.pk).exists()
+    assert not access.person_documents_for(main).filter(pk=diploma.pk).exists()

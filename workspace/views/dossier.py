@@ -75,7 +75,7 @@ def document_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 def document_delete(request: HttpRequest, pk: int) -> HttpResponse:
     agency = reads.own_agency(request.user)
-    document = dossier.get_in(dossier.agency_documents_for(request.user).filter(agency=agency), pk)
+    document = access.get_visible(access.agency_documents_for(request.user).filter(agency=agency), pk)
     return _delete(
         request,
         lambda: dossier.document_delete(document=document, actor=request.user),
@@ -115,7 +115,7 @@ def qualification_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 def qualification_delete(request: HttpRequest, pk: int) -> HttpResponse:
     agency = reads.own_agency(request.user)
-    row = dossier.get_in(dossier.qualifications_for(request.user).filter(agency=agency), pk)
+    row = access.get_visible(access.qualifications_for(request.user).filter(agency=agency), pk)
     return _delete(
         request,
         lambda: dossier.qualification_delete(qualification=row, actor=request.user),

@@ -255,8 +255,8 @@ def document_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _document(request: HttpRequest, pk: int, document_id: int):
     employment = selectors.visible_employment(request.user, pk)
-    scope = dossier.person_documents_for(request.user).filter(person_id=employment.person_id)
-    return dossier.get_in(scope.select_related("person"), document_id)
+    scope = access.person_documents_for(request.user).filter(person_id=employment.person_id)
+    return access.get_visible(scope.select_related("person"), document_id)
 
 
 @page(roles=STAFF_ROLES)
