@@ -307,7 +307,7 @@ def _overdue_item(position, occurrence, enterprise: dict | None, today, query: Q
             "window_end": occurrence.window_end,
             "period": occurrence.period_label,
             "outlet": ref(plan.outlet),
-            "template_code": plan.template_code,
+            "template_codes": plan.template_codes,
             "days_overdue": days,
         },
         open_violation=violation_body(query, description, om_task=task.pk),

@@ -122,12 +122,6 @@ class OmPlan(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def template_code(self) -> str:
-        """The codes joined with commas, for readers written when a plan named one form (the
-        evidence queue's overdue item); new code reads ``template_codes``."""
-        return ",".join(self.template_codes or [])
-
 
 class OmTaskEvent(models.Model):
     """One status move of an O&M task (进行中 → 已完结, and back), written by
