@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from server.notifications.services import notify
+from server.om.changes import contract_update
 from server.registry.transfers import transfer_request
 from server.tracks.services import ingest_points
 from tests.conftest import CheckedAPIClient
@@ -46,6 +47,8 @@ LIST_VIEWS = {
     "statistics": lambda w: "statistics",
     "task-track-points": lambda w: f"tasks/{task_of(w.shanghai).pk}/track/points",
     "audit": lambda w: "audit",
+    "change-requests": lambda w: "change-requests",
+    "certificates": lambda w: "certificates",
 }
 
 # GET routes that are not lists, each with why: a single object, a file or an export, or a summary
@@ -90,6 +93,15 @@ NOT_LISTS = {
     "checkin-latest": "the latest check-in",
     "rectification-file": "file",
     "staff-transfer-proof": "file",
+    "agency-dossier": "one agency's dossier (tests/mobile_api/test_dossier_api.py)",
+    "agency-document-file": "file",
+    "agency-qualification-file": "file",
+    "staff-documents": "one person's documents",
+    "staff-document-file": "file",
+    "certificates-export": "export",
+    "change-request": "one request",
+    "om-record-pdf": "file",
+    "statistics-export": "export",
 }
 
 
@@ -177,6 +189,13 @@ def rows_of(world, side) -> None:
         )
     Phone.enrol(world.platform)
     Phone.enrol(side.regulator)
+    # A 信息变更申请 of the side's accepted O&M contract (issue F13).
+    contract_update(
+        contract=side.om_task.contract,
+        actor=side.main,
+        title=f"变更后的合同 {next(_kinds)}",
+        explanation="续签",
+    )
     # A transfer request (重复人员报备) into the measured agency, from another one.
     source = side if side.agency.pk != home.agency.pk else world.jiangsu
     leaving = hire(source.agency, ["courier"])

@@ -26,7 +26,7 @@ from server.errors import DomainError
 from server.fieldwork.services import task_create
 from tests.conftest import CheckedAPIClient
 from tests.shared_data import PHOTOS
-from tests.support.storage import disk_storage
+from tests.support.storage import disk_storage, stored_files
 from tests.sync.helpers import Phone
 
 pytestmark = pytest.mark.django_db
@@ -119,10 +119,6 @@ def streamed(response) -> bytes:
     # Reading to the end closes the response (the test client's wrapper) and its file. Calling
     # response.close() here instead would fire request_finished and drop the test's DB connection.
     return b"".join(response.streaming_content)
-
-
-def stored_files(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
 def put_chunk(client, upload_id, offset, chunk: bytes):

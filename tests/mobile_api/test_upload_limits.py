@@ -23,7 +23,7 @@ from tests.mobile_api.test_photo_intake import image, post_media, post_photo, pu
 from tests.om.helpers import record_payload, signature_b64
 from tests.om.test_records import checkin
 from tests.om.test_reports import PDF
-from tests.support.storage import disk_storage
+from tests.support.storage import disk_storage, stored_files
 from tests.sync.helpers import Phone
 
 pytestmark = pytest.mark.django_db
@@ -35,10 +35,6 @@ def storage_root(settings, tmp_path) -> Path:
     root = disk_storage(settings, tmp_path)
     assert Path(default_storage.location) == root
     return root
-
-
-def stored(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
 def refused(response, status: int, code: str) -> dict:
@@ -89,7 +85,7 @@ def test_a_photo_one_byte_over_the_limit_is_refused_and_nothing_is_stored(
     assert not Blob.objects.exists()
     assert not Photo.objects.exists()
     assert not Upload.objects.exists()
-    assert stored(storage_root) == []
+    assert stored_files(storage_root) == []
     # At the limit exactly: accepted.
     assert post_photo(field, task=task, file=padded_jpeg(4096)).status_code == 201
 
@@ -116,7 +112,7 @@ def test_a_resumable_chunk_over_the_limit_is_refused_and_nothing_is_stored(field
     assert str(16 * 1024) in body["message"]
     upload = Upload.objects.get(pk=upload_id)
     assert (upload.received, upload.parts) == (0, 0)
-    assert stored(storage_root) == []
+    assert stored_files(storage_root) == []
     # The last chunk longer than what remains of the declared size: refused as well.
     assert put_chunk(field, upload_id, 0, data[: 16 * 1024]).status_code == 200
     assert put_chunk(field, upload_id, 16 * 1024, data[16 * 1024 : 32 * 1024]).status_code == 200
@@ -139,7 +135,7 @@ def test_a_report_over_the_limit_is_refused_and_nothing_is_stored(client_for, si
     assert "报告附件不能超过" in body["message"]
     assert body["details"] == {"size": 2049, "limit": 2048}
     assert not OmReport.objects.exists()
-    assert stored(storage_root) == []
+    assert stored_files(storage_root) == []
     at_limit = SimpleUploadedFile("r.pdf", over[:2048])
     assert client.post(url, {**fields, "file": at_limit}, format="multipart").status_code == 201
 
@@ -178,7 +174,7 @@ def test_form_fields_over_django_s_limit_are_413(field, task, settings, storage_
     response = post_photo(field, task=task, file=image(), note="x" * 2000)
     refused(response, 413, "payload_too_large")
     assert not Blob.objects.exists()
-    assert stored(storage_root) == []
+    assert stored_files(storage_root) == []
 
 
 # --- Signatures (base64 in JSON) --------------------------------------------------------------------
@@ -221,7 +217,7 @@ def test_a_project_attachment_over_the_limit_is_refused_and_nothing_is_stored(
     body = refused(attach(b"%PDF-1.4" + b"x" * 2041), 413, "attachment_too_large")
     assert "2048" in body["message"]
     assert not ProjectAttachment.objects.exists()
-    assert stored(storage_root) == []
+    assert stored_files(storage_root) == []
     assert attach(b"%PDF-1.4" + b"x" * 2040).status_code == 201  # exactly at the limit
     assert ProjectAttachment.objects.count() == 1
 
@@ -241,4 +237,4 @@ def test_a_rectification_file_over_the_limit_is_refused_and_nothing_is_stored(
     )
     refused(response, 413, "attachment_too_large")
     assert not Rectification.objects.exists()
-    assert stored(storage_root) == []
+    assert stored_files(storage_root) == []

@@ -16,6 +16,7 @@ from django.utils import timezone
 from PIL import Image
 
 from server.om.models import FormTemplate, OmRecord, OmReport
+from tests.support.storage import stored_files
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -47,10 +48,6 @@ def upload(client, side, content: bytes = PDF, file_name: str = "10月运维月�
         **fields,
     }
     return client.post(f"{API}/om-tasks/{side.om_task.pk}/reports", body, format="multipart")
-
-
-def stored_files(settings) -> list[Path]:
-    return sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
 
 
 def docx() -> bytes:
@@ -116,7 +113,7 @@ def test_upload_stores_the_file_its_hash_and_the_linked_records(side, client_for
     assert report.file.name.startswith("om_reports/")
     assert report.file.name.endswith(".pdf")
     assert "月报" not in report.file.name
-    assert [p.name for p in stored_files(settings)] == [Path(report.file.name).name]
+    assert [Path(p).name for p in stored_files(settings.MEDIA_ROOT)] == [Path(report.file.name).name]
 
 
 def test_the_tasks_staff_may_upload_and_others_may_not(world, client_for):
@@ -146,7 +143,7 @@ def test_a_record_of_another_task_is_refused_and_nothing_is_stored(world, client
     response = upload(client_for(side.main), side, records=[str(uuid.uuid4())])
     assert response.json()["code"] == "om_report_record_foreign"
     assert not OmReport.objects.exists()
-    assert stored_files(settings) == []
+    assert stored_files(settings.MEDIA_ROOT) == []
 
 
 @pytest.mark.parametrize("status", ["draft", "voided"])
@@ -173,7 +170,7 @@ def test_a_disguised_file_is_refused_by_its_content(side, client_for, settings, 
     assert response.status_code == 415
     assert response.json()["code"] == "om_report_type_not_allowed"
     assert not OmReport.objects.exists()
-    assert stored_files(settings) == []
+    assert stored_files(settings.MEDIA_ROOT) == []
 
 
 def test_a_zip_or_compound_file_that_is_not_office_is_refused(side, client_for):
@@ -220,7 +217,7 @@ def test_a_file_over_the_limit_is_refused(side, client_for, settings):
     assert response.status_code == 413
     assert response.json()["code"] == "om_report_too_large"
     assert not OmReport.objects.exists()
-    assert stored_files(settings) == []
+    assert stored_files(settings.MEDIA_ROOT) == []
     assert upload(client_for(side.main), side, content=PDF).status_code == 201
 
 
@@ -245,7 +242,7 @@ def test_the_same_file_under_the_same_name_again_is_the_same_report(side, client
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json()
     assert OmReport.objects.count() == 1
-    assert len(stored_files(settings)) == 1  # the repeat left no second file behind
+    assert len(stored_files(settings.MEDIA_ROOT)) == 1  # the repeat left no second file behind
     # The same file and name with other details is not a repeat: refused, not silently dropped.
     response = upload(client, side, records=[], name="10月运维月报（修订）")
     assert response.status_code == 409
@@ -256,7 +253,7 @@ def test_the_same_file_under_the_same_name_again_is_the_same_report(side, client
     assert other.status_code == 201
     assert other.json()["id"] != first.json()["id"]
     assert OmReport.objects.count() == 2
-    assert len(stored_files(settings)) == 2
+    assert len(stored_files(settings.MEDIA_ROOT)) == 2
 
 
 # --- Reading --------------------------------------------------------------------------------------

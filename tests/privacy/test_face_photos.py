@@ -18,7 +18,7 @@ from media_rules import private_files
 from media_rules.models import Blob, Photo
 from server.privacy import crypto
 from tests.conftest import TEST_PII_KEY_1, TEST_PII_KEY_2
-from tests.support.storage import disk_storage
+from tests.support.storage import disk_storage, stored_files
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -59,10 +59,6 @@ def streamed(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
-def files_under(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-
-
 def test_a_work_photo_is_sealed_and_read_back_whole(
     field, task, storage_root, django_capture_on_commit_callbacks
 ):
@@ -76,7 +72,7 @@ def test_a_work_photo_is_sealed_and_read_back_whole(
     for name in (blob.name, blob.thumbnail):
         assert not stored(name).startswith(b"\xff\xd8")
         assert crypto.is_sealed(stored(name))
-    assert files_under(storage_root) == sorted([blob.name, blob.thumbnail])
+    assert stored_files(storage_root) == sorted([blob.name, blob.thumbnail])
     assert FACE[1000:1064] not in stored(blob.name)
 
     original = field.get(f"{API}/photos/{photo.pk}/file")
@@ -112,7 +108,7 @@ def test_a_file_already_stored_is_sealed_when_a_work_photo_names_it(
     blob = Blob.objects.get(pk=work.sha256)
     assert blob.encrypted
     assert blob.face_count == 1
-    assert files_under(storage_root) == sorted([blob.name, blob.thumbnail])  # plain copies gone
+    assert stored_files(storage_root) == sorted([blob.name, blob.thumbnail])  # plain copies gone
     assert streamed(field.get(f"{API}/photos/{first.pk}/file")) == FACE  # the other photo reads it too
 
 

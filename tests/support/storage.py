@@ -18,3 +18,20 @@ def disk_storage(settings, tmp_path: Path) -> Path:
         },
     }
     return root
+
+
+# What the test world stores while it is set up (tests/factories.py complete_dossier and the sampler's
+# diploma): every agency's filing carries its documents (issue F13), under these folders.
+WORLD_FOLDERS = ("dossier", "people")
+
+
+def stored_files(root: Path | str) -> list[str]:
+    """The files under ``root`` (relative, sorted) that the test stored, the world's filing excepted."""
+    root = Path(root)
+    if not root.exists():
+        return []
+    return sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and p.relative_to(root).parts[0] not in WORLD_FOLDERS
+    )

@@ -4,7 +4,6 @@ the regulator rejects with a reason, the agency rectifies again, the regulator a
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,13 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from server.violations.models import Rectification, Violation, ViolationEvent
+from tests.support.storage import stored_files
 from tests.violations.helpers import API, in_days, opened, rectify, review
 
 pytestmark = pytest.mark.django_db
-
-
-def stored_files(settings) -> list[Path]:
-    return sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
 
 
 def stored_state(violation_id: int) -> tuple:
@@ -152,7 +148,7 @@ def test_a_closed_violation_cannot_be_rectified_or_reviewed_again(side, client_f
         assert response.status_code == 409
         assert response.json()["code"] == "violation_closed"
     assert stored_state(vid) == before
-    assert stored_files(settings) == []  # the refused upload left no file behind
+    assert stored_files(settings.MEDIA_ROOT) == []  # the refused upload left no file behind
 
 
 def test_one_rectification_waits_for_review_at_a_time(side, client_for):

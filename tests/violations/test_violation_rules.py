@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from server.fieldwork.services import project_assign, project_create
 from server.violations.models import Rectification, Violation
+from tests.support.storage import stored_files
 from tests.violations.helpers import API, in_days, open_violation, opened, rectify, review
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +146,7 @@ def test_bad_rectifications_store_nothing(side, client_for, settings):
     assert response.json()["code"] == "rectification_file_too_large"
     assert not Rectification.objects.exists()
     assert Violation.objects.get(pk=vid).status == "open"
-    assert not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
+    assert not stored_files(settings.MEDIA_ROOT)
 
 
 def test_overdue_is_computed_and_filterable(side, client_for):
