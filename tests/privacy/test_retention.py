@@ -20,8 +20,8 @@ from server.privacy import tasks
 from server.privacy.models import PurgeRun
 from server.privacy.retention import purge_expired
 from server.tracks.models import TrackPoint
-from tests.privacy.test_face_photos import FACE, LANDSCAPE, files_under, post_photo, streamed
-from tests.support.storage import disk_storage
+from tests.privacy.test_face_photos import FACE, LANDSCAPE, post_photo, streamed
+from tests.support.storage import disk_storage, stored_files
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -77,7 +77,7 @@ def test_old_face_photo_files_go_their_records_stay(
 
     assert run.face_photos == 1
     # Storage: the old face file and its thumbnail are gone, everything else is there.
-    remaining = files_under(storage_root)
+    remaining = stored_files(storage_root)
     assert old_blob.name not in remaining
     assert old_blob.thumbnail not in remaining
     for blob in Blob.objects.exclude(pk=old_blob.pk):
