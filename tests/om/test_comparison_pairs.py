@@ -63,7 +63,7 @@ def test_pair_counts_decide_the_verdict(within, outside, passed):
     assert counts(j) == (within, within + outside, required, passed)
     assert (j["kind"], j["mode"], j["reason"], j["missing"]) == ("comparison_pairs", "real_sample", None, [])
     assert [p["passed"] for p in j["pairs"]] == [True] * within + [False] * outside
-    assert j["provisional"] is True  # the limit set is not confirmed from the standard's text
+    assert j["provisional"] is False  # confirmed by public transcriptions of HJ 355 (issue 23)
 
 
 def test_pairs_required_is_the_standards_table():
@@ -205,7 +205,7 @@ def test_a_record_stores_the_pair_counts_and_the_verdict(kit):
     shown = forms.present(t, checked.answers, checked.judgements, [c, ph, flow])
     cod_rows = next(s for s in shown if s["key"] == "compare_cod")["judgements"]
     assert [(r["value_text"], r["limit_text"], r["result"], r["flag"]) for r in cod_rows] == [
-        ("2/4 对合格", "4 对中至少 3 对在限值内", "不合格", "待核实")
+        ("2/4 对合格", "4 对中至少 3 对在限值内", "不合格", "")
     ]
     assert [p["result"] for p in cod_rows[0]["pairs"]] == ["合格", "不合格", "合格", "不合格"]
     level = next(s for s in shown if s["key"] == "compare_water_flow")["judgements"][0]

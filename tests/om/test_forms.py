@@ -13,6 +13,7 @@ import pytest
 
 from server.errors import DomainError
 from server.om import errors, forms
+from server.om.forms_load import limit_sets
 from server.om.models import FormTemplate
 from tests.om.fill import applicable, groups_of, instrument_kit, now_iso, valid_answers
 
@@ -96,7 +97,7 @@ def test_the_phone_caches_the_latest_version_of_each_template(
     comparison = next(t for t in body if t["code"] == "ww_real_sample_comparison")
     assert comparison["definition"]["sections"][1]["key"] == "compare_cod"
     cod = comparison["limit_sets"]["hj355_real_sample_cod"]
-    assert (cod["band_on"], cod["confirmed"], cod["provisional"]) == ("lab", False, True)
+    assert (cod["band_on"], cod["confirmed"], cod["provisional"]) == ("lab", True, False)
     assert cod["bands"][-1]["limit"] == {"type": "absolute", "value": 5, "unit": "mg/L"}
     gas = client.get("/api/v1/om/templates", {"outlet_kind": "waste_gas"}).json()
     assert sorted(t["code"] for t in gas) == [c for c in CODES if c.startswith("gas_")]
@@ -164,12 +165,12 @@ def test_rendering_without_instruments_gives_the_definition_with_limits(world, c
     assert body["instruments"] is None
     ph = next(c for c in body["computations"] if c["key"] == "comparison_ph")
     assert ph["instrument"] is None
-    assert ph["provisional"] is True
+    assert ph["provisional"] is False  # confirmed by public transcriptions (issue 23)
     assert ph["limit"]["bands"] == [
         {"min": None, "max": None, "limit": {"type": "absolute", "value": 0.5, "unit": "pH"}}
     ]
     assert ph["limit"]["source"]
-    assert ph["limit"]["confirmed"] is False
+    assert ph["limit"]["confirmed"] is True
 
 
 def test_computations_are_rendered_per_chosen_instrument(kit, client_for):
@@ -239,7 +240,9 @@ def test_valid_answers_pass_and_every_judgement_passes(kit, code):
         if c["section"] == s["key"]
     ]
     assert [(j["key"], j["instrument"]) for j in checked.judgements] == expected
-    assert all(j["passed"] is True and j["provisional"] is True for j in checked.judgements)
+    assert all(j["passed"] is True for j in checked.judgements)
+    confirmed = {s["id"] for s in limit_sets() if s["confirmed"]}
+    assert all(j["provisional"] is (j["limit_set"] not in confirmed) for j in checked.judgements)
     # normalising is idempotent (a resubmission of the stored answers changes nothing)
     again = forms.validate(t, checked.answers, instruments=instruments, groups=groups, complete=True)
     assert again.answers == checked.answers
@@ -595,7 +598,7 @@ def test_present_shows_the_record_as_the_seed_does(kit):
         "6 mg/L",
         "±5 mg/L",
         "不合格",
-        "待核实",
+        "",  # hj355_real_sample_cod is confirmed (issue 23): no 待核实
     )
     [row] = shown[2]["judgements"]
     assert (row["value_text"], row["limit_text"], row["result"]) == ("0.3 pH", "±0.5 pH", "合格")

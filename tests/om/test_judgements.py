@@ -113,7 +113,7 @@ def test_limit_boundaries(key, band_index):
             assert result["limit_type"] == band["limit"]["type"]
             assert result["passed"] is expected, (what, sign, result)
             assert result["missing"] == []
-            assert result["provisional"] is True  # every set in limits.json is unconfirmed
+            assert result["provisional"] is not SPECS[key]["confirmed"]  # 待核实 unless confirmed
             assert result["limit_set"] == key
             assert result["source"] == SPECS[key]["source"]
 
@@ -295,7 +295,9 @@ def test_a_calibration_record_is_judged_with_the_reference_when_previous_after_i
     )
     span = by_key["span_drift_cod"]
     assert (span["baseline"], span["value"], span["passed"]) == ("previous_after", -0.098, True)
-    assert all(j["provisional"] for j in checked.judgements)
+    # The drift placeholders are provisional, the HJ 355 standard-sample check is confirmed (issue 23).
+    assert all(j["provisional"] is not SPECS[j["limit_set"]]["confirmed"] for j in checked.judgements)
+    assert (by_key["zero_drift_cod"]["provisional"], by_key["std_error_cod"]["provisional"]) == (True, False)
     assert by_key["std_error_cod"]["source"].startswith("HJ 355-2019")
     # a calibration not done: the drift judgements stay open, not failed
     for key in ("zero_reference", "zero_before", "span_reference", "span_previous_after", "span_before"):

@@ -159,7 +159,7 @@ test("exactly at the limit passes, just over fails (110 against 100 under ±10 %
   const at = judge(stdError, { measured: 110, reference: 100 }, limits);
   assert.equal(at.value, 0.1);
   assert.equal(at.passed, true);
-  assert.equal(at.provisional, true);
+  assert.equal(at.provisional, false); // confirmed by public transcriptions of HJ 355 (issue 23)
   assert.equal(judge(stdError, { measured: 90, reference: 100 }, limits).passed, true);
   assert.equal(judge(stdError, { measured: 110.0001, reference: 100 }, limits).passed, false);
   assert.equal(judge(stdError, { measured: 0.33, reference: 0.3 }, limits).passed, true); // float noise
@@ -424,7 +424,7 @@ test("pairs: 2 of 3, 3 of 4, 4 of 5 or more within the limit pass; 4 of 6 passes
     assert.deepEqual([j.pairs_passed, j.pairs_total, j.pairs_required, j.passed, j.mode], [within, total, required, passed, "real_sample"]);
     assert.equal(
       judgementText(j),
-      `化学需氧量（CODCr） 实际水样比对 ${within}/${total} 对合格（${total} 对中至少 ${required} 对在限值内）${passed ? "合格" : "不合格"}（限值待核实）`,
+      `化学需氧量（CODCr） 实际水样比对 ${within}/${total} 对合格（${total} 对中至少 ${required} 对在限值内）${passed ? "合格" : "不合格"}`,
     );
   }
 });
@@ -447,7 +447,7 @@ test("pairs: below 30 mg/L the standard sample replaces the real sample, and the
   assert.deepEqual([ok.value, ok.limit, ok.passed], [5, 5, true]);
   assert.equal(
     judgementText(ok),
-    "化学需氧量（CODCr） 实际水样比对 实际水样低于 30 mg/L，以标准样品代替：+5 mg/L（限值 ±5 mg/L）合格（限值待核实）",
+    "化学需氧量（CODCr） 实际水样比对 实际水样低于 30 mg/L，以标准样品代替：+5 mg/L（限值 ±5 mg/L）合格",
   );
   const wrong = codJudgement({ pairs: low, standard_value: 50, standard_measured: 50 });
   assert.deepEqual([wrong.passed, wrong.reason], [null, "standard_out_of_range"]);
@@ -459,7 +459,7 @@ test("pairs: the flowmeter's 6 level readings, the largest error judged; the flo
   const readings = [3, -12, 5, 0, 1, 2].map((d) => ({ read_time: "2025-06-01T10:00:00+08:00", instrument_level: 500 + d, reference_level: 500 }));
   const [level, flow] = judgeForm(form, { compare_water_flow: { 13: { level_readings: readings, instrument_total: 111, reference_total: 100 } } });
   assert.deepEqual([level.kind, level.value, level.passed, level.pairs_passed, level.pairs_required], ["comparison_pairs", -12, true, 6, 6]);
-  assert.equal(judgementText(level), "液位比对误差（6组） 6/6 对合格，最大误差 -12 mm（限值 ±12 mm）合格（限值待核实）");
+  assert.equal(judgementText(level), "液位比对误差（6组） 6/6 对合格，最大误差 -12 mm（限值 ±12 mm）合格");
   assert.deepEqual([flow.kind, flow.value, flow.passed], ["comparison_error", 0.11, false]);
   const five = judgeForm(form, { compare_water_flow: { 13: { level_readings: readings.slice(0, 5) } } })[0];
   assert.deepEqual([five.passed, five.reason], [null, "too_few_pairs"]);
