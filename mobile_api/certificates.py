@@ -135,6 +135,16 @@ def _filters(request: Request, serializer=CertificateQuery) -> dict:
     return params
 
 
+class CertificatePageOut(serializers.Serializer):
+    """A page of hits, as every list of the API pages (``count``, ``next``, ``previous``, ``results``);
+    written out because the search is a POST, which the schema generator does not page by itself."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = CertificateHitOut(many=True)
+
+
 class _Listing(APIView):
     def _page(self, request: Request, queryset) -> Response:
         paginator = Pagination()
@@ -146,7 +156,7 @@ class CertificateListView(_Listing):
     """持证查询: regulators their region's agencies' current staff, an agency's main and manager
     accounts their own staff, the platform everyone; ID numbers masked. Two queries a page."""
 
-    @extend_schema(parameters=[CertificateQuery], responses=CertificateHitOut(many=True))
+    @extend_schema(parameters=[CertificateQuery], responses=CertificatePageOut)
     def get(self, request: Request) -> Response:
         return self._page(request, selectors.search(request.user, **_filters(request)))
 
@@ -155,9 +165,7 @@ class CertificateSearchView(_Listing):
     """持证查询 by a whole resident ID number in the body (never in a URL); the list's filters still
     apply from the query string. The number is compared through its blind index and never echoed."""
 
-    @extend_schema(
-        parameters=[CertificateQuery], request=CertificateSearchIn, responses=CertificateHitOut(many=True)
-    )
+    @extend_schema(parameters=[CertificateQuery], request=CertificateSearchIn, responses=CertificatePageOut)
     def post(self, request: Request) -> Response:
         filters = _filters(request)
         number = validate_resident_id(parse(CertificateSearchIn, request.data)["id_number"])
