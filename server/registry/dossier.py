@@ -5,8 +5,9 @@ Who sees a file: its agency, the regulators of the agency's region and platform 
 files, the agency currently employing the person and the regulators of that agency's region, never
 another agency (sensitive personal information: no public URL, every download goes through a view
 that reads through the scopes of ``server/access.py``: ``dossier_agencies_for``,
-``agency_documents_for``, ``qualifications_for``, ``person_documents_for``). Writes are the agency's main and manager accounts', while its
-filing is open to change (``agency_update``'s rule: not while submitted or cancelled).
+``agency_documents_for``, ``qualifications_for``, ``person_documents_for``). Writes are the
+agency's main and manager accounts', while its filing is open to change (``agency_update``'s rule:
+not while submitted or cancelled).
 """
 
 from __future__ import annotations
