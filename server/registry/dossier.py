@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +41,8 @@ from server.registry.models import (
     PersonDocument,
 )
 
+logger = logging.getLogger(__name__)
+
 F = Agency.FilingStatus
 D = AgencyDocument.Kind
 Q_ = AgencyQualification.Kind
@@ -58,8 +61,14 @@ CONTENT_TYPES = {
 
 
 def open_stored(row):
-    """The stored file opened for reading and the type its content was recognised as at upload."""
-    handle = row.file.open("rb")
+    """The stored file opened for reading and the type its content was recognised as at upload. A
+    file the storage cannot give (gone from disk, S3 unreachable) is document_unavailable (503),
+    logged for an administrator, never a 500 (as the O&M reports' and photos' files)."""
+    try:
+        handle = row.file.open("rb")
+    except Exception as exc:  # FileNotFoundError on disk, botocore's ClientError on S3, network errors
+        logger.error("registry: stored file %s cannot be read: %r", row.file.name, exc)
+        raise DomainError(errors.DOCUMENT_UNAVAILABLE) from exc
     head = handle.read(16)
     handle.seek(0)
     kind = next((t for sig, t in CONTENT_TYPES.items() if head.startswith(sig)), "application/octet-stream")

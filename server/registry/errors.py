@@ -286,3 +286,10 @@ CMA_SCAN_REQUIRED = ErrorCode(
     "请上传资质认定证书（CMA）扫描件：备案须附此证书。",
     "Upload the CMA certificate's scan: the filing requires it.",
 )
+DOCUMENT_UNAVAILABLE = ErrorCode(
+    "document_unavailable",
+    503,
+    "文件暂时无法从存储中读取，请稍后再试；如持续出现请联系管理员。",
+    "The file cannot be read from storage right now; try again later, and tell an administrator "
+    "if it persists.",
+)

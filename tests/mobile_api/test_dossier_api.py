@@ -153,3 +153,25 @@ def test_staff_documents_over_the_api(world, client_for, sides):
         assert client_for(outsider).delete(f"{url}/{stored.pk}").status_code == 404
     assert client_for(side.main).delete(f"{url}/{stored.pk}").status_code == 204
     assert not PersonDocument.objects.filter(pk=stored.pk).exists()
+
+
+def test_a_file_gone_from_storage_is_a_stable_503_and_the_row_stays(
+    world, client_for, sides, settings, tmp_path
+):
+    """The fuzzer found it on CI: a document whose file the storage no longer holds (here: the world's
+    diploma and licence, stored before the storage moved) answered 500. Now: document_unavailable."""
+    from tests.support.storage import disk_storage
+
+    side, _ = sides
+    diploma = PersonDocument.objects.get(person=side.sampler.person)
+    licence = AgencyDocument.objects.filter(agency=side.agency, kind="business_licence").first()
+    disk_storage(settings, tmp_path)  # an empty storage: the stored rows' files are not in it
+    for url in (
+        f"{API}/staff/{side.sampler.pk}/documents/{diploma.pk}/file",
+        f"{API}/agencies/{side.agency.pk}/documents/{licence.pk}/file",
+    ):
+        answer = client_for(side.regulator).get(url)
+        assert (answer.status_code, answer.json()["code"]) == (503, "document_unavailable"), url
+        assert "暂时无法从存储中读取" in answer.json()["message"]
+    assert PersonDocument.objects.filter(pk=diploma.pk).exists()
+    assert AgencyDocument.objects.filter(pk=licence.pk).exists()
