@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 
 def disk_storage(settings, tmp_path: Path) -> Path:
     """Default storage on ``tmp_path / "media"``. MEDIA_ROOT alone is not enough: STORAGES["default"]
     names its location explicitly (server/settings.py), so it is replaced too."""
+    from django.core.files.storage import default_storage
+
+    before = Path(default_storage.location)
     root = tmp_path / "media"
     settings.MEDIA_ROOT = root
     settings.STORAGES = {
@@ -17,6 +21,11 @@ def disk_storage(settings, tmp_path: Path) -> Path:
             "OPTIONS": {"location": str(root)},
         },
     }
+    # The world's filing (its dossier and diploma, stored while it was built) comes along, so that
+    # its rows still name files (the fuzzer downloads them: tests/fuzz/test_openapi.py).
+    for folder in WORLD_FOLDERS:
+        if (before / folder).is_dir() and before != root:
+            shutil.copytree(before / folder, root / folder, dirs_exist_ok=True)
     return root
 
 
